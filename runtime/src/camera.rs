@@ -1,0 +1,172 @@
+//! Pinhole cameras in the INRIA `cameras.json` convention (DESIGN §10): camera-to-world
+//! `rotation` (its columns are the camera axes in world space), `position`, `fx`, `fy`, image
+//! size, principal point at the image centre unless given; x right, y down, z forward.
+
+use glam::{Mat3, Vec3};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Camera {
+    pub width: u32,
+    pub height: u32,
+    pub fx: f32,
+    pub fy: f32,
+    /// Principal point in pixels, measured from the image's top-left corner (pixel centres
+    /// sit at half-integers).
+    pub cx: f32,
+    pub cy: f32,
+    /// Camera-to-world rotation.
+    pub rotation: Mat3,
+    /// Camera centre in world space.
+    pub position: Vec3,
+}
+
+impl Camera {
+    /// A camera at `position` looking at `target`, with `down` (approximately) the image's +y.
+    pub fn look_at(position: Vec3, target: Vec3, down: Vec3, width: u32, height: u32, fov_y: f32) -> Camera {
+        let z = (target - position).normalize();
+        let x = down.cross(z).normalize();
+        let y = z.cross(x);
+        let fy = 0.5 * height as f32 / (0.5 * fov_y).tan();
+        Camera {
+            width,
+            height,
+            fx: fy,
+            fy,
+            cx: 0.5 * width as f32,
+            cy: 0.5 * height as f32,
+            rotation: Mat3::from_cols(x, y, z),
+            position,
+        }
+    }
+
+    pub fn world_to_camera(&self, p: Vec3) -> Vec3 {
+        self.rotation.transpose() * (p - self.position)
+    }
+
+    /// The same view at another image size: intrinsics scale with the size.
+    pub fn resized(&self, width: u32, height: u32) -> Camera {
+        let sx = width as f32 / self.width as f32;
+        let sy = height as f32 / self.height as f32;
+        Camera { width, height, fx: self.fx * sx, fy: self.fy * sy, cx: self.cx * sx, cy: self.cy * sy, ..*self }
+    }
+
+    /// Checks that the camera can be rendered: positive size, finite positive focal lengths,
+    /// finite pose with an orthonormal rotation.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.width == 0 || self.height == 0 || self.width > 1 << 15 || self.height > 1 << 15 {
+            return Err(format!("image size {}x{} is outside 1..=32768", self.width, self.height));
+        }
+        let finite = [self.fx, self.fy, self.cx, self.cy].iter().all(|v| v.is_finite())
+            && self.rotation.is_finite()
+            && self.position.is_finite();
+        if !finite || self.fx <= 0.0 || self.fy <= 0.0 {
+            return Err("camera intrinsics or pose are not finite positive numbers".into());
+        }
+        let err = (self.rotation.transpose() * self.rotation - Mat3::IDENTITY).abs().to_cols_array();
+        if err.iter().any(|e| *e > 1e-3) {
+            return Err("camera rotation is not orthonormal".into());
+        }
+        Ok(())
+    }
+}
+
+/// Cameras that frame a sphere, for assets that carry none: camera `i` orbits the sphere's
+/// centre by `i · 30°` around the world's −y axis (the usual "up" of COLMAP scenes).
+pub fn orbit_cameras(center: Vec3, radius: f32, count: usize, width: u32, height: u32) -> Vec<Camera> {
+    let fov_y = 50f32.to_radians();
+    let distance = radius.max(1e-3) / (0.5 * fov_y).sin();
+    (0..count)
+        .map(|i| {
+            let a = (i as f32) * 30f32.to_radians();
+            let offset = Vec3::new(a.sin(), -0.25, -a.cos()).normalize() * distance;
+            Camera::look_at(center + offset, center, Vec3::Y, width, height, fov_y)
+        })
+        .collect()
+}
+
+#[cfg(feature = "pack")]
+mod json {
+    use super::*;
+    use serde_json::Value;
+
+    fn number(v: &Value, key: &str) -> Result<f32, String> {
+        let x = v.get(key).and_then(Value::as_f64).ok_or_else(|| format!("missing number '{key}'"))?;
+        Ok(x as f32)
+    }
+
+    fn vec3(v: &Value) -> Option<Vec3> {
+        let a = v.as_array()?;
+        (a.len() == 3).then_some(())?;
+        Some(Vec3::new(a[0].as_f64()? as f32, a[1].as_f64()? as f32, a[2].as_f64()? as f32))
+    }
+
+    /// One camera object of an INRIA `cameras.json`.
+    pub fn camera_from_json(v: &Value) -> Result<Camera, String> {
+        let size = |key: &str| -> Result<u32, String> {
+            let n = v.get(key).and_then(Value::as_u64).ok_or_else(|| format!("missing integer '{key}'"))?;
+            u32::try_from(n).map_err(|_| format!("'{key}' = {n} is too large"))
+        };
+        let (width, height) = (size("width")?, size("height")?);
+        let rows = v.get("rotation").and_then(Value::as_array).ok_or("missing 'rotation'")?;
+        let rows: Vec<Vec3> = rows.iter().filter_map(vec3).collect();
+        if rows.len() != 3 {
+            return Err("'rotation' must be a 3x3 array of rows".into());
+        }
+        let position = v.get("position").and_then(vec3).ok_or("'position' must be 3 numbers")?;
+        let cx = v.get("cx").and_then(Value::as_f64).map_or(0.5 * width as f32, |c| c as f32);
+        let cy = v.get("cy").and_then(Value::as_f64).map_or(0.5 * height as f32, |c| c as f32);
+        let camera = Camera {
+            width,
+            height,
+            fx: number(v, "fx")?,
+            fy: number(v, "fy")?,
+            cx,
+            cy,
+            rotation: Mat3::from_cols(rows[0], rows[1], rows[2]).transpose(),
+            position,
+        };
+        camera.validate()?;
+        Ok(camera)
+    }
+
+    /// All cameras of a `cameras.json` document (an array of camera objects).
+    pub fn cameras_from_json(text: &str) -> Result<Vec<Camera>, String> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let list = doc.as_array().ok_or("expected a JSON array of cameras")?;
+        list.iter()
+            .enumerate()
+            .map(|(i, v)| camera_from_json(v).map_err(|e| format!("camera {i}: {e}")))
+            .collect()
+    }
+}
+
+#[cfg(feature = "pack")]
+pub use json::{camera_from_json, cameras_from_json};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_at_points_z_at_the_target() {
+        let c = Camera::look_at(Vec3::new(0.0, 0.0, -5.0), Vec3::ZERO, Vec3::Y, 64, 48, 1.0);
+        assert!((c.world_to_camera(Vec3::ZERO) - Vec3::new(0.0, 0.0, 5.0)).length() < 1e-6);
+        assert!(c.world_to_camera(Vec3::new(1.0, 0.0, 0.0)).x > 0.0);
+        assert!(c.world_to_camera(Vec3::new(0.0, 1.0, 0.0)).y > 0.0);
+        c.validate().unwrap();
+    }
+
+    #[cfg(feature = "pack")]
+    #[test]
+    fn json_rotation_rows_are_camera_to_world() {
+        let text = r#"[{"id":0,"img_name":"a","width":100,"height":50,"position":[1,2,3],
+            "rotation":[[0,-1,0],[1,0,0],[0,0,1]],"fx":80,"fy":90}]"#;
+        let cams = cameras_from_json(text).unwrap();
+        let c = cams[0];
+        // Camera x axis is the first column of the rows matrix: (0, 1, 0) in world.
+        assert_eq!(c.rotation * Vec3::X, Vec3::new(0.0, 1.0, 0.0));
+        assert_eq!((c.cx, c.cy), (50.0, 25.0));
+        assert!(cameras_from_json("{}").is_err());
+        assert!(cameras_from_json(r#"[{"width":0,"height":1}]"#).is_err());
+    }
+}

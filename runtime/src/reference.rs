@@ -1,0 +1,274 @@
+//! The CPU reference renderer: the 3DGS forward pass (Kerbl et al., `diff-gaussian-rasterization`)
+//! over the primitives sliced at time t, written for clarity and exactness. It is the oracle the
+//! GPU renderer is tested against (DESIGN §10).
+//!
+//! Per primitive, as the CUDA `preprocess` does: cull at view depth ≤ `near`; EWA projection with
+//! the Jacobian's x/z, y/z clamped to 1.3× the frustum; +0.3 px² dilation; conic from the
+//! inverse; colour from SH with the direction to the *unconditioned* centre. Per pixel, front to
+//! back: `α = min(0.99, o·exp(power))`, skip `power > 0` and `α < 1/255`, stop before the splat
+//! that would take transmittance below 1e-4.
+//!
+//! Which pixels a splat is evaluated at is the one deliberate choice: the CUDA code evaluates a
+//! splat in every 16×16 tile its 3σ square touches, so its footprint depends on the tiling.
+//! [`Footprint::Exact`] evaluates it wherever α can reach 1/255, which is what a quad rasteriser
+//! matches; [`Footprint::TilesOf3Sigma`] reproduces the CUDA tiling for bit-level comparisons.
+
+use glam::{Mat3, Vec2, Vec3};
+use rayon::prelude::*;
+
+use crate::asset::Asset;
+use crate::camera::Camera;
+use crate::sh;
+
+pub const TILE: u32 = 16;
+const MIN_ALPHA: f32 = 1.0 / 255.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Footprint {
+    Exact,
+    TilesOf3Sigma,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RenderSettings {
+    pub background: Vec3,
+    /// View depth at or below which a primitive is culled (3DGS: 0.2).
+    pub near: f32,
+    pub footprint: Footprint,
+}
+
+impl Default for RenderSettings {
+    fn default() -> Self {
+        RenderSettings { background: Vec3::ZERO, near: 0.2, footprint: Footprint::Exact }
+    }
+}
+
+/// A float RGBA image, row-major from the top-left; alpha is `1 - final transmittance`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<[f32; 4]>,
+}
+
+impl Image {
+    /// 8-bit RGBA, rounding like `torchvision.utils.save_image` (×255, +0.5, clamp).
+    pub fn to_rgba8(&self) -> Vec<u8> {
+        self.pixels.iter().flatten().map(|&v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8).collect()
+    }
+}
+
+/// A primitive projected for one camera.
+#[derive(Clone, Copy, Debug)]
+pub struct Projected {
+    pub index: u32,
+    pub depth: f32,
+    /// Centre in pixel coordinates (pixel centres at half-integers).
+    pub center: Vec2,
+    /// Inverse of the dilated 2D covariance: (a, b, c) of `a·dx² + 2b·dx·dy + c·dy²`.
+    pub conic: Vec3,
+    pub opacity: f32,
+    pub color: Vec3,
+    /// Pixel rectangle `[min, max)` the splat is evaluated in.
+    pub rect: [u32; 4],
+}
+
+/// Projects one slice; `None` when culled. Exposed for tests of the GPU pre-process.
+pub fn project(
+    camera: &Camera,
+    settings: &RenderSettings,
+    mean: Vec3,
+    covariance: Mat3,
+    opacity: f32,
+) -> Option<(f32, Vec2, Vec3, [u32; 4])> {
+    let view = camera.world_to_camera(mean);
+    if !(view.z > settings.near) {
+        return None;
+    }
+    let (w, h) = (camera.width as f32, camera.height as f32);
+    // The CUDA code clamps x/z to ±1.3·tan(fov/2) of a centred frustum; with a principal
+    // point off centre the same margin is taken around each side of the actual frustum.
+    let margin_x = 0.15 * w / camera.fx;
+    let margin_y = 0.15 * h / camera.fy;
+    let tx = (view.x / view.z).clamp(-camera.cx / camera.fx - margin_x, (w - camera.cx) / camera.fx + margin_x);
+    let ty = (view.y / view.z).clamp(-camera.cy / camera.fy - margin_y, (h - camera.cy) / camera.fy + margin_y);
+    let j = Mat3::from_cols(
+        Vec3::new(camera.fx / view.z, 0.0, 0.0),
+        Vec3::new(0.0, camera.fy / view.z, 0.0),
+        Vec3::new(-camera.fx * tx / view.z, -camera.fy * ty / view.z, 0.0),
+    );
+    let t = j * camera.rotation.transpose();
+    let cov = t * covariance * t.transpose();
+    let (a, b, c) = (cov.x_axis.x + 0.3, cov.y_axis.x, cov.y_axis.y + 0.3);
+    let det = a * c - b * b;
+    if det == 0.0 || !det.is_finite() {
+        return None;
+    }
+    let conic = Vec3::new(c / det, -b / det, a / det);
+    let center = Vec2::new(camera.fx * view.x / view.z + camera.cx, camera.fy * view.y / view.z + camera.cy);
+    let rect = match settings.footprint {
+        Footprint::Exact => {
+            if opacity < MIN_ALPHA {
+                return None;
+            }
+            // α ≥ 1/255 ⇔ dᵀΣ⁻¹d ≤ 2 ln(255 o): an ellipse whose bounding box has half-extents
+            // √(k Σxx), √(k Σyy). One pixel of margin covers rounding; pixels decide exactly.
+            let k = 2.0 * (255.0 * opacity).ln().max(0.0) + 1e-3;
+            let half = Vec2::new((k * a).sqrt(), (k * c).sqrt()) + 1.0;
+            let lo = (center - half - 0.5).ceil();
+            let hi = (center + half - 0.5).floor() + 1.0;
+            pixel_rect(lo, hi, camera)
+        }
+        Footprint::TilesOf3Sigma => {
+            let mid = 0.5 * (a + c);
+            let lambda = mid + (mid * mid - det).max(0.1).sqrt();
+            let radius = (3.0 * lambda.sqrt()).ceil();
+            // getRect in CUDA pixel coordinates (centres at integers).
+            let p = center - 0.5;
+            let grid = Vec2::new(w, h) / TILE as f32;
+            let grid = grid.ceil();
+            let tmin = ((p - radius) / TILE as f32).floor().max(Vec2::ZERO).min(grid);
+            let tmax = ((p + radius + (TILE - 1) as f32) / TILE as f32).floor().max(Vec2::ZERO).min(grid);
+            pixel_rect(tmin * TILE as f32, tmax * TILE as f32, camera)
+        }
+    }?;
+    Some((view.z, center, conic, rect))
+}
+
+fn pixel_rect(lo: Vec2, hi: Vec2, camera: &Camera) -> Option<[u32; 4]> {
+    let (w, h) = (camera.width as f32, camera.height as f32);
+    let x0 = lo.x.clamp(0.0, w) as u32;
+    let y0 = lo.y.clamp(0.0, h) as u32;
+    let x1 = hi.x.clamp(0.0, w) as u32;
+    let y1 = hi.y.clamp(0.0, h) as u32;
+    (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1])
+}
+
+/// The primitives that may be alive at `t`: the active runs of the segment holding `t`, or
+/// every primitive outside the asset's time range.
+pub fn candidates(asset: &Asset, t: f32) -> Vec<u32> {
+    match asset.segment_at(t) {
+        Some(s) => asset.segment_runs(s).iter().flat_map(|r| r.first..r.first + r.count).collect(),
+        None => (0..asset.len() as u32).collect(),
+    }
+}
+
+/// Slices, culls and projects every primitive alive at `t`; sorted front to back.
+pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Vec<Projected> {
+    let info = asset.info();
+    let (degree, degree_t) = (info.sh_degree as u32, info.sh_degree_t as u32);
+    let k = asset.sh_coeff_count();
+    let mut out: Vec<Projected> = candidates(asset, t)
+        .par_iter()
+        .map_init(
+            || vec![[0.0f32; 3]; k],
+            |coeffs, &i| {
+                let p = asset.primitive(i as usize);
+                let s = p.slice(t)?;
+                let (depth, center, conic, rect) = project(camera, settings, s.mean, s.covariance, s.opacity)?;
+                asset.sh_coeffs(i as usize, coeffs);
+                let dir = (p.position - camera.position).normalize_or_zero();
+                let color = sh::eval(coeffs, degree, degree_t, dir, p.t0 - t, info.sh_time_period);
+                Some(Projected { index: i, depth, center, conic, opacity: s.opacity, color, rect })
+            },
+        )
+        .flatten()
+        .collect();
+    // Depth order; the index breaks ties so the result never depends on thread timing.
+    out.par_sort_unstable_by(|a, b| a.depth.total_cmp(&b.depth).then(a.index.cmp(&b.index)));
+    out
+}
+
+/// Renders the asset at time `t` seen by `camera`.
+pub fn render(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Image {
+    let splats = preprocess(asset, t, camera, settings);
+    blend(&splats, camera.width, camera.height, settings.background)
+}
+
+/// Front-to-back alpha blending of depth-sorted splats, one 16×16 tile per task.
+pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) -> Image {
+    let tiles_x = width.div_ceil(TILE);
+    let tiles_y = height.div_ceil(TILE);
+    // Each tile's list of splats, in depth order.
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); (tiles_x * tiles_y) as usize];
+    for (s, p) in splats.iter().enumerate() {
+        let [x0, y0, x1, y1] = p.rect;
+        for ty in y0 / TILE..y1.div_ceil(TILE) {
+            for tx in x0 / TILE..x1.div_ceil(TILE) {
+                lists[(ty * tiles_x + tx) as usize].push(s as u32);
+            }
+        }
+    }
+    let tiles: Vec<Vec<[f32; 4]>> = lists
+        .par_iter()
+        .enumerate()
+        .map(|(tile, list)| {
+            let (tx, ty) = (tile as u32 % tiles_x, tile as u32 / tiles_x);
+            let mut out = Vec::with_capacity((TILE * TILE) as usize);
+            for y in ty * TILE..((ty + 1) * TILE).min(height) {
+                for x in tx * TILE..((tx + 1) * TILE).min(width) {
+                    out.push(shade(splats, list, x, y, background));
+                }
+            }
+            out
+        })
+        .collect();
+    let mut pixels = vec![[0.0; 4]; (width * height) as usize];
+    for (tile, values) in tiles.into_iter().enumerate() {
+        let (tx, ty) = (tile as u32 % tiles_x, tile as u32 / tiles_x);
+        let tile_w = ((tx + 1) * TILE).min(width) - tx * TILE;
+        for (i, v) in values.into_iter().enumerate() {
+            let (x, y) = (tx * TILE + i as u32 % tile_w, ty * TILE + i as u32 / tile_w);
+            pixels[(y * width + x) as usize] = v;
+        }
+    }
+    Image { width, height, pixels }
+}
+
+fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, background: Vec3) -> [f32; 4] {
+    let pixel = Vec2::new(x as f32 + 0.5, y as f32 + 0.5);
+    let mut transmittance = 1.0f32;
+    let mut color = Vec3::ZERO;
+    for &s in list {
+        let p = &splats[s as usize];
+        let [x0, y0, x1, y1] = p.rect;
+        if x < x0 || x >= x1 || y < y0 || y >= y1 {
+            continue;
+        }
+        let d = p.center - pixel;
+        let power = -0.5 * (p.conic.x * d.x * d.x + p.conic.z * d.y * d.y) - p.conic.y * d.x * d.y;
+        if power > 0.0 {
+            continue;
+        }
+        let alpha = (p.opacity * power.exp()).min(0.99);
+        if alpha < MIN_ALPHA {
+            continue;
+        }
+        let next = transmittance * (1.0 - alpha);
+        if next < 1e-4 {
+            break;
+        }
+        color += p.color * alpha * transmittance;
+        transmittance = next;
+    }
+    let c = color + transmittance * background;
+    [c.x, c.y, c.z, 1.0 - transmittance]
+}
+
+/// Peak signal-to-noise ratio of the RGB channels (values in [0, 1] after clamping), in dB.
+pub fn psnr(a: &Image, b: &Image) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height), "images differ in size");
+    let mut sum = 0.0f64;
+    for (p, q) in a.pixels.iter().zip(&b.pixels) {
+        for c in 0..3 {
+            let d = p[c].clamp(0.0, 1.0) as f64 - q[c].clamp(0.0, 1.0) as f64;
+            sum += d * d;
+        }
+    }
+    let mse = sum / (3 * a.pixels.len()).max(1) as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (1.0 / mse).log10()
+    }
+}
