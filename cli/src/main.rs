@@ -1,1 +1,169 @@
-fn main(){}
+//! `splat4d`: pack, inspect and render 4D Gaussian-splat assets. A thin host of the runtime's
+//! Rust API: argument parsing, files, progress and messages live here, nothing else.
+
+mod info;
+mod load;
+mod output;
+mod progress;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "splat4d", version, about = "Pack, inspect and render 4D Gaussian-splat assets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a trainer's output and pack it into an .s4d asset.
+    Pack(PackArgs),
+    /// Describe an asset: counts, time, segments, levels, sections, cameras.
+    Info(InfoArgs),
+    /// Render an asset at one time to a PNG.
+    Render(RenderArgs),
+    /// Pack the built-in procedural 4D scene and render a short sequence of frames.
+    Demo(DemoArgs),
+}
+
+/// Options for sources that do not carry them (shared by every command that imports).
+#[derive(Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Asset time range in seconds, e.g. `0,10` (4DGS PLYs without a time_range comment;
+    /// per-frame sequences are spread over it).
+    #[arg(long, value_name = "T0,T1", value_parser = parse_pair)]
+    pub time_range: Option<[f32; 2]>,
+    /// Frames per second of the asset (per-frame sequences; segment length of any asset).
+    #[arg(long, value_name = "F")]
+    pub fps: Option<f32>,
+    /// Frames per temporal segment.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub segment_frames: u32,
+}
+
+#[derive(Args)]
+pub struct PackArgs {
+    /// A 4DGS or 3DGS PLY, a .splatv, a .splat, a folder or glob of per-frame PLYs, or
+    /// several per-frame PLYs in order.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output .s4d path.
+    #[arg(short, long, value_name = "OUT.s4d")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Store every attribute as f32 instead of f16 where f16 is precise enough.
+    #[arg(long)]
+    pub full_precision: bool,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// An .s4d asset or any importable source.
+    pub asset: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Args)]
+pub struct RenderArgs {
+    /// An .s4d asset or any importable source (packed in memory first).
+    pub asset: PathBuf,
+    /// Time to render, in the asset's seconds.
+    #[arg(long, value_name = "T")]
+    pub time: f32,
+    /// An INRIA cameras.json; default: the asset's own cameras, else views framing the scene.
+    #[arg(long, value_name = "cameras.json")]
+    pub cameras: Option<PathBuf>,
+    /// Index of the camera to render from.
+    #[arg(long, value_name = "I", default_value_t = 0)]
+    pub camera: usize,
+    /// Output size; the camera's intrinsics are scaled to it. Default: the camera's size.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<[u32; 2]>,
+    /// Output PNG.
+    #[arg(short, long, value_name = "out.png")]
+    pub output: PathBuf,
+    /// Render on the CPU with the reference renderer (currently the only renderer).
+    #[arg(long)]
+    pub reference: bool,
+    /// Background colour, e.g. `1,1,1`.
+    #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, default_value = "0,0,0")]
+    pub background: [f32; 3],
+    /// Evaluate each splat in the 16×16 tiles its 3σ square touches, as the CUDA rasteriser
+    /// does, instead of wherever its alpha reaches 1/255.
+    #[arg(long)]
+    pub cuda_tiles: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Output folder for demo.s4d, the frames and the animation.
+    #[arg(short, long, value_name = "DIR", default_value = "splat4d-demo")]
+    pub output: PathBuf,
+    /// Number of frames across the scene's 4 seconds.
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub frames: u32,
+    /// Frame size.
+    #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "640x360")]
+    pub size: [u32; 2],
+}
+
+fn parse_pair(s: &str) -> Result<[f32; 2], String> {
+    let v: Vec<f32> =
+        s.split(',').map(|x| x.trim().parse::<f32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    match v.as_slice() {
+        [a, b] if a.is_finite() && b.is_finite() && a < b => Ok([*a, *b]),
+        _ => Err("expected two finite numbers T0,T1 with T0 < T1".into()),
+    }
+}
+
+fn parse_rgb(s: &str) -> Result<[f32; 3], String> {
+    let v: Vec<f32> =
+        s.split(',').map(|x| x.trim().parse::<f32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    match v.as_slice() {
+        [r, g, b] if v.iter().all(|c| c.is_finite()) => Ok([*r, *g, *b]),
+        _ => Err("expected three numbers R,G,B".into()),
+    }
+}
+
+fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WxH, e.g. 640x360")?;
+    let w: u32 = w.trim().parse().map_err(|_| "width is not a whole number")?;
+    let h: u32 = h.trim().parse().map_err(|_| "height is not a whole number")?;
+    if w == 0 || h == 0 || w > 16384 || h > 16384 {
+        return Err("width and height must be within 1..=16384".into());
+    }
+    Ok([w, h])
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp(None)
+        .format_target(false)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Pack(a) => load::pack_command(&a),
+        Command::Info(a) => info::run(&a),
+        Command::Render(a) => render::run(&a),
+        Command::Demo(a) => render::demo(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -133,10 +133,7 @@ mod json {
     pub fn cameras_from_json(text: &str) -> Result<Vec<Camera>, String> {
         let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let list = doc.as_array().ok_or("expected a JSON array of cameras")?;
-        list.iter()
-            .enumerate()
-            .map(|(i, v)| camera_from_json(v).map_err(|e| format!("camera {i}: {e}")))
-            .collect()
+        list.iter().enumerate().map(|(i, v)| camera_from_json(v).map_err(|e| format!("camera {i}: {e}"))).collect()
     }
 }
 

@@ -50,7 +50,7 @@ fn coeffs(rgb: Vec3, sheen: f32) -> [[f32; 3]; 4] {
 pub fn scene() -> Splats {
     let mut s = Splats::new(SourceKind::Procedural, 1, 0, [0.0, DURATION], FRAME_RATE);
     s.report.source = "built-in demo scene".into();
-    let mut rng = Rng(0x5eed_4d);
+    let mut rng = Rng(0x005e_ed4d);
     floor(&mut s, &mut rng);
     fountain(&mut s, &mut rng);
     ring(&mut s, &mut rng);

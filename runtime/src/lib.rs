@@ -24,6 +24,7 @@ pub mod splats;
 pub use asset::{Asset, Verify};
 pub use camera::Camera;
 pub use error::{Error, Result};
+pub use glam;
 pub use primitive::Primitive;
 #[cfg(feature = "pack")]
 pub use splats::Splats;

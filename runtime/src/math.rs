@@ -78,6 +78,8 @@ pub fn rotation_4d(q_l: DVec4, q_r: DVec4) -> DMat4 {
 
 /// Eigen-decomposition of a symmetric 3x3 matrix by cyclic Jacobi rotations.
 /// Returns the eigenvalues and a proper rotation (det +1) whose columns are the eigenvectors.
+// Index loops mirror the textbook rotation formulas; iterators would hide which is row and column.
+#[allow(clippy::needless_range_loop)]
 pub fn symmetric_eigen(m: DMat3) -> (DVec3, DMat3) {
     let mut a = m.to_cols_array_2d(); // a[col][row]; symmetric, so a[i][j] == a[j][i]
     let mut v = DMat3::IDENTITY.to_cols_array_2d();

@@ -72,9 +72,7 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
     let segment_duration = options.segment_frames as f32 / splats.frame_rate;
     let segment_count = (((t1 - t0) / segment_duration).ceil() as u64).max(1);
     if segment_count > MAX_SEGMENTS {
-        return Err(Error::InvalidArgument(format!(
-            "{segment_count} segments is too many; raise --segment-frames"
-        )));
+        return Err(Error::InvalidArgument(format!("{segment_count} segments is too many; raise --segment-frames")));
     }
     progress.stage("segments", segment_count);
     let windows: Vec<[f32; 2]> = order.iter().map(|&i| splats.primitives[i as usize].window).collect();
@@ -86,7 +84,10 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
             let runs = active_runs(&windows, a, b);
             progress.advance(1);
             let active_count = runs.iter().map(|r| r.count).sum();
-            (SegmentRecord { time: [a, b], first_run: 0, run_count: runs.len() as u32, active_count, reserved: 0 }, runs)
+            (
+                SegmentRecord { time: [a, b], first_run: 0, run_count: runs.len() as u32, active_count, reserved: 0 },
+                runs,
+            )
         })
         .collect();
     let mut segments = Vec::with_capacity(per_segment.len());
@@ -116,25 +117,30 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
 
     let lossy = !options.full_precision;
     let mut chunks = vec![
-        Chunk::pod(kind::INFO, &[AssetInfo {
-            primitive_count: n as u32,
-            segment_count: segments.len() as u32,
-            level_count: 1,
-            camera_count: splats.cameras.len() as u32,
-            sh_degree: splats.sh_degree as u8,
-            sh_degree_t: splats.sh_degree_t as u8,
-            motion_degree: motion_degree as u8,
-            reserved0: 0,
-            source_kind: splats.source as u32,
-            time_range: [t0, t1],
-            frame_rate: splats.frame_rate,
-            segment_duration,
-            sh_time_period: splats.sh_time_period,
-            bounds_min,
-            bounds_max,
-            focus: focus(splats),
-            reserved: [0; 7],
-        }]),
+        Chunk::pod(
+            kind::INFO,
+            &[AssetInfo {
+                primitive_count: n as u32,
+                segment_count: segments.len() as u32,
+                level_count: 1,
+                camera_count: splats.cameras.len() as u32,
+                sh_degree: splats.sh_degree as u8,
+                sh_degree_t: splats.sh_degree_t as u8,
+                motion_degree: motion_degree as u8,
+                reserved0: 0,
+                source_kind: splats.source as u32,
+                time_range: [t0, t1],
+                frame_rate: splats.frame_rate,
+                segment_duration,
+                sh_time_period: splats.sh_time_period,
+                bounds_min,
+                bounds_max,
+                focus: focus(splats),
+                source_records: splats.report.read.min(u32::MAX as u64) as u32,
+                dropped_records: splats.report.dropped_total().min(u32::MAX as u64) as u32,
+                reserved: [0; 5],
+            }],
+        ),
         Chunk::text(kind::PROVENANCE, &provenance(splats)),
         Chunk::pod(kind::CAMERAS, &splats.cameras.iter().map(camera_to_record).collect::<Vec<_>>()),
         Chunk::pod(kind::SEGMENTS, &segments),
@@ -204,9 +210,10 @@ fn bounds(splats: &Splats) -> ([f32; 3], [f32; 3]) {
     if splats.is_empty() {
         return ([0.0; 3], [0.0; 3]);
     }
-    let (lo, hi) = splats.primitives.iter().fold((glam::Vec3::INFINITY, glam::Vec3::NEG_INFINITY), |(lo, hi), p| {
-        (lo.min(p.position), hi.max(p.position))
-    });
+    let (lo, hi) = splats
+        .primitives
+        .iter()
+        .fold((glam::Vec3::INFINITY, glam::Vec3::NEG_INFINITY), |(lo, hi), p| (lo.min(p.position), hi.max(p.position)));
     (lo.to_array(), hi.to_array())
 }
 
@@ -227,7 +234,13 @@ fn focus(splats: &Splats) -> [f32; 4] {
 }
 
 fn provenance(splats: &Splats) -> String {
-    format!("splat4d {} packed {} ({})\n{}\n", env!("CARGO_PKG_VERSION"), splats.source.name(), splats.len(), splats.report)
+    format!(
+        "splat4d {} packed {} ({})\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        splats.source.name(),
+        splats.len(),
+        splats.report
+    )
 }
 
 struct Chunk {
@@ -239,7 +252,12 @@ struct Chunk {
 
 impl Chunk {
     fn pod<T: bytemuck::Pod>(kind: [u8; 4], items: &[T]) -> Chunk {
-        Chunk { kind, encoding: Encoding::F32, stride: std::mem::size_of::<T>() as u32, bytes: bytemuck::cast_slice(items).to_vec() }
+        Chunk {
+            kind,
+            encoding: Encoding::F32,
+            stride: std::mem::size_of::<T>() as u32,
+            bytes: bytemuck::cast_slice(items).to_vec(),
+        }
     }
 
     fn text(kind: [u8; 4], text: &str) -> Chunk {
@@ -258,9 +276,19 @@ impl Chunk {
         });
         if fits {
             let halves: Vec<f16> = values.iter().map(|&v| f16::from_f32(v)).collect();
-            Chunk { kind, encoding: Encoding::F16, stride: 2 * components as u32, bytes: bytemuck::cast_slice(&halves).to_vec() }
+            Chunk {
+                kind,
+                encoding: Encoding::F16,
+                stride: 2 * components as u32,
+                bytes: bytemuck::cast_slice(&halves).to_vec(),
+            }
         } else {
-            Chunk { kind, encoding: Encoding::F32, stride: 4 * components as u32, bytes: bytemuck::cast_slice(values).to_vec() }
+            Chunk {
+                kind,
+                encoding: Encoding::F32,
+                stride: 4 * components as u32,
+                bytes: bytemuck::cast_slice(values).to_vec(),
+            }
         }
     }
 }

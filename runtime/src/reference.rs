@@ -82,7 +82,7 @@ pub fn project(
     opacity: f32,
 ) -> Option<(f32, Vec2, Vec3, [u32; 4])> {
     let view = camera.world_to_camera(mean);
-    if !(view.z > settings.near) {
+    if view.z.is_nan() || view.z <= settings.near {
         return None;
     }
     let (w, h) = (camera.width as f32, camera.height as f32);

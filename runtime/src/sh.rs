@@ -6,15 +6,7 @@ use glam::Vec3;
 pub const C0: f32 = 0.282_094_8;
 const C1: f32 = 0.488_602_5;
 const C2: [f32; 5] = [1.092_548_4, -1.092_548_4, 0.315_391_57, -1.092_548_4, 0.546_274_2];
-const C3: [f32; 7] = [
-    -0.590_043_6,
-    2.890_611_4,
-    -0.457_045_8,
-    0.373_176_3,
-    -0.457_045_8,
-    1.445_305_7,
-    -0.590_043_6,
-];
+const C3: [f32; 7] = [-0.590_043_6, 2.890_611_4, -0.457_045_8, 0.373_176_3, -0.457_045_8, 1.445_305_7, -0.590_043_6];
 
 /// Spatial SH coefficients per colour channel for a degree.
 pub const fn coeffs_for_degree(degree: u32) -> usize {
@@ -60,11 +52,7 @@ pub fn eval(coeffs: &[[f32; 3]], degree: u32, degree_t: u32, dir: Vec3, dt: f32,
     let y = basis(dir);
     let mut rgb = Vec3::ZERO;
     for n in 0..=degree_t as usize {
-        let weight = if n == 0 {
-            1.0
-        } else {
-            (2.0 * std::f32::consts::PI * n as f32 * dt / period).cos()
-        };
+        let weight = if n == 0 { 1.0 } else { (2.0 * std::f32::consts::PI * n as f32 * dt / period).cos() };
         let mut group = Vec3::ZERO;
         for (j, &yj) in y.iter().enumerate().take(spatial) {
             group += yj * Vec3::from(coeffs[n * spatial + j]);

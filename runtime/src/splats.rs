@@ -2,6 +2,7 @@
 //! consumes. Every primitive enters through [`Splats::push`], the one place that decides which
 //! source values are unusable, so every importer drops and reports bad input the same way.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -109,7 +110,10 @@ impl Splats {
             Some("opacity outside [0, 1]")
         } else if p.opacity < 1.0 / 255.0 {
             Some("opacity below 1/255 (never visible)")
-        } else if !(p.sigma_t > 0.0) || p.window[0].is_nan() || p.window[1].is_nan() || !(p.window[0] < p.window[1]) {
+        } else if p.sigma_t.is_nan()
+            || p.sigma_t <= 0.0
+            || p.window[0].partial_cmp(&p.window[1]) != Some(Ordering::Less)
+        {
             Some("invalid temporal envelope")
         } else if !p.motion.iter().all(|m| finite3(*m)) || !p.omega.is_finite() {
             Some("non-finite motion")

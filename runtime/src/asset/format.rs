@@ -160,7 +160,11 @@ pub struct AssetInfo {
     pub bounds_max: [f32; 3],
     /// A sphere around the bulk of the scene (centre, radius), for default cameras.
     pub focus: [f32; 4],
-    pub reserved: [u32; 7],
+    /// Records the importer read from the source, and how many of them it dropped (the
+    /// provenance text says why).
+    pub source_records: u32,
+    pub dropped_records: u32,
+    pub reserved: [u32; 5],
 }
 
 #[repr(C)]

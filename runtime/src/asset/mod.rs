@@ -20,7 +20,10 @@ use format::*;
 enum Storage {
     Mapped(memmap2::Mmap),
     /// Copied from a host's memory into 8-byte aligned storage, so the casts below hold.
-    Owned { words: Vec<u64>, len: usize },
+    Owned {
+        words: Vec<u64>,
+        len: usize,
+    },
 }
 
 impl Storage {
@@ -127,8 +130,13 @@ impl Asset {
         // SAFETY: the map is read-only; the caller keeps the file unchanged while it is open
         // (documented above), which is what makes handing out slices of it sound.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        Asset::validate(Storage::Mapped(map), verify)
-            .map_err(|e| if let Error::Asset(m) = e { bad(format!("{}: {m}", path.display())) } else { e })
+        Asset::validate(Storage::Mapped(map), verify).map_err(|e| {
+            if let Error::Asset(m) = e {
+                bad(format!("{}: {m}", path.display()))
+            } else {
+                e
+            }
+        })
     }
 
     /// Validates an asset held in memory (copied once into aligned storage).
@@ -341,7 +349,10 @@ impl Asset {
             for r in seg_runs {
                 let r_end = r.first as u64 + r.count as u64;
                 if r_end > n || (r.first as u64) < last_end || r.count == 0 {
-                    return Err(bad(format!("segment {i} has a run {}+{} that is empty, unsorted or out of range", r.first, r.count)));
+                    return Err(bad(format!(
+                        "segment {i} has a run {}+{} that is empty, unsorted or out of range",
+                        r.first, r.count
+                    )));
                 }
                 last_end = r_end;
                 total += r.count as u64;

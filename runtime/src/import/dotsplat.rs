@@ -17,7 +17,7 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
     let time_range = options.validated_time_range()?.unwrap_or([0.0, 0.0]);
     let mut splats = Splats::new(SourceKind::DotSplat, 0, 0, time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
-    splats.report.read = (bytes.len() / RECORD) as u64;
+    splats.report.read = bytes.len().div_ceil(RECORD) as u64;
     if bytes.len() % RECORD != 0 {
         splats.report.drop(TRUNCATED, 1);
     }

@@ -79,11 +79,14 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
 
     let mut splats = Splats::new(SourceKind::FourDgsPly, degree, used_t, time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
-    splats.report.read = table.rows as u64;
+    splats.report.read = table.declared;
     splats.report.notes = notes;
     splats.report.drop(TRUNCATED, table.declared - table.rows as u64);
     if rot_r.is_none() {
-        splats.report.notes.push("no rot_r_*: read as rot_4d = False (static Gaussians with a temporal variance)".into());
+        splats
+            .report
+            .notes
+            .push("no rot_r_*: read as rot_4d = False (static Gaussians with a temporal variance)".into());
     }
     let mut all = vec![[0.0f32; 3]; per_channel];
     let used = sh::coeff_count(degree, used_t);
@@ -148,7 +151,7 @@ impl Raw {
                 let sigma = r * glam::DMat4::from_diagonal(s * s) * r.transpose();
                 let c = |i: usize, j: usize| sigma.col(j)[i];
                 let tt = c(3, 3);
-                if !(tt > 0.0) {
+                if tt.is_nan() || tt <= 0.0 {
                     return None;
                 }
                 let cross = DVec3::new(c(0, 3), c(1, 3), c(2, 3));

@@ -40,7 +40,7 @@ pub(super) fn read_static(name: &str, table: &VertexTable, splats: &mut Splats) 
     splats.sh_degree = degree;
     splats.sh_degree_t = 0;
     splats.report.source = name.to_string();
-    splats.report.read += table.rows as u64;
+    splats.report.read += table.declared;
     splats.report.drop(TRUNCATED, table.declared - table.rows as u64);
     let mut coeffs = vec![[0.0f32; 3]; sh::coeff_count(degree, 0)];
     for row in 0..table.rows {

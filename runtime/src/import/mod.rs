@@ -70,18 +70,22 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<SourceFormat> {
 
 /// Imports one source held in memory; `name` is used in messages and for format detection.
 pub fn import_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
-    let splats = match detect(name, bytes) {
-        Some(SourceFormat::FourDgsPly) => fourdgs::import(name, bytes, options),
-        Some(SourceFormat::InriaPly) => inria::import(name, bytes, options),
-        Some(SourceFormat::Splatv) => splatv::import(name, bytes, options),
-        Some(SourceFormat::DotSplat) => dotsplat::import(name, bytes, options),
+    match detect(name, bytes) {
+        Some(format) => import_as(format, name, bytes, options),
         None if bytes.starts_with(&crate::asset::format::MAGIC) => {
             Err(Error::import(name, "is already a packed .s4d asset"))
         }
-        None => Err(Error::import(
-            name,
-            "unrecognised format (expected a 3DGS/4DGS PLY, a .splatv or a .splat file)",
-        )),
+        None => Err(Error::import(name, "unrecognised format (expected a 3DGS/4DGS PLY, a .splatv or a .splat file)")),
+    }
+}
+
+/// Imports bytes as the given format, whatever they look like.
+pub fn import_as(format: SourceFormat, name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
+    let splats = match format {
+        SourceFormat::FourDgsPly => fourdgs::import(name, bytes, options),
+        SourceFormat::InriaPly => inria::import(name, bytes, options),
+        SourceFormat::Splatv => splatv::import(name, bytes, options),
+        SourceFormat::DotSplat => dotsplat::import(name, bytes, options),
     }?;
     if splats.is_empty() {
         return Err(Error::import(name, format!("no usable primitives ({})", splats.report)));

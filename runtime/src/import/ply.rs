@@ -71,6 +71,14 @@ impl Scalar {
     }
 }
 
+/// An element as the header declares it.
+struct Element {
+    name: String,
+    count: u64,
+    properties: Vec<(String, Scalar)>,
+    has_list: bool,
+}
+
 /// The vertex element of a PLY file.
 pub struct VertexTable<'a> {
     pub comments: Vec<String>,
@@ -102,8 +110,7 @@ impl<'a> VertexTable<'a> {
         }
         let mut format = None;
         let mut comments = Vec::new();
-        // (name, count, properties) of every element, in file order.
-        let mut elements: Vec<(String, u64, Vec<(String, Scalar)>, bool)> = Vec::new();
+        let mut elements: Vec<Element> = Vec::new();
         for line in lines {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
@@ -119,27 +126,27 @@ impl<'a> VertexTable<'a> {
                 ["obj_info", ..] | ["end_header"] | [] => {}
                 ["element", name, count] => {
                     let count = count.parse::<u64>().map_err(|_| format!("bad element count '{count}'"))?;
-                    elements.push((name.to_string(), count, Vec::new(), false));
+                    elements.push(Element { name: name.to_string(), count, properties: Vec::new(), has_list: false });
                 }
                 ["property", "list", _, _, name] => {
                     let e = elements.last_mut().ok_or("property before any element")?;
-                    e.3 = true;
-                    e.2.push((name.to_string(), Scalar::U8));
+                    e.has_list = true;
+                    e.properties.push((name.to_string(), Scalar::U8));
                 }
                 ["property", ty, name] => {
                     let e = elements.last_mut().ok_or("property before any element")?;
                     let s = Scalar::parse(ty).ok_or_else(|| format!("unknown property type '{ty}'"))?;
-                    e.2.push((name.to_string(), s));
+                    e.properties.push((name.to_string(), s));
                 }
                 _ => return Err(format!("unexpected header line '{line}'")),
             }
         }
         let format = format.ok_or("no 'format' line")?;
-        let vi = elements.iter().position(|e| e.0 == "vertex").ok_or("no 'vertex' element")?;
-        if elements[..vi].iter().any(|e| e.1 > 0) {
+        let vi = elements.iter().position(|e| e.name == "vertex").ok_or("no 'vertex' element")?;
+        if elements[..vi].iter().any(|e| e.count > 0) {
             return Err("elements before 'vertex' are not supported".into());
         }
-        let (_, declared, props, has_list) = elements.swap_remove(vi);
+        let Element { count: declared, properties: props, has_list, .. } = elements.swap_remove(vi);
         if has_list {
             return Err("list properties in the vertex element are not supported".into());
         }
@@ -241,7 +248,8 @@ mod tests {
         assert_eq!(t.get(1, 0), -2.0);
         assert_eq!(t.get(1, t.column("c").unwrap()), 255.0);
         assert_eq!(t.splat4d_comment("time_range"), Some("0 10"));
-        let ascii = b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar c\nend_header\n1.5 7\n-2 255\n";
+        let ascii =
+            b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar c\nend_header\n1.5 7\n-2 255\n";
         let a = VertexTable::parse(ascii).unwrap();
         assert_eq!((a.rows, a.get(1, 0), a.get(0, 1)), (2, -2.0, 7.0));
     }

@@ -97,7 +97,8 @@ pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
     let degree = per_frame.iter().map(|s| s.sh_degree).max().unwrap_or(0);
     let k = sh::coeff_count(degree, 0);
     let mut out = Splats::new(SourceKind::FrameSequence, degree, 0, time_range, frame_rate);
-    out.report.source = format!("{} frames ({} … {})", frames.len(), frames[0].display(), frames[frames.len() - 1].display());
+    out.report.source =
+        format!("{} frames ({} … {})", frames.len(), frames[0].display(), frames[frames.len() - 1].display());
     let duration = time_range[1] - time_range[0];
     let mut coeffs = vec![[0.0f32; 3]; k];
     for (i, frame) in per_frame.iter().enumerate() {

@@ -29,8 +29,7 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
     let data_start = 8usize.checked_add(json_len).filter(|&e| e <= bytes.len()).ok_or_else(|| {
         err(format!("JSON header of {json_len} bytes runs past the end of the {}-byte file", bytes.len()))
     })?;
-    let header: Value =
-        serde_json::from_slice(&bytes[8..data_start]).map_err(|e| err(format!("JSON header: {e}")))?;
+    let header: Value = serde_json::from_slice(&bytes[8..data_start]).map_err(|e| err(format!("JSON header: {e}")))?;
     let entry = header
         .as_array()
         .and_then(|a| a.iter().find(|e| e.get("type").and_then(Value::as_str) == Some("splat")))
@@ -50,7 +49,6 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
     };
     let mut splats = Splats::new(SourceKind::Splatv, 0, 0, time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
-    splats.report.read = records as u64;
     splats.report.drop(TRUNCATED, declared.saturating_sub(present));
     if options.frame_rate.is_none() {
         splats.report.notes.push(format!("no frame rate in .splatv; assumed {} fps over [0, 1]", splats.frame_rate));
@@ -68,7 +66,6 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
     let mut static_rbf = 0u64;
     for r in data.chunks_exact(RECORD).take(records) {
         if r.iter().all(|&b| b == 0) {
-            // The viewer's texture is padded to whole rows with zero records.
             padding += 1;
             continue;
         }
@@ -100,7 +97,11 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
         let rgb = std::array::from_fn(|c| dc_from_rgb(rgba[c] as f32 / 255.0));
         splats.push(p, &[rgb]);
     }
-    splats.report.drop("all-zero padding record", padding);
+    // The viewer's texture is padded to whole rows: those are not splats.
+    splats.report.read = declared - padding;
+    if padding > 0 {
+        splats.report.notes.push(format!("{padding} all-zero padding records (texture row fill) skipped"));
+    }
     if static_rbf > 0 {
         splats.report.notes.push(format!(
             "{static_rbf} splats have an infinite temporal scale and are visible at every time, as in the viewer"

@@ -1,0 +1,173 @@
+//! `info`: what an asset holds, as text or JSON.
+
+use serde::Serialize;
+use splat4d::asset::format::kind;
+use splat4d::Asset;
+
+use crate::load::{self, CliResult};
+use crate::InfoArgs;
+
+#[derive(Serialize)]
+struct Info {
+    path: String,
+    file_bytes: u64,
+    source: &'static str,
+    primitives: usize,
+    source_records: u32,
+    dropped_records: u32,
+    time_range: [f32; 2],
+    frame_rate: f32,
+    segment_duration: f32,
+    sh_degree: u8,
+    sh_degree_t: u8,
+    motion_degree: u8,
+    bounds: [[f32; 3]; 2],
+    focus: [f32; 4],
+    segments: Vec<Segment>,
+    levels: Vec<Level>,
+    sections: Vec<Section>,
+    cameras: Vec<Camera>,
+    provenance: String,
+}
+
+#[derive(Serialize)]
+struct Segment {
+    time: [f32; 2],
+    active: u32,
+    runs: u32,
+}
+
+#[derive(Serialize)]
+struct Level {
+    scale_floor: f32,
+    primitives: u32,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Section {
+    chunk: String,
+    encoding: &'static str,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Camera {
+    width: u32,
+    height: u32,
+    fx: f32,
+    fy: f32,
+    cx: f32,
+    cy: f32,
+    position: [f32; 3],
+}
+
+const PER_PRIMITIVE: [[u8; 4]; 7] =
+    [kind::POSITION, kind::TEMPORAL, kind::ROTATION, kind::SCALE_OPACITY, kind::MOTION, kind::OMEGA, kind::SH];
+
+fn describe(path: String, asset: &Asset) -> Info {
+    let i = asset.info();
+    let per_primitive: u64 = asset
+        .chunks()
+        .iter()
+        .filter(|c| PER_PRIMITIVE.contains(&c.kind))
+        .map(|c| c.size / asset.len().max(1) as u64)
+        .sum();
+    Info {
+        path,
+        file_bytes: asset.file_size(),
+        source: asset.source_kind().name(),
+        primitives: asset.len(),
+        source_records: i.source_records,
+        dropped_records: i.dropped_records,
+        time_range: i.time_range,
+        frame_rate: i.frame_rate,
+        segment_duration: i.segment_duration,
+        sh_degree: i.sh_degree,
+        sh_degree_t: i.sh_degree_t,
+        motion_degree: i.motion_degree,
+        bounds: [i.bounds_min, i.bounds_max],
+        focus: i.focus,
+        segments: asset
+            .segments()
+            .iter()
+            .map(|s| Segment { time: s.time, active: s.active_count, runs: s.run_count })
+            .collect(),
+        levels: asset
+            .levels()
+            .iter()
+            .map(|l| Level { scale_floor: l.scale_floor, primitives: l.count, bytes: l.count as u64 * per_primitive })
+            .collect(),
+        sections: asset
+            .chunks()
+            .iter()
+            .map(|c| Section {
+                chunk: c.name(),
+                encoding: if !PER_PRIMITIVE.contains(&c.kind) {
+                    "struct"
+                } else if c.encoding == 1 {
+                    "f16"
+                } else {
+                    "f32"
+                },
+                bytes: c.size,
+            })
+            .collect(),
+        cameras: asset
+            .cameras()
+            .iter()
+            .map(|c| Camera {
+                width: c.width,
+                height: c.height,
+                fx: c.fx,
+                fy: c.fy,
+                cx: c.cx,
+                cy: c.cy,
+                position: c.position.to_array(),
+            })
+            .collect(),
+        provenance: asset.provenance().trim_end().to_string(),
+    }
+}
+
+pub fn run(args: &InfoArgs) -> CliResult {
+    let asset = load::open(&args.asset, &args.source)?;
+    let info = describe(args.asset.display().to_string(), &asset);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("{}: {} bytes, source {}", info.path, info.file_bytes, info.source);
+    println!(
+        "primitives   {} (of {} source records; {} dropped)",
+        info.primitives, info.source_records, info.dropped_records
+    );
+    println!(
+        "time         {} .. {} s at {} fps, segments of {:.3} s",
+        info.time_range[0], info.time_range[1], info.frame_rate, info.segment_duration
+    );
+    println!("colour       SH degree {}, time harmonics {}", info.sh_degree, info.sh_degree_t);
+    println!("motion       degree {}", info.motion_degree);
+    println!("bounds       {:?} .. {:?}", info.bounds[0], info.bounds[1]);
+    println!("segments     {}", info.segments.len());
+    for (n, s) in info.segments.iter().enumerate() {
+        println!("  {n:4}  {:9.4} .. {:9.4}  {:9} active in {} runs", s.time[0], s.time[1], s.active, s.runs);
+    }
+    println!("levels       {}", info.levels.len());
+    for (n, l) in info.levels.iter().enumerate() {
+        println!("  {n:4}  floor {:<8} {:9} primitives  {:10} bytes", l.scale_floor, l.primitives, l.bytes);
+    }
+    println!("sections");
+    for s in &info.sections {
+        println!("  {}  {:6} {:10} bytes", s.chunk, s.encoding, s.bytes);
+    }
+    println!("cameras      {}", info.cameras.len());
+    for (n, c) in info.cameras.iter().enumerate().take(8) {
+        println!("  {n:4}  {}x{}  f {:.1},{:.1}  at {:?}", c.width, c.height, c.fx, c.fy, c.position);
+    }
+    if info.cameras.len() > 8 {
+        println!("  … {} more", info.cameras.len() - 8);
+    }
+    println!("provenance   {}", info.provenance.replace('\n', "\n             "));
+    Ok(())
+}

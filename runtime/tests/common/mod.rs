@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests: where the shared test assets are, and packing.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use splat4d::import::{import_paths, ImportOptions};
+use splat4d::pack::{pack, NoProgress, PackOptions};
+use splat4d::{Asset, Splats, Verify};
+
+/// `$SPLAT4D_ASSETS`, else `../shared/assets` beside the checkout. Missing assets fail the
+/// test with a message: a test that needs real data never passes without it.
+pub fn assets() -> PathBuf {
+    let dir = std::env::var_os("SPLAT4D_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));
+    assert!(
+        dir.join("README.md").is_file(),
+        "shared test assets not found at {} (set SPLAT4D_ASSETS to the shared/assets folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// Every shared asset: (short name, path relative to the assets folder).
+pub const SHARED: &[(&str, &str)] = &[
+    ("technicolor-sam", "4d/technicolor-sam.splatv"),
+    ("coffee10-defective", "4d/coffee10-defective.splatv"),
+    ("fireworks-timesliced", "4d/fireworks-timesliced.splatv"),
+    ("fireworks-frames", "4d/fireworks-frames"),
+    ("fruit-drops-sh3", "3d/fruit-drops-sh3.ply"),
+    ("lod-tile", "3d/lod-tile-unnormalized-quats.ply"),
+    ("minimal", "3d/minimal.splat"),
+];
+
+pub fn import(rel: &str) -> Splats {
+    import_paths(&[assets().join(rel)], &ImportOptions::default()).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+pub fn pack_bytes(splats: &Splats, full_precision: bool) -> Vec<u8> {
+    let options = PackOptions { full_precision, ..PackOptions::default() };
+    pack(splats, &options, &NoProgress).expect("pack")
+}
+
+pub fn pack_open(splats: &Splats, full_precision: bool) -> Asset {
+    Asset::from_bytes(&pack_bytes(splats, full_precision), Verify::Full).expect("open packed asset")
+}

@@ -1,0 +1,187 @@
+//! The reader and the importers on broken and hostile input: a clear error or a counted drop,
+//! never a panic, a hang or an unbounded allocation.
+
+mod common;
+
+use splat4d::asset::format::*;
+use splat4d::import::{import_as, ImportOptions, SourceFormat};
+use splat4d::{demo, Asset, Error, Verify};
+
+fn demo_bytes() -> Vec<u8> {
+    common::pack_bytes(&demo::scene(), false)
+}
+
+fn asset_error(bytes: &[u8]) -> String {
+    match Asset::from_bytes(bytes, Verify::Full) {
+        Ok(_) => panic!("corrupt asset accepted"),
+        Err(Error::Asset(m)) => m,
+        Err(e) => panic!("unexpected error kind: {e}"),
+    }
+}
+
+/// Rewrites the INFO record and every checksum, so only the semantic checks can catch it.
+fn with_info(bytes: &[u8], edit: impl Fn(&mut AssetInfo)) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let header: FileHeader = bytemuck::pod_read_unaligned(&out[..32]);
+    let n = header.chunk_count as usize;
+    let mut entries: Vec<ChunkEntry> =
+        (0..n).map(|i| bytemuck::pod_read_unaligned(&out[32 + 32 * i..64 + 32 * i])).collect();
+    let info = entries.iter_mut().find(|e| e.kind == kind::INFO).unwrap();
+    let at = info.offset as usize;
+    let mut record: AssetInfo = bytemuck::pod_read_unaligned(&out[at..at + std::mem::size_of::<AssetInfo>()]);
+    edit(&mut record);
+    out[at..at + std::mem::size_of::<AssetInfo>()].copy_from_slice(bytemuck::bytes_of(&record));
+    info.checksum = crc32fast::hash(&out[at..at + info.size as usize]);
+    let mut h = header;
+    h.checksum = 0;
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytemuck::bytes_of(&h));
+    hasher.update(bytemuck::cast_slice(&entries));
+    h.checksum = hasher.finalize();
+    out[..32].copy_from_slice(bytemuck::bytes_of(&h));
+    out[32..32 + 32 * n].copy_from_slice(bytemuck::cast_slice(&entries));
+    out
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = demo_bytes();
+    for len in (0..bytes.len()).step_by(997).chain([bytes.len() - 1, 31, 32, 33]) {
+        let msg = asset_error(&bytes[..len]);
+        assert!(!msg.is_empty());
+    }
+}
+
+#[test]
+fn flipped_bytes_are_caught_by_checksums() {
+    let bytes = demo_bytes();
+    for at in (0..bytes.len()).step_by(4099) {
+        let mut b = bytes.clone();
+        b[at] ^= 0x40;
+        // Padding between chunks is not covered by a checksum; anything else must be.
+        if let Err(e) = Asset::from_bytes(&b, Verify::Full) {
+            assert!(matches!(e, Error::Asset(_)), "{e}");
+        }
+    }
+    let mut b = bytes.clone();
+    let last = b.len() - 200;
+    b[last] ^= 1;
+    let msg = asset_error(&b);
+    assert!(msg.contains("checksum"), "{msg}");
+}
+
+#[test]
+fn wrong_magic_and_version_are_named() {
+    let bytes = demo_bytes();
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    assert!(asset_error(&b).contains("magic"));
+    let mut b = bytes.clone();
+    b[8..10].copy_from_slice(&7u16.to_le_bytes());
+    assert!(asset_error(&b).contains("version 7"));
+    assert!(asset_error(b"").contains("shorter"));
+}
+
+#[test]
+fn hostile_counts_are_rejected() {
+    let bytes = demo_bytes();
+    type Edit = Box<dyn Fn(&mut AssetInfo)>;
+    let cases: [(&str, Edit); 6] = [
+        ("records", Box::new(|i: &mut AssetInfo| i.primitive_count = u32::MAX)),
+        ("records", Box::new(|i: &mut AssetInfo| i.segment_count = 1 << 30)),
+        ("records", Box::new(|i: &mut AssetInfo| i.level_count += 1)),
+        ("SH degree", Box::new(|i: &mut AssetInfo| i.sh_degree = 9)),
+        ("time range", Box::new(|i: &mut AssetInfo| i.time_range = [1.0, f32::NAN])),
+        ("CAMS", Box::new(|i: &mut AssetInfo| i.camera_count = 1000)),
+    ];
+    for (want, edit) in cases {
+        let msg = asset_error(&with_info(&bytes, edit));
+        assert!(msg.contains(want) || msg.contains("need") || msg.contains("INFO"), "{want}: {msg}");
+    }
+}
+
+#[test]
+fn verify_structure_skips_attribute_checksums_only() {
+    let bytes = demo_bytes();
+    let asset = Asset::from_bytes(&bytes, Verify::Structure).unwrap();
+    let posn = asset.chunks().iter().find(|c| c.kind == kind::POSITION).unwrap().offset as usize;
+    let mut b = bytes.clone();
+    b[posn] ^= 1;
+    assert!(Asset::from_bytes(&b, Verify::Structure).is_ok());
+    assert!(asset_error(&b).contains("POSN"));
+}
+
+#[test]
+fn file_errors_name_the_file() {
+    let e = Asset::open("/nonexistent/x.s4d", Verify::Full).err().unwrap();
+    assert!(e.to_string().contains("/nonexistent/x.s4d"));
+}
+
+fn try_all_importers(bytes: &[u8]) {
+    for f in [SourceFormat::FourDgsPly, SourceFormat::InriaPly, SourceFormat::Splatv, SourceFormat::DotSplat] {
+        let options = ImportOptions { time_range: Some([0.0, 1.0]), ..Default::default() };
+        if let Ok(s) = import_as(f, "input", bytes, &options) {
+            // Whatever imports must pack and reopen.
+            Asset::from_bytes(&common::pack_bytes(&s, false), Verify::Full).unwrap();
+        }
+    }
+}
+
+#[test]
+fn truncated_sources_never_panic() {
+    let dir = common::assets();
+    for rel in
+        ["4d/technicolor-sam.splatv", "3d/fruit-drops-sh3.ply", "3d/minimal.splat", "4d/fireworks-frames/frame_003.ply"]
+    {
+        let bytes = std::fs::read(dir.join(rel)).unwrap();
+        for len in (0..bytes.len()).step_by(bytes.len() / 40 + 1) {
+            try_all_importers(&bytes[..len]);
+        }
+    }
+}
+
+#[test]
+fn huge_declared_counts_allocate_nothing() {
+    let ply = b"ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\nproperty float y\nproperty float z\nproperty float f_dc_0\nproperty float f_dc_1\nproperty float f_dc_2\nproperty float opacity\nproperty float scale_0\nproperty float scale_1\nproperty float scale_2\nproperty float rot_0\nproperty float rot_1\nproperty float rot_2\nproperty float rot_3\nend_header\n";
+    let e = import_as(SourceFormat::InriaPly, "huge.ply", ply, &ImportOptions::default()).err().unwrap();
+    assert!(e.to_string().contains("no usable primitives"), "{e}");
+    let mut splatv = Vec::new();
+    let json = br#"[{"type":"splat","size":640000000000,"texwidth":4096,"texheight":1}]"#;
+    splatv.extend_from_slice(&0x674bu32.to_le_bytes());
+    splatv.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    splatv.extend_from_slice(json);
+    assert!(import_as(SourceFormat::Splatv, "huge.splatv", &splatv, &ImportOptions::default()).is_err());
+    let mut bad_json = splatv.clone();
+    bad_json[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let e = import_as(SourceFormat::Splatv, "x.splatv", &bad_json, &ImportOptions::default()).err().unwrap();
+    assert!(e.to_string().contains("runs past the end"), "{e}");
+}
+
+#[test]
+fn nan_inf_and_zero_quaternions_are_dropped_and_counted() {
+    // Five INRIA splats: good, NaN position, zero quaternion, infinite scale, NaN colour.
+    let mut ply = b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n".to_vec();
+    for p in [
+        "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
+        "rot_2", "rot_3",
+    ] {
+        ply.extend_from_slice(format!("property float {p}\n").as_bytes());
+    }
+    ply.extend_from_slice(b"end_header\n");
+    let good = [0.0f32, 0.0, 1.0, 0.1, 0.2, 0.3, 2.0, -3.0, -3.0, -3.0, 2.0, 0.0, 0.0, 0.0];
+    let mut rows = vec![good; 5];
+    rows[1][0] = f32::NAN;
+    rows[2][10] = 0.0;
+    rows[3][8] = f32::INFINITY;
+    rows[4][4] = f32::NAN;
+    for r in &rows {
+        for v in r {
+            ply.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let s = import_as(SourceFormat::InriaPly, "bad.ply", &ply, &ImportOptions::default()).unwrap();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s.report.read, 5);
+    assert_eq!(s.report.dropped_total(), 4, "{}", s.report);
+    assert_eq!(s.primitives[0].rotation, splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0), "normalised");
+}
