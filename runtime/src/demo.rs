@@ -81,10 +81,10 @@ fn floor(s: &mut Splats, rng: &mut Rng) {
 fn fountain(s: &mut Splats, rng: &mut Rng) {
     const LIFE: f32 = 1.3;
     let gravity = Vec3::new(0.0, 9.8, 0.0);
-    for _ in 0..7000 {
+    for _ in 0..9000 {
         let birth = rng.range(-LIFE, DURATION);
         let a = rng.range(0.0, std::f32::consts::TAU);
-        let spread = rng.range(0.3, 0.9);
+        let spread = rng.range(0.2, 1.3);
         let velocity = Vec3::new(spread * a.cos(), -rng.range(4.6, 5.4), spread * a.sin());
         let color = hue(birth * 0.25 + rng.range(-0.04, 0.04)) * 0.8 + 0.2;
         let p = Primitive {
@@ -148,7 +148,7 @@ fn ring(s: &mut Splats, rng: &mut Rng) {
 pub fn cameras(width: u32, height: u32) -> Vec<Camera> {
     let fov = 50f32.to_radians();
     vec![
-        Camera::look_at(Vec3::new(0.0, -1.2, -5.6), Vec3::new(0.0, -0.3, 0.0), Vec3::Y, width, height, fov),
-        Camera::look_at(Vec3::new(4.2, -0.4, -3.4), Vec3::new(0.0, -0.2, 0.0), Vec3::Y, width, height, fov),
+        Camera::look_at(Vec3::new(0.0, -1.3, -4.4), Vec3::new(0.0, -0.1, 0.0), Vec3::Y, width, height, fov),
+        Camera::look_at(Vec3::new(3.3, -0.5, -2.6), Vec3::new(0.0, -0.1, 0.0), Vec3::Y, width, height, fov),
     ]
 }

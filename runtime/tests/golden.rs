@@ -1,0 +1,166 @@
+//! Golden images: reference renders of every shared asset (and the demo scene) at two times and
+//! two cameras, compared with the PNGs checked in under `tests/golden/`. A change that moves
+//! pixels fails here; if the move is intended, regenerate with `SPLAT4D_BLESS=1 cargo test
+//! --test golden` and look at the new images before committing them.
+
+mod common;
+
+use std::path::PathBuf;
+
+use splat4d::glam::Vec3;
+use splat4d::reference::{render, RenderSettings};
+use splat4d::{demo, Asset, Camera, Splats};
+
+const SIZE: (u32, u32) = (192, 108);
+/// Same renderer, same inputs: anything below this is a real change, not float noise.
+const MIN_PSNR: f64 = 50.0;
+
+struct Case {
+    name: &'static str,
+    times: [f32; 2],
+    /// Cameras: `Ok(i)` is the asset's own camera i; `Err((eye, target))` a look-at view.
+    cameras: [Result<usize, (Vec3, Vec3)>; 2],
+}
+
+fn cases() -> Vec<(Case, Splats)> {
+    let v = |x, y, z| Vec3::new(x, y, z);
+    let shared = |name: &'static str| {
+        let rel = common::SHARED.iter().find(|(n, _)| *n == name).unwrap().1;
+        common::import(rel)
+    };
+    vec![
+        (Case { name: "technicolor-sam", times: [0.2, 0.7], cameras: [Ok(0), Ok(400)] }, shared("technicolor-sam")),
+        (
+            Case {
+                name: "coffee10-defective",
+                times: [0.3, 0.8],
+                cameras: [Ok(0), Err((v(-1.5, -0.6, 0.0), v(-3.3, 0.2, 4.4)))],
+            },
+            shared("coffee10-defective"),
+        ),
+        (
+            Case {
+                name: "fireworks-timesliced",
+                times: [0.25, 0.75],
+                cameras: [Err((v(0.0, 0.0, 1.5), v(0.0, 0.0, 0.0))), Err((v(1.6, -0.5, 1.2), v(0.0, 0.0, 0.0)))],
+            },
+            shared("fireworks-timesliced"),
+        ),
+        (
+            Case {
+                name: "fireworks-frames",
+                times: [1.5 / 30.0, 4.5 / 30.0],
+                cameras: [Err((v(3.0, 0.0, 0.3), v(0.0, 0.0, 0.3))), Err((v(2.0, -1.5, -2.0), v(0.0, 0.0, 0.3)))],
+            },
+            shared("fireworks-frames"),
+        ),
+        (
+            Case {
+                name: "fruit-drops-sh3",
+                times: [0.0, 1.0],
+                cameras: [
+                    Err((v(0.75, 0.12, -1.2), v(0.75, 0.12, -2.1))),
+                    Err((v(0.2, -0.2, -1.4), v(0.75, 0.12, -2.1))),
+                ],
+            },
+            shared("fruit-drops-sh3"),
+        ),
+        (
+            Case {
+                name: "lod-tile",
+                times: [0.0, 1.0],
+                cameras: [Err((v(2.0, 2.0, -2.5), v(2.0, 2.0, 4.7))), Err((v(-1.5, -1.0, 0.0), v(2.0, 2.0, 4.7)))],
+            },
+            shared("lod-tile"),
+        ),
+        (
+            Case {
+                name: "minimal",
+                times: [0.0, 1.0],
+                cameras: [
+                    Err((v(-0.5, -0.3, -3.0), v(-0.5, 0.0, -0.5))),
+                    Err((v(1.5, -1.5, -1.5), v(-0.5, 0.0, -0.5))),
+                ],
+            },
+            shared("minimal"),
+        ),
+        (Case { name: "demo", times: [1.0, 3.0], cameras: [Ok(0), Ok(1)] }, demo::scene()),
+    ]
+}
+
+fn camera(asset: &Asset, spec: &Result<usize, (Vec3, Vec3)>) -> Camera {
+    let (w, h) = SIZE;
+    match spec {
+        Ok(i) => asset.cameras()[*i].resized(w, h),
+        Err((eye, target)) => Camera::look_at(*eye, *target, Vec3::Y, w, h, 60f32.to_radians()),
+    }
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
+}
+
+fn read_png(path: &PathBuf) -> Option<Vec<u8>> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).ok()?));
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    (info.color_type == png::ColorType::Rgb && (info.width, info.height) == SIZE)
+        .then(|| buf[..info.buffer_size()].to_vec())
+}
+
+fn write_png(path: &PathBuf, rgb: &[u8]) {
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(path).unwrap()), SIZE.0, SIZE.1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().unwrap();
+    w.write_image_data(rgb).unwrap();
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+#[test]
+fn reference_renders_match_golden_images() {
+    let bless = std::env::var_os("SPLAT4D_BLESS").is_some();
+    let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-failures");
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (case, splats) in cases() {
+        let asset = common::pack_open(&splats, false);
+        for (ti, &t) in case.times.iter().enumerate() {
+            for (ci, spec) in case.cameras.iter().enumerate() {
+                let image = render(&asset, t, &camera(&asset, spec), &RenderSettings::default());
+                let rgb: Vec<u8> = image.to_rgba8().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+                assert!(rgb.iter().any(|&c| c > 16), "{}: t={t} camera {ci} renders black", case.name);
+                let file = format!("{}_t{ti}_c{ci}.png", case.name);
+                let path = golden_dir().join(&file);
+                if bless {
+                    write_png(&path, &rgb);
+                    continue;
+                }
+                let want = read_png(&path).unwrap_or_else(|| {
+                    panic!("{} is missing or not {}x{} RGB; bless it", path.display(), SIZE.0, SIZE.1)
+                });
+                let db = psnr(&rgb, &want);
+                compared += 1;
+                if db < MIN_PSNR {
+                    std::fs::create_dir_all(&failures_dir).unwrap();
+                    write_png(&failures_dir.join(&file), &rgb);
+                    let diff: Vec<u8> =
+                        rgb.iter().zip(&want).map(|(a, b)| (a.abs_diff(*b)).saturating_mul(8)).collect();
+                    write_png(&failures_dir.join(format!("diff_{file}")), &diff);
+                    failures.push(format!("{file}: {db:.1} dB"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "renders moved (see {}): {failures:?}", failures_dir.display());
+    assert!(bless || compared == 32, "compared {compared} images");
+}
