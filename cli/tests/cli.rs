@@ -1,0 +1,183 @@
+//! The `splat4d` binary end to end: every subcommand, on the shared assets, and its failures
+//! (exit code and message).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn assets() -> PathBuf {
+    let dir = std::env::var_os("SPLAT4D_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));
+    assert!(dir.join("README.md").is_file(), "shared assets not found at {} (set SPLAT4D_ASSETS)", dir.display());
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splat4d")).args(args).output().expect("run splat4d")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(out.status.success(), "splat4d {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a command that must fail with `code` and say `message` on stderr.
+fn fails(args: &[&str], code: i32, message: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "splat4d {args:?}: {err}");
+    assert!(err.contains(message), "splat4d {args:?}: expected '{message}' in: {err}");
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn info_json(path: &str) -> Value {
+    serde_json::from_str(&ok(&["info", "--json", path])).unwrap()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [&["--help"][..], &["pack", "--help"], &["info", "--help"], &["render", "--help"], &["demo", "--help"]] {
+        assert!(ok(sub).contains("Usage"), "{sub:?}");
+    }
+}
+
+#[test]
+fn pack_info_render_on_every_shared_asset() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = assets();
+    let cases = [
+        ("4d/technicolor-sam.splatv", 29_304, 18_458),
+        ("4d/coffee10-defective.splatv", 12_288, 577),
+        ("4d/fireworks-timesliced.splatv", 24_000, 24_000),
+        ("4d/fireworks-frames", 24_000, 24_000),
+        ("3d/fruit-drops-sh3.ply", 4_721, 4_681),
+        ("3d/lod-tile-unnormalized-quats.ply", 489, 489),
+        ("3d/minimal.splat", 4, 4),
+    ];
+    for (rel, records, primitives) in cases {
+        let out = dir.path().join(rel.replace('/', "_") + ".s4d");
+        ok(&["pack", s(&a.join(rel)), "-o", s(&out)]);
+        let info = info_json(s(&out));
+        assert_eq!(info["source_records"], records, "{rel}");
+        assert_eq!(info["primitives"], primitives, "{rel}");
+        assert_eq!(
+            info["primitives"].as_u64().unwrap() + info["dropped_records"].as_u64().unwrap(),
+            records,
+            "{rel}: every record is either kept or dropped"
+        );
+        assert!(info["segments"].as_array().unwrap().iter().all(|s| s["active"].as_u64().unwrap() > 0), "{rel}");
+        assert_eq!(info["levels"][0]["primitives"], primitives);
+        // Text info works too, and a render from the packed asset writes a PNG.
+        assert!(ok(&["info", s(&out)]).contains("segments"));
+        let png = dir.path().join("out.png");
+        let t = info["time_range"][1].as_f64().unwrap() * 0.5;
+        ok(&["render", s(&out), "--time", &t.to_string(), "--size", "64x36", "-o", s(&png), "--reference"]);
+        let bytes = std::fs::read(&png).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"));
+    }
+    let sam = info_json(s(&a.join("4d/technicolor-sam.splatv")));
+    assert_eq!(sam["cameras"].as_array().unwrap().len(), 800);
+    assert_eq!(sam["time_range"], serde_json::json!([0.0, 1.0]));
+}
+
+#[test]
+fn render_from_a_source_equals_render_from_its_packed_asset() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = assets().join("4d/fireworks-timesliced.splatv");
+    let packed = dir.path().join("fw.s4d");
+    ok(&["pack", s(&src), "-o", s(&packed)]);
+    let cams = dir.path().join("cams.json");
+    std::fs::write(
+        &cams,
+        r#"[{"width":80,"height":60,"fx":70,"fy":70,"position":[0,0,1.5],"rotation":[[-1,0,0],[0,1,0],[0,0,-1]]}]"#,
+    )
+    .unwrap();
+    let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+    ok(&["render", s(&src), "--time", "0.4", "--cameras", s(&cams), "-o", s(&a), "--reference"]);
+    ok(&["render", s(&packed), "--time", "0.4", "--cameras", s(&cams), "-o", s(&b), "--reference"]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn demo_writes_an_asset_frames_and_an_animation() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&["demo", "-o", s(dir.path()), "--frames", "3", "--size", "64x36"]);
+    for f in ["demo.s4d", "frame_000.png", "frame_002.png", "demo.apng"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let info = info_json(s(&dir.path().join("demo.s4d")));
+    assert_eq!(info["source"], "procedural");
+    assert!(info["segments"].as_array().unwrap().len() >= 6);
+}
+
+#[test]
+fn failures_exit_nonzero_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = assets();
+    let out = dir.path().join("x.s4d");
+    fails(&["pack", "/no/such/file.ply", "-o", s(&out)], 1, "/no/such/file.ply");
+    fails(&["pack", s(&a.join("3d/minimal.splat")), "-o", "/no/such/dir/x.s4d"], 1, "/no/such/dir/x.s4d");
+    ok(&["pack", s(&a.join("3d/minimal.splat")), "-o", s(&out)]);
+    fails(&["pack", s(&out), "-o", s(&dir.path().join("y.s4d"))], 1, "already a packed .s4d");
+    fails(&["render", s(&out), "--time", "0", "--camera", "99", "-o", "x.png"], 1, "out of range");
+    fails(&["render", s(&out), "--time", "0", "--size", "0x10", "-o", "x.png"], 2, "width and height");
+    fails(&["render", s(&out), "--time", "nan", "-o", "x.png"], 1, "finite");
+    fails(&["pack", s(&a.join("3d/minimal.splat")), "-o", s(&out), "--time-range", "5,1"], 2, "T0 < T1");
+    fails(&["pack", s(&a.join("3d/minimal.splat")), "-o", s(&out), "--segment-frames", "0"], 1, "at least 1");
+    fails(&["info", s(&a.join("README.md"))], 1, "unrecognised format");
+    // A truncated asset is refused with what is wrong.
+    let bytes = std::fs::read(&out).unwrap();
+    let cut = dir.path().join("cut.s4d");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    fails(&["info", s(&cut)], 1, "truncated");
+    let mut flipped = bytes.clone();
+    let at = flipped.len() - 20;
+    flipped[at] ^= 0xff;
+    let bad = dir.path().join("bad.s4d");
+    std::fs::write(&bad, &flipped).unwrap();
+    fails(&["info", s(&bad)], 1, "checksum");
+    fails(&["demo", "--frames", "0", "-o", s(dir.path())], 1, "at least 1");
+    fails(&["frobnicate"], 2, "unrecognized subcommand");
+}
+
+#[test]
+fn fourdgs_checkpoint_export_pack_and_render() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let (ck, ply, asset) = (dir.path().join("chkpnt.pth"), dir.path().join("s.ply"), dir.path().join("s.s4d"));
+    let py = |args: &[&str]| {
+        let out = Command::new(&python).args(args).output().expect("python3 (with numpy) is needed for this test");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    py(&[s(&root.join("tests/export/make_checkpoint.py")), s(&ck)]);
+    py(&[s(&root.join("scripts/export_4dgs_ply.py")), s(&ck), "-o", s(&ply), "--time-range", "0", "10"]);
+    ok(&["pack", s(&ply), "-o", s(&asset)]);
+    let info = info_json(s(&asset));
+    assert_eq!(info["primitives"], 5);
+    assert_eq!((info["sh_degree"].as_u64(), info["sh_degree_t"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(info["time_range"], serde_json::json!([0.0, 10.0]));
+    // make_checkpoint's xyz[i] = (10 + i, 10.01 + i, 10.02 + i): the bounds say the fields
+    // landed where they belong.
+    let b = &info["bounds"];
+    for (axis, lo) in [10.0, 10.01, 10.02].iter().enumerate() {
+        assert!(
+            (b[0][axis].as_f64().unwrap() - lo).abs() < 1e-5 && (b[1][axis].as_f64().unwrap() - lo - 4.0).abs() < 1e-5
+        );
+    }
+    let png = dir.path().join("s.png");
+    ok(&["render", s(&asset), "--time", "1.0", "--size", "32x32", "-o", s(&png)]);
+    // The exporter refuses what is not a checkpoint, with a message.
+    let out = Command::new(&python)
+        .args([s(&root.join("scripts/export_4dgs_ply.py")), s(&ply), "-o", s(&png), "--time-range", "0", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
+}
