@@ -29,6 +29,7 @@ impl Error {
         Error::Io { path: path.into(), source }
     }
 
+    #[cfg(feature = "pack")]
     pub(crate) fn import(source_name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Import { source_name: source_name.into(), message: message.into() }
     }

@@ -6,8 +6,8 @@
 use half::f16;
 use rayon::prelude::*;
 
-use crate::asset::camera_to_record;
 use crate::asset::format::*;
+use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::math::morton3;
 use crate::splats::Splats;
@@ -241,6 +241,19 @@ fn provenance(splats: &Splats) -> String {
         splats.len(),
         splats.report
     )
+}
+
+fn camera_to_record(c: &Camera) -> CameraRecord {
+    CameraRecord {
+        width: c.width,
+        height: c.height,
+        fx: c.fx,
+        fy: c.fy,
+        cx: c.cx,
+        cy: c.cy,
+        rotation: c.rotation.transpose().to_cols_array(),
+        position: c.position.to_array(),
+    }
 }
 
 struct Chunk {

@@ -558,16 +558,3 @@ pub(crate) fn camera_from_record(c: &CameraRecord) -> Camera {
         position: Vec3::from_array(c.position),
     }
 }
-
-pub(crate) fn camera_to_record(c: &Camera) -> CameraRecord {
-    CameraRecord {
-        width: c.width,
-        height: c.height,
-        fx: c.fx,
-        fy: c.fy,
-        cx: c.cx,
-        cy: c.cy,
-        rotation: c.rotation.transpose().to_cols_array(),
-        position: c.position.to_array(),
-    }
-}
