@@ -272,3 +272,116 @@ pub fn psnr(a: &Image, b: &Image) -> f64 {
         10.0 * (1.0 / mse).log10()
     }
 }
+
+#[cfg(all(test, feature = "pack"))]
+mod tests {
+    use super::*;
+    use crate::asset::format::SourceKind;
+    use crate::pack::{pack, NoProgress, PackOptions};
+    use crate::primitive::Primitive;
+    use crate::splats::Splats;
+    use crate::Verify;
+
+    fn asset(prims: &[(Primitive, [f32; 3])]) -> Asset {
+        let mut s = Splats::new(SourceKind::Procedural, 0, 0, [0.0, 1.0], 30.0);
+        for (p, rgb) in prims {
+            assert!(s.push(*p, &[rgb.map(sh::dc_from_rgb)]));
+        }
+        let options = PackOptions { full_precision: true, ..Default::default() };
+        Asset::from_bytes(&pack(&s, &options, &NoProgress).unwrap(), Verify::Full).unwrap()
+    }
+
+    fn camera(w: u32, h: u32) -> Camera {
+        Camera::look_at(Vec3::new(0.0, 0.0, -4.0), Vec3::ZERO, Vec3::Y, w, h, 60f32.to_radians())
+    }
+
+    fn splat(position: Vec3, scale: f32, opacity: f32) -> Primitive {
+        Primitive { position, scale: Vec3::splat(scale), opacity, ..Primitive::default() }
+    }
+
+    /// One isotropic splat, evaluated independently in f64 from the EWA formula.
+    #[test]
+    fn single_splat_matches_the_closed_form() {
+        let a = asset(&[(splat(Vec3::new(0.1, -0.05, 0.0), 0.1, 0.8), [0.9, 0.5, 0.2])]);
+        let cam = camera(64, 48);
+        let img = render(&a, 0.5, &cam, &RenderSettings::default());
+        let (f, z) = (cam.fy as f64, 4.0f64);
+        let (x, y) = (0.1f64, -0.05f64);
+        let (u, v) = (f * x / z + 32.0, f * y / z + 24.0);
+        // J Σ Jᵀ for an isotropic Σ = s² I at (x, y, z).
+        let s2 = 0.1f64 * 0.1;
+        let (j00, j02, j11, j12) = (f / z, -f * x / (z * z), f / z, -f * y / (z * z));
+        let (ca, cb, cc) = (s2 * (j00 * j00 + j02 * j02) + 0.3, s2 * j02 * j12, s2 * (j11 * j11 + j12 * j12) + 0.3);
+        let det = ca * cc - cb * cb;
+        let mut checked = 0;
+        for py in 0..48u32 {
+            for px in 0..64u32 {
+                let (dx, dy) = (u - (px as f64 + 0.5), v - (py as f64 + 0.5));
+                let power = -0.5 * (cc * dx * dx + ca * dy * dy - 2.0 * cb * dx * dy) / det;
+                let alpha = (0.8 * power.exp()).min(0.99);
+                let want = if alpha < 1.0 / 255.0 { 0.0 } else { alpha };
+                let got = img.pixels[(py * 64 + px) as usize];
+                assert!((got[3] as f64 - want).abs() < 1e-5, "alpha at {px},{py}: {} vs {want}", got[3]);
+                assert!((got[0] as f64 - 0.9 * want).abs() < 1e-5);
+                checked += (want > 0.0) as u32;
+            }
+        }
+        assert!(checked > 20, "the splat covers {checked} pixels");
+    }
+
+    #[test]
+    fn front_to_back_with_early_termination() {
+        // Large splats, so α is flat near the centre: red (α clamped to 0.99) in front of green
+        // (α ≈ 0.9) in front of blue, which would take T from 1e-3 below 1e-4: it is skipped.
+        let a = asset(&[
+            (splat(Vec3::new(0.0, 0.0, 0.0), 2.0, 1.0), [1.0, 0.0, 0.0]),
+            (splat(Vec3::new(0.0, 0.0, 1.0), 2.0, 0.9), [0.0, 1.0, 0.0]),
+            (splat(Vec3::new(0.0, 0.0, 2.0), 2.0, 1.0), [0.0, 0.0, 1.0]),
+        ]);
+        let img = render(&a, 0.5, &camera(16, 16), &RenderSettings::default());
+        let c = img.pixels[8 * 16 + 8];
+        assert!((c[0] - 0.99).abs() < 1e-6, "{c:?}");
+        assert!(c[1] > 0.01 * 0.9 * 0.99 && c[1] < 0.01 * 0.9, "{c:?}");
+        assert_eq!(c[2], 0.0, "{c:?}");
+    }
+
+    #[test]
+    fn principal_point_shifts_the_image() {
+        let a = asset(&[(splat(Vec3::new(0.05, 0.02, 0.3), 0.08, 0.9), [0.2, 0.7, 0.9])]);
+        let cam = camera(48, 40);
+        let shifted = Camera { cx: cam.cx + 5.0, cy: cam.cy - 3.0, ..cam };
+        let (i0, i1) = (render(&a, 0.5, &cam, &Default::default()), render(&a, 0.5, &shifted, &Default::default()));
+        for y in 3..37u32 {
+            for x in 0..43u32 {
+                assert_eq!(i0.pixels[(y * 48 + x) as usize], i1.pixels[((y - 3) * 48 + x + 5) as usize], "{x},{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn cuda_tiles_differ_only_beyond_three_sigma() {
+        // σ ≈ 10 px: α reaches 1/255 at 4.7σ, the 3σ tiles stop short of it on the centre row.
+        let a = asset(&[(splat(Vec3::ZERO, 0.36, 1.0), [1.0, 1.0, 1.0])]);
+        let cam = camera(128, 128);
+        let exact = render(&a, 0.5, &cam, &Default::default());
+        let tiles =
+            render(&a, 0.5, &cam, &RenderSettings { footprint: Footprint::TilesOf3Sigma, ..Default::default() });
+        let sigma = cam.fy * 0.36 / 4.0;
+        for (i, (e, t)) in exact.pixels.iter().zip(&tiles.pixels).enumerate() {
+            let d = Vec2::new((i % 128) as f32 + 0.5 - 64.0, (i / 128) as f32 + 0.5 - 64.0).length();
+            if d < 2.9 * sigma {
+                assert_eq!(e, t, "inside 3σ at {i}");
+            }
+        }
+        assert!(exact != tiles, "an opaque splat reaches 1/255 beyond 3σ; the tiling cuts it");
+    }
+
+    #[test]
+    fn rendering_is_deterministic_across_threads() {
+        let a =
+            Asset::from_bytes(&pack(&crate::demo::scene(), &Default::default(), &NoProgress).unwrap(), Verify::Full)
+                .unwrap();
+        let cam = a.cameras()[0].resized(96, 54);
+        assert_eq!(render(&a, 1.3, &cam, &Default::default()), render(&a, 1.3, &cam, &Default::default()));
+    }
+}
