@@ -108,9 +108,8 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
     let temporal: Vec<f32> = prims().flat_map(|p| [p.window[0], p.window[1], p.sigma_t, 0.0]).collect();
     let rotation: Vec<f32> = prims().flat_map(|p| p.rotation.to_array()).collect();
     let scale_opacity: Vec<f32> = prims().flat_map(|p| [p.scale.x, p.scale.y, p.scale.z, p.opacity]).collect();
-    let motion: Vec<f32> = prims()
-        .flat_map(|p| p.motion[..motion_degree].iter().flat_map(|m| [m.x, m.y, m.z, 0.0]).collect::<Vec<_>>())
-        .collect();
+    let motion: Vec<f32> =
+        prims().flat_map(|p| &p.motion[..motion_degree]).flat_map(|m| [m.x, m.y, m.z, 0.0]).collect();
     let omega: Vec<f32> = if has_omega { prims().flat_map(|p| p.omega.to_array()).collect() } else { Vec::new() };
     let sh: Vec<f32> = order.iter().flat_map(|&i| splats.coeffs(i as usize).iter().flatten().copied()).collect();
     progress.advance(3);
