@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test splat4d has. Installs what the tests need when it is missing (apt packages, numpy,
+# Every test splat4d has. Installs what the tests need when it is missing (scripts/deps.sh, numpy,
 # cargo-fuzz), then: format, lints, the lean runtime build, the test suite, bounded fuzzing.
 #   scripts/test.sh                      everything (fuzz 30 s per target)
 #   SPLAT4D_FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing
@@ -8,15 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
-apt_packages=(g++ python3)
-missing=()
-for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    step "installing ${missing[*]}"
-    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+scripts/deps.sh
 python=${PYTHON:-python3}
 if ! "$python" -c 'import numpy' 2>/dev/null; then
     step "installing numpy (for the 4DGS exporter)"

@@ -19,6 +19,9 @@ pub enum Error {
     /// A source file (PLY, .splatv, .splat, …) could not be imported.
     #[error("cannot import {source_name}: {message}")]
     Import { source_name: String, message: String },
+    /// The GPU (Vulkan) could not do what was asked.
+    #[error("gpu: {0}")]
+    Gpu(String),
     /// An argument is out of its documented range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -1,0 +1,451 @@
+//! The Vulkan context: instance, optional validation with a message log, the device and its
+//! queue, the vk-mem allocator, and one-shot command submission. Standalone mode creates all
+//! of these; the embedded mode (a host's instance and device) will enter through the same type.
+
+use std::ffi::{c_void, CStr, CString};
+use std::mem::ManuallyDrop;
+use std::sync::Mutex;
+
+use ash::vk;
+use vk_mem::Alloc;
+
+use super::vk_err;
+use crate::error::{Error, Result};
+
+const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
+/// A submission that has not finished after this long is a hung GPU, reported as an error.
+const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct ContextOptions {
+    /// Enable the Khronos validation layer (with synchronisation validation) and collect its
+    /// warnings and errors; creating the context fails if the layer is not installed.
+    pub validation: bool,
+    /// Use the first device whose name contains this (case-insensitive).
+    pub device_name: Option<String>,
+}
+
+/// Where a buffer lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryKind {
+    /// GPU-only.
+    Device,
+    /// Host-written, GPU-read (mapped, write-combined).
+    Upload,
+    /// GPU-written, host-read (mapped, cached).
+    Readback,
+}
+
+/// A buffer and its memory. Owned by whoever created it, destroyed with
+/// [`Context::destroy_buffer`] once the GPU no longer uses it.
+pub struct Buffer {
+    pub raw: vk::Buffer,
+    pub size: u64,
+    allocation: vk_mem::Allocation,
+    mapped: *mut u8,
+}
+
+/// Warnings and errors from the validation layer, in arrival order.
+type MessageLog = Mutex<Vec<String>>;
+
+struct Debug {
+    instance: ash::ext::debug_utils::Instance,
+    messenger: vk::DebugUtilsMessengerEXT,
+    /// Owned here, borrowed by the callback through its user-data pointer until the messenger
+    /// is destroyed.
+    log: Box<MessageLog>,
+}
+
+pub struct Context {
+    _entry: ash::Entry,
+    instance: ash::Instance,
+    debug: Option<Debug>,
+    pub(crate) device: ash::Device,
+    debug_device: Option<ash::ext::debug_utils::Device>,
+    pub(crate) queue: vk::Queue,
+    allocator: ManuallyDrop<vk_mem::Allocator>,
+    command_pool: vk::CommandPool,
+    pub(crate) limits: vk::PhysicalDeviceLimits,
+    device_name: String,
+    /// Whether `VK_KHR_multiview` (core in 1.1) is enabled: one pass for both eyes.
+    pub multiview: bool,
+}
+
+unsafe extern "system" fn on_message(
+    severity: vk::DebugUtilsMessageSeverityFlagsEXT,
+    _types: vk::DebugUtilsMessageTypeFlagsEXT,
+    data: *const vk::DebugUtilsMessengerCallbackDataEXT<'_>,
+    user: *mut c_void,
+) -> vk::Bool32 {
+    // SAFETY: the layer passes valid callback data; `user` is the MessageLog boxed in `Debug`,
+    // alive until the messenger is destroyed.
+    let text = unsafe { data.as_ref().and_then(|d| d.message_as_c_str()) }
+        .map_or_else(|| "(no message)".to_string(), |m| m.to_string_lossy().into_owned());
+    if severity
+        .intersects(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING)
+    {
+        log::warn!("vulkan validation: {text}");
+        if let Some(log) = unsafe { (user as *const MessageLog).as_ref() } {
+            if let Ok(mut v) = log.lock() {
+                v.push(text);
+            }
+        }
+    }
+    vk::FALSE
+}
+
+impl Context {
+    pub fn new(options: &ContextOptions) -> Result<Context> {
+        // SAFETY: loading the system's Vulkan loader; nothing else runs in it at this point.
+        let entry = unsafe { ash::Entry::load() }
+            .map_err(|e| Error::Gpu(format!("cannot load the Vulkan loader (libvulkan): {e}")))?;
+        let instance_version = unsafe { entry.try_enumerate_instance_version() }
+            .map_err(vk_err("vkEnumerateInstanceVersion"))?
+            .unwrap_or(vk::API_VERSION_1_0);
+        if instance_version < vk::API_VERSION_1_1 {
+            return Err(Error::Gpu("the Vulkan loader is older than 1.1".into()));
+        }
+        let api_version = instance_version.min(vk::API_VERSION_1_3);
+
+        let mut layers = Vec::new();
+        let mut extensions = Vec::new();
+        let mut sync_validation = false;
+        if options.validation {
+            let available = unsafe { entry.enumerate_instance_layer_properties() }
+                .map_err(vk_err("vkEnumerateInstanceLayerProperties"))?;
+            if !available.iter().any(|l| l.layer_name_as_c_str() == Ok(VALIDATION_LAYER)) {
+                return Err(Error::Gpu(
+                    "validation requested but VK_LAYER_KHRONOS_validation is not installed \
+                     (Debian/Ubuntu: apt-get install vulkan-validationlayers)"
+                        .into(),
+                ));
+            }
+            layers.push(VALIDATION_LAYER.as_ptr());
+            extensions.push(ash::ext::debug_utils::NAME.as_ptr());
+            let layer_exts = unsafe { entry.enumerate_instance_extension_properties(Some(VALIDATION_LAYER)) }
+                .map_err(vk_err("vkEnumerateInstanceExtensionProperties"))?;
+            sync_validation =
+                layer_exts.iter().any(|e| e.extension_name_as_c_str() == Ok(ash::ext::validation_features::NAME));
+            if sync_validation {
+                extensions.push(ash::ext::validation_features::NAME.as_ptr());
+            }
+        }
+
+        let app = vk::ApplicationInfo::default()
+            .application_name(c"splat4d")
+            .engine_name(c"splat4d")
+            .api_version(api_version);
+        let enabled = [vk::ValidationFeatureEnableEXT::SYNCHRONIZATION_VALIDATION];
+        let mut features = vk::ValidationFeaturesEXT::default().enabled_validation_features(&enabled);
+        let mut create = vk::InstanceCreateInfo::default()
+            .application_info(&app)
+            .enabled_layer_names(&layers)
+            .enabled_extension_names(&extensions);
+        if sync_validation {
+            create = create.push_next(&mut features);
+        }
+        let instance = unsafe { entry.create_instance(&create, None) }.map_err(vk_err("vkCreateInstance"))?;
+
+        // From here on, `partial` destroys what exists if a later step fails.
+        let mut partial = Partial { instance: Some(instance.clone()), debug: None };
+        if options.validation {
+            let log: Box<MessageLog> = Box::default();
+            let debug_instance = ash::ext::debug_utils::Instance::new(&entry, &instance);
+            let info = vk::DebugUtilsMessengerCreateInfoEXT::default()
+                .message_severity(
+                    vk::DebugUtilsMessageSeverityFlagsEXT::ERROR | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING,
+                )
+                .message_type(
+                    vk::DebugUtilsMessageTypeFlagsEXT::GENERAL
+                        | vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION
+                        | vk::DebugUtilsMessageTypeFlagsEXT::PERFORMANCE,
+                )
+                .pfn_user_callback(Some(on_message))
+                .user_data(&*log as *const MessageLog as *mut c_void);
+            let messenger = unsafe { debug_instance.create_debug_utils_messenger(&info, None) }
+                .map_err(vk_err("vkCreateDebugUtilsMessengerEXT"))?;
+            partial.debug = Some(Debug { instance: debug_instance, messenger, log });
+        }
+
+        let (physical_device, queue_family, properties) = pick_device(&instance, options.device_name.as_deref())?;
+        let device_name = properties.device_name_as_c_str().map_or("?".into(), |n| n.to_string_lossy().into_owned());
+
+        let mut has11 = vk::PhysicalDeviceVulkan11Features::default();
+        let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has11);
+        unsafe { instance.get_physical_device_features2(physical_device, &mut query) };
+        let multiview = has11.multiview == vk::TRUE;
+        let mut want11 = vk::PhysicalDeviceVulkan11Features::default()
+            .multiview(multiview)
+            .storage_buffer16_bit_access(has11.storage_buffer16_bit_access == vk::TRUE);
+        let mut features2 = vk::PhysicalDeviceFeatures2::default().push_next(&mut want11);
+        let priorities = [1.0f32];
+        let queues =
+            [vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
+        let device_info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).push_next(&mut features2);
+        let device =
+            unsafe { instance.create_device(physical_device, &device_info, None) }.map_err(vk_err("vkCreateDevice"))?;
+        let queue = unsafe { device.get_device_queue(queue_family, 0) };
+
+        let mut allocator_info = vk_mem::AllocatorCreateInfo::new(&instance, &device, physical_device);
+        allocator_info.vulkan_api_version = api_version;
+        let allocator = match unsafe { vk_mem::Allocator::new(allocator_info) } {
+            Ok(a) => a,
+            Err(e) => {
+                unsafe { device.destroy_device(None) };
+                return Err(vk_err("vmaCreateAllocator")(e));
+            }
+        };
+        let pool_info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(queue_family)
+            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER | vk::CommandPoolCreateFlags::TRANSIENT);
+        let command_pool = match unsafe { device.create_command_pool(&pool_info, None) } {
+            Ok(p) => p,
+            Err(e) => {
+                drop(allocator);
+                unsafe { device.destroy_device(None) };
+                return Err(vk_err("vkCreateCommandPool")(e));
+            }
+        };
+        let debug_device = options.validation.then(|| ash::ext::debug_utils::Device::new(&instance, &device));
+        let debug = partial.debug.take();
+        partial.instance = None;
+        log::info!(
+            "vulkan device: {device_name} (api {}.{}, multiview {})",
+            vk::api_version_major(api_version),
+            vk::api_version_minor(api_version),
+            if multiview { "yes" } else { "no" }
+        );
+        Ok(Context {
+            _entry: entry,
+            instance,
+            debug,
+            device,
+            debug_device,
+            queue,
+            allocator: ManuallyDrop::new(allocator),
+            command_pool,
+            limits: properties.limits,
+            device_name,
+            multiview,
+        })
+    }
+
+    pub fn device_name(&self) -> &str {
+        &self.device_name
+    }
+
+    /// The largest storage buffer one descriptor can address.
+    pub fn max_storage_buffer_range(&self) -> u64 {
+        self.limits.max_storage_buffer_range as u64
+    }
+
+    /// Validation warnings and errors so far (empty without validation).
+    pub fn validation_messages(&self) -> Vec<String> {
+        self.debug.as_ref().map_or_else(Vec::new, |d| d.log.lock().map(|v| v.clone()).unwrap_or_default())
+    }
+
+    /// Names an object for validation messages and GPU debuggers.
+    pub(crate) fn name<H: vk::Handle>(&self, handle: H, name: &str) {
+        if let (Some(d), Ok(name)) = (&self.debug_device, CString::new(name)) {
+            let info = vk::DebugUtilsObjectNameInfoEXT::default().object_handle(handle).object_name(&name);
+            // Naming is best effort: a failure changes nothing but the debugging output.
+            let _ = unsafe { d.set_debug_utils_object_name(&info) };
+        }
+    }
+
+    pub fn create_buffer(
+        &self,
+        name: &str,
+        size: u64,
+        usage: vk::BufferUsageFlags,
+        kind: MemoryKind,
+    ) -> Result<Buffer> {
+        let info =
+            vk::BufferCreateInfo::default().size(size.max(4)).usage(usage).sharing_mode(vk::SharingMode::EXCLUSIVE);
+        let alloc = match kind {
+            MemoryKind::Device => {
+                vk_mem::AllocationCreateInfo { usage: vk_mem::MemoryUsage::AutoPreferDevice, ..Default::default() }
+            }
+            MemoryKind::Upload => vk_mem::AllocationCreateInfo {
+                usage: vk_mem::MemoryUsage::AutoPreferHost,
+                flags: vk_mem::AllocationCreateFlags::HOST_ACCESS_SEQUENTIAL_WRITE
+                    | vk_mem::AllocationCreateFlags::MAPPED,
+                ..Default::default()
+            },
+            MemoryKind::Readback => vk_mem::AllocationCreateInfo {
+                usage: vk_mem::MemoryUsage::AutoPreferHost,
+                flags: vk_mem::AllocationCreateFlags::HOST_ACCESS_RANDOM | vk_mem::AllocationCreateFlags::MAPPED,
+                ..Default::default()
+            },
+        };
+        let (raw, allocation) =
+            unsafe { self.allocator.create_buffer(&info, &alloc) }.map_err(vk_err("vmaCreateBuffer"))?;
+        let mapped = self.allocator.get_allocation_info(&allocation).mapped_data as *mut u8;
+        self.name(raw, name);
+        Ok(Buffer { raw, size, allocation, mapped })
+    }
+
+    /// Destroys a buffer; the caller guarantees the GPU has finished with it.
+    pub fn destroy_buffer(&self, mut buffer: Buffer) {
+        unsafe { self.allocator.destroy_buffer(buffer.raw, &mut buffer.allocation) };
+    }
+
+    /// Copies `data` into a mapped buffer at `offset` (bytes) and flushes it for the GPU.
+    pub fn write<T: bytemuck::Pod>(&self, buffer: &Buffer, offset: u64, data: &[T]) -> Result<()> {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let end = offset.checked_add(bytes.len() as u64).filter(|&e| e <= buffer.size);
+        if buffer.mapped.is_null() || end.is_none() {
+            return Err(Error::InvalidArgument("write outside a mapped buffer".into()));
+        }
+        // SAFETY: the range lies inside the mapped allocation (checked above).
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.mapped.add(offset as usize), bytes.len()) };
+        self.allocator
+            .flush_allocation(&buffer.allocation, offset, bytes.len() as u64)
+            .map_err(vk_err("vmaFlushAllocation"))
+    }
+
+    /// Reads a mapped buffer from `offset` into `out`, after invalidating host caches.
+    pub fn read<T: bytemuck::Pod>(&self, buffer: &Buffer, offset: u64, out: &mut [T]) -> Result<()> {
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(out);
+        let end = offset.checked_add(bytes.len() as u64).filter(|&e| e <= buffer.size);
+        if buffer.mapped.is_null() || end.is_none() {
+            return Err(Error::InvalidArgument("read outside a mapped buffer".into()));
+        }
+        self.allocator
+            .invalidate_allocation(&buffer.allocation, offset, bytes.len() as u64)
+            .map_err(vk_err("vmaInvalidateAllocation"))?;
+        // SAFETY: as in `write`; the GPU finished writing before the caller asked to read.
+        unsafe { std::ptr::copy_nonoverlapping(buffer.mapped.add(offset as usize), bytes.as_mut_ptr(), bytes.len()) };
+        Ok(())
+    }
+
+    /// Records commands with `record`, submits them and waits for them to finish. For setup,
+    /// uploads and tests; the frame loop does not wait like this.
+    pub fn submit_and_wait(&self, record: impl FnOnce(&ash::Device, vk::CommandBuffer)) -> Result<()> {
+        let d = &self.device;
+        let alloc = vk::CommandBufferAllocateInfo::default()
+            .command_pool(self.command_pool)
+            .level(vk::CommandBufferLevel::PRIMARY)
+            .command_buffer_count(1);
+        let cmd = unsafe { d.allocate_command_buffers(&alloc) }.map_err(vk_err("vkAllocateCommandBuffers"))?[0];
+        let fence = match unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) } {
+            Ok(f) => f,
+            Err(e) => {
+                unsafe { d.free_command_buffers(self.command_pool, &[cmd]) };
+                return Err(vk_err("vkCreateFence")(e));
+            }
+        };
+        let result = (|| {
+            let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+            unsafe { d.begin_command_buffer(cmd, &begin) }.map_err(vk_err("vkBeginCommandBuffer"))?;
+            record(d, cmd);
+            unsafe { d.end_command_buffer(cmd) }.map_err(vk_err("vkEndCommandBuffer"))?;
+            let cmds = [cmd];
+            let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+            unsafe { d.queue_submit(self.queue, &[submit], fence) }.map_err(vk_err("vkQueueSubmit"))?;
+            unsafe { d.wait_for_fences(&[fence], true, FENCE_TIMEOUT_NS) }.map_err(vk_err("vkWaitForFences"))
+        })();
+        if result.is_err() {
+            // Whatever was submitted must finish before its command buffer is freed.
+            let _ = unsafe { d.queue_wait_idle(self.queue) };
+        }
+        unsafe {
+            d.destroy_fence(fence, None);
+            d.free_command_buffers(self.command_pool, &[cmd]);
+        }
+        result
+    }
+
+    pub(crate) fn create_shader(&self, name: &str, spirv: &[u8]) -> Result<vk::ShaderModule> {
+        let words = ash::util::read_spv(&mut std::io::Cursor::new(spirv))
+            .map_err(|e| Error::Gpu(format!("shader {name} is not SPIR-V: {e}")))?;
+        let info = vk::ShaderModuleCreateInfo::default().code(&words);
+        let module =
+            unsafe { self.device.create_shader_module(&info, None) }.map_err(vk_err("vkCreateShaderModule"))?;
+        self.name(module, name);
+        Ok(module)
+    }
+}
+
+/// Destroys the instance-level objects of a context that failed half way.
+struct Partial {
+    instance: Option<ash::Instance>,
+    debug: Option<Debug>,
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(d) = self.debug.take() {
+            unsafe { d.instance.destroy_debug_utils_messenger(d.messenger, None) };
+        }
+        if let Some(i) = self.instance.take() {
+            unsafe { i.destroy_instance(None) };
+        }
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        unsafe {
+            // Objects die only when the GPU is done with them; at teardown that means idle.
+            let _ = self.device.device_wait_idle();
+            self.device.destroy_command_pool(self.command_pool, None);
+            ManuallyDrop::drop(&mut self.allocator);
+            self.device.destroy_device(None);
+            if let Some(d) = self.debug.take() {
+                d.instance.destroy_debug_utils_messenger(d.messenger, None);
+            }
+            self.instance.destroy_instance(None);
+        }
+    }
+}
+
+/// The device to use: the named one, else the most capable type (discrete, integrated,
+/// virtual, CPU), with a queue family that does graphics and compute.
+fn pick_device(
+    instance: &ash::Instance,
+    wanted: Option<&str>,
+) -> Result<(vk::PhysicalDevice, u32, vk::PhysicalDeviceProperties)> {
+    let devices = unsafe { instance.enumerate_physical_devices() }.map_err(vk_err("vkEnumeratePhysicalDevices"))?;
+    let mut candidates = Vec::new();
+    for pd in devices {
+        let props = unsafe { instance.get_physical_device_properties(pd) };
+        let name = props.device_name_as_c_str().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        if props.api_version < vk::API_VERSION_1_1 {
+            continue;
+        }
+        let families = unsafe { instance.get_physical_device_queue_family_properties(pd) };
+        let family =
+            families.iter().position(|f| f.queue_flags.contains(vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE));
+        if let Some(family) = family {
+            candidates.push((pd, family as u32, props, name));
+        }
+    }
+    let names: Vec<&str> = candidates.iter().map(|c| c.3.as_str()).collect();
+    let chosen = match wanted {
+        Some(w) => {
+            let w = w.to_lowercase();
+            candidates
+                .iter()
+                .find(|c| c.3.to_lowercase().contains(&w))
+                .ok_or_else(|| Error::Gpu(format!("no Vulkan 1.1 device named like '{w}' (devices: {names:?})")))?
+        }
+        None => {
+            let rank = |t: vk::PhysicalDeviceType| match t {
+                vk::PhysicalDeviceType::DISCRETE_GPU => 0,
+                vk::PhysicalDeviceType::INTEGRATED_GPU => 1,
+                vk::PhysicalDeviceType::VIRTUAL_GPU => 2,
+                vk::PhysicalDeviceType::CPU => 3,
+                _ => 4,
+            };
+            candidates.iter().min_by_key(|c| rank(c.2.device_type)).ok_or_else(|| {
+                Error::Gpu(
+                    "no Vulkan 1.1 device with a graphics+compute queue (for a software device: \
+                     apt-get install mesa-vulkan-drivers)"
+                        .into(),
+                )
+            })?
+        }
+    };
+    Ok((chosen.0, chosen.1, chosen.2))
+}
