@@ -9,16 +9,18 @@ shared uint counts[RADIX];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
+    uint count = key_count();
+    uint num_blocks = block_count();
     uint block = gl_WorkGroupID.x;
     counts[tid] = 0u;
     barrier();
     uint base = block * BLOCK;
     for (uint i = 0u; i < ITEMS; ++i) {
         uint idx = base + i * WG + tid;
-        if (idx < params.count) {
+        if (idx < count) {
             atomicAdd(counts[(keys_in[idx] >> params.shift) & 0xffu], 1u);
         }
     }
     barrier();
-    hist[tid * params.num_blocks + block] = counts[tid];
+    hist[tid * num_blocks + block] = counts[tid];
 }

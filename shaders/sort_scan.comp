@@ -9,7 +9,9 @@ shared uint sums[WG];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
-    uint n = RADIX * params.num_blocks;
+    uint count = key_count();
+    uint num_blocks = block_count();
+    uint n = RADIX * num_blocks;
     uint carry = 0u;
     for (uint base = 0u; base < n; base += WG * 4u) {
         // Each thread owns four consecutive entries: scan them serially, the threads' sums

@@ -15,8 +15,10 @@ shared uint masks[RADIX * MASK_WORDS];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
+    uint count = key_count();
+    uint num_blocks = block_count();
     uint block = gl_WorkGroupID.x;
-    offsets[tid] = hist[tid * params.num_blocks + block];
+    offsets[tid] = hist[tid * num_blocks + block];
     uint base = block * BLOCK;
     for (uint round = 0u; round < ITEMS; ++round) {
         // Thread t owns digit t's mask words and offset between rounds.
@@ -25,7 +27,7 @@ void main() {
         }
         barrier();
         uint idx = base + round * WG + tid;
-        bool valid = idx < params.count;
+        bool valid = idx < count;
         uint key = 0u;
         uint digit = 0u;
         if (valid) {

@@ -32,7 +32,13 @@ fn check(ctx: &Context, sort: &RadixSort, keys: &[u32], key_bits: u32, what: &st
     let got: Vec<(u32, u32)> = k.into_iter().zip(v).collect();
     if got != want {
         let first = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(0);
-        panic!("{what}: {} pairs, first difference at {first}: {:?} vs {:?}", keys.len(), got[first], want[first]);
+        panic!(
+            "{what}: {} pairs, first difference at {first}: {:?} vs {:?}; validation: {:#?}",
+            keys.len(),
+            got[first],
+            want[first],
+            ctx.validation_messages()
+        );
     }
 }
 

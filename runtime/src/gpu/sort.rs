@@ -16,15 +16,21 @@ const RADIX: u64 = 256;
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
-    count: u32,
     shift: u32,
-    num_blocks: u32,
+    count_word: u32,
 }
+
+/// Where the key count lives in [`SortBuffers::count`]: that buffer is laid out as a
+/// `VkDrawIndirectCommand` (vertex count, instance count = keys, first vertex, first instance)
+/// so that a renderer can count visible splats into it and draw from it directly.
+pub const COUNT_WORD: u32 = 1;
+const BINDINGS: u32 = 7;
 
 /// The sort's pipelines; one per context.
 pub struct RadixSort {
     set_layout: vk::DescriptorSetLayout,
     layout: vk::PipelineLayout,
+    prepare: vk::Pipeline,
     histogram: vk::Pipeline,
     scan: vk::Pipeline,
     scatter: vk::Pipeline,
@@ -35,7 +41,10 @@ pub struct RadixSort {
 pub struct SortBuffers {
     pub keys: [Buffer; 2],
     pub values: [Buffer; 2],
+    /// `[vertex count, key count, 0, 0]` (see [`COUNT_WORD`]); usable as draw arguments.
+    pub count: Buffer,
     histogram: Buffer,
+    dispatch: Buffer,
     pool: vk::DescriptorPool,
     sets: [vk::DescriptorSet; 2],
     capacity: u32,
@@ -44,7 +53,7 @@ pub struct SortBuffers {
 impl RadixSort {
     pub fn new(ctx: &Context) -> Result<RadixSort> {
         let d = &ctx.device;
-        let bindings: Vec<_> = (0..5)
+        let bindings: Vec<_> = (0..BINDINGS)
             .map(|b| {
                 vk::DescriptorSetLayoutBinding::default()
                     .binding(b)
@@ -73,11 +82,13 @@ impl RadixSort {
         let mut sort = RadixSort {
             set_layout,
             layout,
+            prepare: vk::Pipeline::null(),
             histogram: vk::Pipeline::null(),
             scan: vk::Pipeline::null(),
             scatter: vk::Pipeline::null(),
         };
         let built = (|| {
+            sort.prepare = compute_pipeline(ctx, layout, "sort_prepare", spirv::SORT_PREPARE_COMP)?;
             sort.histogram = compute_pipeline(ctx, layout, "sort_histogram", spirv::SORT_HISTOGRAM_COMP)?;
             sort.scan = compute_pipeline(ctx, layout, "sort_scan", spirv::SORT_SCAN_COMP)?;
             sort.scatter = compute_pipeline(ctx, layout, "sort_scatter", spirv::SORT_SCATTER_COMP)?;
@@ -95,7 +106,7 @@ impl RadixSort {
     pub fn destroy(self, ctx: &Context) {
         let d = &ctx.device;
         unsafe {
-            for p in [self.histogram, self.scan, self.scatter] {
+            for p in [self.prepare, self.histogram, self.scan, self.scatter] {
                 d.destroy_pipeline(p, None);
             }
             d.destroy_pipeline_layout(self.layout, None);
@@ -122,11 +133,19 @@ impl RadixSort {
         let usage = vk::BufferUsageFlags::STORAGE_BUFFER
             | vk::BufferUsageFlags::TRANSFER_SRC
             | vk::BufferUsageFlags::TRANSFER_DST;
-        let mut made: Vec<Buffer> = Vec::with_capacity(5);
-        let names = ["sort keys 0", "sort values 0", "sort keys 1", "sort values 1", "sort histogram"];
+        let mut made: Vec<Buffer> = Vec::with_capacity(7);
+        let names = [
+            "sort keys 0",
+            "sort values 0",
+            "sort keys 1",
+            "sort values 1",
+            "sort histogram",
+            "sort count",
+            "sort dispatch",
+        ];
         for (i, name) in names.iter().enumerate() {
-            let size = if i == 4 { hist_bytes } else { bytes };
-            match ctx.create_buffer(name, size, usage, MemoryKind::Device) {
+            let size = [bytes, bytes, bytes, bytes, hist_bytes, 16, 12][i];
+            match ctx.create_buffer(name, size, usage | vk::BufferUsageFlags::INDIRECT_BUFFER, MemoryKind::Device) {
                 Ok(b) => made.push(b),
                 Err(e) => {
                     made.into_iter().for_each(|b| ctx.destroy_buffer(b));
@@ -134,6 +153,8 @@ impl RadixSort {
                 }
             }
         }
+        let dispatch = made.pop().unwrap();
+        let count = made.pop().unwrap();
         let histogram = made.pop().unwrap();
         let values1 = made.pop().unwrap();
         let keys1 = made.pop().unwrap();
@@ -141,13 +162,16 @@ impl RadixSort {
         let keys0 = made.pop().unwrap();
 
         let d = &ctx.device;
-        let sizes = [vk::DescriptorPoolSize::default().ty(vk::DescriptorType::STORAGE_BUFFER).descriptor_count(10)];
+        let sizes =
+            [vk::DescriptorPoolSize::default().ty(vk::DescriptorType::STORAGE_BUFFER).descriptor_count(2 * BINDINGS)];
         let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(2).pool_sizes(&sizes);
         let pool = unsafe { d.create_descriptor_pool(&pool_info, None) };
         let mut buffers = SortBuffers {
             keys: [keys0, keys1],
             values: [values0, values1],
+            count,
             histogram,
+            dispatch,
             pool: pool.unwrap_or_default(),
             sets: [vk::DescriptorSet::null(); 2],
             capacity,
@@ -172,6 +196,8 @@ impl RadixSort {
                 &buffers.keys[1 - i],
                 &buffers.values[1 - i],
                 &buffers.histogram,
+                &buffers.count,
+                &buffers.dispatch,
             ];
             let infos: Vec<[vk::DescriptorBufferInfo; 1]> = order
                 .iter()
@@ -194,37 +220,42 @@ impl RadixSort {
     }
 
     /// Records the sort of the first `count` pairs of `keys[0]`/`values[0]` by their low
-    /// `key_bits` bits. Returns which pair (0 or 1) holds the result. The caller orders the
-    /// writes of the input before this (a barrier to compute-shader reads) and reads of the
-    /// result after it (a barrier from compute-shader writes).
-    pub fn record(
-        &self,
-        ctx: &Context,
-        cmd: vk::CommandBuffer,
-        buffers: &SortBuffers,
-        count: u32,
-        key_bits: u32,
-    ) -> Result<usize> {
-        if count > buffers.capacity {
-            return Err(Error::InvalidArgument(format!("{count} keys exceed the sort buffers' {}", buffers.capacity)));
-        }
+    /// `key_bits` bits, where `count` is read on the GPU from `buffers.count` (word
+    /// [`COUNT_WORD`]) and must not exceed the capacity. Returns which pair (0 or 1) holds the
+    /// result. The caller orders the writes of the inputs and the count before this (a barrier
+    /// to compute-shader reads) and reads of the result after it (from compute-shader writes).
+    pub fn record(&self, ctx: &Context, cmd: vk::CommandBuffer, buffers: &SortBuffers, key_bits: u32) -> Result<usize> {
         if key_bits == 0 || key_bits > 32 {
             return Err(Error::InvalidArgument(format!("key bits {key_bits} outside 1..=32")));
         }
-        if count <= 1 {
-            return Ok(0);
-        }
         let d = &ctx.device;
-        let num_blocks = count.div_ceil(BLOCK);
         let passes = key_bits.div_ceil(8);
+        let push = |shift: u32| {
+            let params = Params { shift, count_word: COUNT_WORD };
+            unsafe {
+                d.cmd_push_constants(cmd, self.layout, vk::ShaderStageFlags::COMPUTE, 0, bytemuck::bytes_of(&params))
+            };
+        };
+        unsafe {
+            d.cmd_bind_descriptor_sets(cmd, vk::PipelineBindPoint::COMPUTE, self.layout, 0, &[buffers.sets[0]], &[]);
+            push(0);
+            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::COMPUTE, self.prepare);
+            d.cmd_dispatch(cmd, 1, 1, 1);
+            // The workgroup counts are read as indirect arguments.
+            memory_barrier(
+                d,
+                cmd,
+                (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_WRITE),
+                (vk::PipelineStageFlags::DRAW_INDIRECT, vk::AccessFlags::INDIRECT_COMMAND_READ),
+            );
+        }
         for pass in 0..passes {
             let set = [buffers.sets[pass as usize % 2]];
-            let params = Params { count, shift: pass * 8, num_blocks };
             unsafe {
                 d.cmd_bind_descriptor_sets(cmd, vk::PipelineBindPoint::COMPUTE, self.layout, 0, &set, &[]);
-                d.cmd_push_constants(cmd, self.layout, vk::ShaderStageFlags::COMPUTE, 0, bytemuck::bytes_of(&params));
+                push(pass * 8);
                 d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::COMPUTE, self.histogram);
-                d.cmd_dispatch(cmd, num_blocks, 1, 1);
+                d.cmd_dispatch_indirect(cmd, buffers.dispatch.raw, 0);
                 // The scan reads the counts; the previous pass's scatter read the histogram
                 // this one rewrites, which the barrier before this pass already ordered.
                 compute_barrier(d, cmd);
@@ -232,7 +263,7 @@ impl RadixSort {
                 d.cmd_dispatch(cmd, 1, 1, 1);
                 compute_barrier(d, cmd);
                 d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::COMPUTE, self.scatter);
-                d.cmd_dispatch(cmd, num_blocks, 1, 1);
+                d.cmd_dispatch_indirect(cmd, buffers.dispatch.raw, 0);
                 if pass + 1 < passes {
                     // Next pass reads the scattered pairs and rewrites the histogram.
                     compute_barrier(d, cmd);
@@ -252,7 +283,7 @@ impl SortBuffers {
         unsafe { ctx.device.destroy_descriptor_pool(self.pool, None) };
         let [k0, k1] = self.keys;
         let [v0, v1] = self.values;
-        for b in [k0, k1, v0, v1, self.histogram] {
+        for b in [k0, k1, v0, v1, self.histogram, self.count, self.dispatch] {
             ctx.destroy_buffer(b);
         }
     }
@@ -311,6 +342,9 @@ pub fn sort_pairs(
     if keys.len() != values.len() || keys.len() > u32::MAX as usize {
         return Err(Error::InvalidArgument("keys and values must have the same length".into()));
     }
+    if key_bits == 0 || key_bits > 32 {
+        return Err(Error::InvalidArgument(format!("key bits {key_bits} outside 1..=32")));
+    }
     let n = keys.len() as u32;
     let bytes = n as u64 * 4;
     let buffers = sort.create_buffers(ctx, n)?;
@@ -338,13 +372,14 @@ pub fn sort_pairs(
             let region = [vk::BufferCopy::default().size(bytes.max(4))];
             d.cmd_copy_buffer(cmd, staging[0].raw, buffers.keys[0].raw, &region);
             d.cmd_copy_buffer(cmd, staging[1].raw, buffers.values[0].raw, &region);
+            d.cmd_update_buffer(cmd, buffers.count.raw, 0, bytemuck::cast_slice(&[0u32, n, 0, 0]));
             memory_barrier(
                 d,
                 cmd,
                 (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
                 (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ | vk::AccessFlags::SHADER_WRITE),
             );
-            recorded = sort.record(ctx, cmd, &buffers, n, key_bits);
+            recorded = sort.record(ctx, cmd, &buffers, key_bits);
             let out = *recorded.as_ref().unwrap_or(&0);
             memory_barrier(
                 d,
