@@ -3,7 +3,7 @@
 # cargo-fuzz), then: format, lints, the lean runtime build, the test suite, bounded fuzzing.
 #   scripts/test.sh                      everything (fuzz 30 s per target)
 #   SPLAT4D_FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing
-# Needs the shared test assets at ../shared/assets (or $SPLAT4D_ASSETS).
+# Needs the shared test assets at ../shared/assets (or $SPLAT4D_ASSETS), and root for the chroot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
@@ -27,8 +27,10 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 step "runtime without the packer (what a headset player links)"
 cargo clippy --quiet -p splat4d --no-default-features -- -D warnings
-step "cargo test"
-cargo test --workspace
+step "cargo test (test programs run against trixie's Mesa lavapipe, scripts/vk-chroot.sh)"
+scripts/vk-chroot.sh up
+trap 'scripts/vk-chroot.sh down' EXIT
+CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$PWD/scripts/vk-chroot.sh exec" cargo test --workspace
 if [ "$fuzz_seconds" != 0 ]; then
     step "fuzzing (${fuzz_seconds}s per target)"
     scripts/fuzz.sh "$fuzz_seconds"

@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod math;
 pub mod primitive;
 pub mod reference;
+pub mod renderer;
 pub mod sh;
 
 #[cfg(feature = "pack")]

@@ -375,7 +375,8 @@ impl Asset {
         Ok(())
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The whole file, for uploading chunks as they are.
+    pub(crate) fn bytes(&self) -> &[u8] {
         self.storage.bytes()
     }
 

@@ -45,6 +45,12 @@ pub struct Buffer {
     mapped: *mut u8,
 }
 
+/// An image and its memory, owned like [`Buffer`] and destroyed with [`Context::destroy_image`].
+pub struct Image {
+    pub raw: vk::Image,
+    allocation: vk_mem::Allocation,
+}
+
 /// Warnings and errors from the validation layer, in arrival order.
 type MessageLog = Mutex<Vec<String>>;
 
@@ -63,6 +69,7 @@ pub struct Context {
     pub(crate) device: ash::Device,
     debug_device: Option<ash::ext::debug_utils::Device>,
     pub(crate) queue: vk::Queue,
+    pub(crate) queue_family: u32,
     allocator: ManuallyDrop<vk_mem::Allocator>,
     command_pool: vk::CommandPool,
     pub(crate) limits: vk::PhysicalDeviceLimits,
@@ -173,7 +180,11 @@ impl Context {
         let mut has11 = vk::PhysicalDeviceVulkan11Features::default();
         let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has11);
         unsafe { instance.get_physical_device_features2(physical_device, &mut query) };
-        let multiview = has11.multiview == vk::TRUE;
+        let mut multiview = has11.multiview == vk::TRUE;
+        if multiview && multiview_is_broken(&instance, physical_device, &properties) {
+            log::warn!("{device_name}: this driver renders only the first view of a multiview pass; stereo is off");
+            multiview = false;
+        }
         let mut want11 = vk::PhysicalDeviceVulkan11Features::default()
             .multiview(multiview)
             .storage_buffer16_bit_access(has11.storage_buffer16_bit_access == vk::TRUE);
@@ -222,6 +233,7 @@ impl Context {
             device,
             debug_device,
             queue,
+            queue_family,
             allocator: ManuallyDrop::new(allocator),
             command_pool,
             limits: properties.limits,
@@ -288,6 +300,24 @@ impl Context {
     /// Destroys a buffer; the caller guarantees the GPU has finished with it.
     pub fn destroy_buffer(&self, mut buffer: Buffer) {
         unsafe { self.allocator.destroy_buffer(buffer.raw, &mut buffer.allocation) };
+    }
+
+    pub fn create_image(&self, name: &str, info: &vk::ImageCreateInfo) -> Result<Image> {
+        let alloc = vk_mem::AllocationCreateInfo { usage: vk_mem::MemoryUsage::AutoPreferDevice, ..Default::default() };
+        let (raw, allocation) =
+            unsafe { self.allocator.create_image(info, &alloc) }.map_err(vk_err("vmaCreateImage"))?;
+        self.name(raw, name);
+        Ok(Image { raw, allocation })
+    }
+
+    /// Destroys an image; the caller guarantees the GPU has finished with it.
+    pub fn destroy_image(&self, mut image: Image) {
+        unsafe { self.allocator.destroy_image(image.raw, &mut image.allocation) };
+    }
+
+    /// Number of live vk-mem allocations: steady-state rendering must not change it.
+    pub fn allocation_count(&self) -> u64 {
+        self.allocator.calculate_statistics().map_or(0, |s| s.total.statistics.allocationCount as u64)
     }
 
     /// Copies `data` into a mapped buffer at `offset` (bytes) and flushes it for the GPU.
@@ -398,6 +428,24 @@ impl Drop for Context {
             self.instance.destroy_instance(None);
         }
     }
+}
+
+/// Drivers known to advertise multiview but render only view 0 of a multiview render pass:
+/// lavapipe before Mesa 23 (Debian 12's 22.3.6 does this; 25.0 renders both views).
+fn multiview_is_broken(instance: &ash::Instance, pd: vk::PhysicalDevice, props: &vk::PhysicalDeviceProperties) -> bool {
+    if props.api_version < vk::API_VERSION_1_2 {
+        return false;
+    }
+    let mut driver = vk::PhysicalDeviceDriverProperties::default();
+    let mut props2 = vk::PhysicalDeviceProperties2::default().push_next(&mut driver);
+    unsafe { instance.get_physical_device_properties2(pd, &mut props2) };
+    if driver.driver_id != vk::DriverId::MESA_LLVMPIPE {
+        return false;
+    }
+    let info = driver.driver_info_as_c_str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    // driverInfo reads "Mesa 22.3.6 (LLVM 15.0.6)".
+    let major = info.strip_prefix("Mesa ").and_then(|v| v.split('.').next()).and_then(|m| m.parse::<u32>().ok());
+    major.is_some_and(|m| m < 23)
 }
 
 /// The device to use: the named one, else the most capable type (discrete, integrated,

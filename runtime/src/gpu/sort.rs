@@ -289,7 +289,12 @@ impl SortBuffers {
     }
 }
 
-fn compute_pipeline(ctx: &Context, layout: vk::PipelineLayout, name: &str, spirv: &[u8]) -> Result<vk::Pipeline> {
+pub(crate) fn compute_pipeline(
+    ctx: &Context,
+    layout: vk::PipelineLayout,
+    name: &str,
+    spirv: &[u8],
+) -> Result<vk::Pipeline> {
     let module = ctx.create_shader(name, spirv)?;
     let stage =
         vk::PipelineShaderStageCreateInfo::default().stage(vk::ShaderStageFlags::COMPUTE).module(module).name(c"main");
@@ -320,7 +325,7 @@ pub(crate) fn compute_barrier(d: &ash::Device, cmd: vk::CommandBuffer) {
     };
 }
 
-fn memory_barrier(
+pub(crate) fn memory_barrier(
     d: &ash::Device,
     cmd: vk::CommandBuffer,
     src: (vk::PipelineStageFlags, vk::AccessFlags),

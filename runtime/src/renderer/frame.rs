@@ -1,0 +1,299 @@
+//! One frame in flight: everything a frame writes, so that the next frame can be recorded
+//! while this one runs. A frame's resources are reused only after its fence has signalled.
+
+use ash::vk;
+
+use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, SLICE_BINDINGS};
+use super::resident::Resident;
+use crate::error::Result;
+use crate::gpu::sort::{RadixSort, SortBuffers};
+use crate::gpu::{vk_err, Buffer, Context, Image, MemoryKind};
+
+/// Bytes of one eye's projected record of one splat (two uvec4, `shaders/slice.comp`).
+pub const RECORD_BYTES: u64 = 32;
+pub const UNIFORM_BYTES: u64 = 288;
+
+pub struct Frame {
+    pub uniforms: Buffer,
+    pub runs: Buffer,
+    pub sort: SortBuffers,
+    pub projected: [Buffer; 2],
+    pub accumulation: Image,
+    pub target: Image,
+    views: [vk::ImageView; 2],
+    pub framebuffer: vk::Framebuffer,
+    pub readback: Buffer,
+    pool: vk::DescriptorPool,
+    /// One per resident chunk.
+    pub slice_sets: Vec<vk::DescriptorSet>,
+    pub raster_set: vk::DescriptorSet,
+    pub resolve_set: vk::DescriptorSet,
+    pub cmd: vk::CommandBuffer,
+    pub fence: vk::Fence,
+    /// Whether `cmd` was submitted since `fence` was last waited for.
+    pub in_flight: bool,
+}
+
+pub struct FrameSpec {
+    pub width: u32,
+    pub height: u32,
+    pub views: u32,
+    pub format: vk::Format,
+    pub capacity: u32,
+    pub run_capacity: u64,
+}
+
+impl Frame {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &Context,
+        index: usize,
+        spec: &FrameSpec,
+        pipelines: &Pipelines,
+        sort: &RadixSort,
+        resident: &Resident,
+        command_pool: vk::CommandPool,
+    ) -> Result<Frame> {
+        // Creation is all-or-nothing: `made` collects what exists so a failure can undo it.
+        let mut made = Made::default();
+        match Frame::build(ctx, index, spec, pipelines, sort, resident, command_pool, &mut made) {
+            Ok(f) => Ok(f),
+            Err(e) => {
+                made.destroy(ctx, command_pool);
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        ctx: &Context,
+        index: usize,
+        spec: &FrameSpec,
+        pipelines: &Pipelines,
+        sort: &RadixSort,
+        resident: &Resident,
+        command_pool: vk::CommandPool,
+        made: &mut Made,
+    ) -> Result<Frame> {
+        let d = &ctx.device;
+        let storage = vk::BufferUsageFlags::STORAGE_BUFFER;
+        let n = |what: &str| format!("frame {index} {what}");
+        made.buffers.push(ctx.create_buffer(
+            &n("uniforms"),
+            UNIFORM_BYTES,
+            vk::BufferUsageFlags::UNIFORM_BUFFER,
+            MemoryKind::Upload,
+        )?);
+        made.buffers.push(ctx.create_buffer(&n("runs"), spec.run_capacity.max(1) * 16, storage, MemoryKind::Upload)?);
+        let record_bytes = spec.capacity.max(1) as u64 * RECORD_BYTES;
+        made.buffers.push(ctx.create_buffer(&n("projected eye 0"), record_bytes, storage, MemoryKind::Device)?);
+        let second = if spec.views > 1 { record_bytes } else { 16 };
+        made.buffers.push(ctx.create_buffer(&n("projected eye 1"), second, storage, MemoryKind::Device)?);
+        let pixels = spec.width as u64 * spec.height as u64 * spec.views as u64;
+        made.buffers.push(ctx.create_buffer(
+            &n("readback"),
+            pixels * 4,
+            vk::BufferUsageFlags::TRANSFER_DST,
+            MemoryKind::Readback,
+        )?);
+        made.sort = Some(sort.create_buffers(ctx, spec.capacity)?);
+
+        let image = |format, usage| {
+            vk::ImageCreateInfo::default()
+                .image_type(vk::ImageType::TYPE_2D)
+                .format(format)
+                .extent(vk::Extent3D { width: spec.width, height: spec.height, depth: 1 })
+                .mip_levels(1)
+                .array_layers(spec.views)
+                .samples(vk::SampleCountFlags::TYPE_1)
+                .tiling(vk::ImageTiling::OPTIMAL)
+                .usage(usage)
+                .initial_layout(vk::ImageLayout::UNDEFINED)
+        };
+        made.images.push(ctx.create_image(
+            &n("accumulation"),
+            &image(ACCUMULATION_FORMAT, vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::INPUT_ATTACHMENT),
+        )?);
+        made.images.push(ctx.create_image(
+            &n("target"),
+            &image(spec.format, vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC),
+        )?);
+        for (i, format) in [ACCUMULATION_FORMAT, spec.format].into_iter().enumerate() {
+            let info = vk::ImageViewCreateInfo::default()
+                .image(made.images[i].raw)
+                .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
+                .format(format)
+                .subresource_range(color_layers(spec.views));
+            made.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
+        }
+        let attachments = [made.views[0], made.views[1]];
+        let fb_info = vk::FramebufferCreateInfo::default()
+            .render_pass(pipelines.render_pass)
+            .attachments(&attachments)
+            .width(spec.width)
+            .height(spec.height)
+            .layers(1);
+        made.framebuffer = unsafe { d.create_framebuffer(&fb_info, None) }.map_err(vk_err("vkCreateFramebuffer"))?;
+
+        let chunks = resident.chunks.len() as u32;
+        let sizes = [
+            vk::DescriptorPoolSize::default().ty(vk::DescriptorType::UNIFORM_BUFFER).descriptor_count(chunks),
+            vk::DescriptorPoolSize::default()
+                .ty(vk::DescriptorType::STORAGE_BUFFER)
+                .descriptor_count(chunks * SLICE_BINDINGS + 3),
+            vk::DescriptorPoolSize::default().ty(vk::DescriptorType::INPUT_ATTACHMENT).descriptor_count(1),
+        ];
+        let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(chunks + 2).pool_sizes(&sizes);
+        made.pool = unsafe { d.create_descriptor_pool(&pool_info, None) }.map_err(vk_err("vkCreateDescriptorPool"))?;
+        let mut layouts = vec![pipelines.slice_set_layout; chunks as usize];
+        layouts.push(pipelines.raster_set_layout);
+        layouts.push(pipelines.resolve_set_layout);
+        let alloc = vk::DescriptorSetAllocateInfo::default().descriptor_pool(made.pool).set_layouts(&layouts);
+        let sets = unsafe { d.allocate_descriptor_sets(&alloc) }.map_err(vk_err("vkAllocateDescriptorSets"))?;
+
+        let cmd_info = vk::CommandBufferAllocateInfo::default()
+            .command_pool(command_pool)
+            .level(vk::CommandBufferLevel::PRIMARY)
+            .command_buffer_count(1);
+        made.cmd = unsafe { d.allocate_command_buffers(&cmd_info) }.map_err(vk_err("vkAllocateCommandBuffers"))?[0];
+        made.fence =
+            unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) }.map_err(vk_err("vkCreateFence"))?;
+
+        let readback = made.buffers.pop().unwrap();
+        let projected1 = made.buffers.pop().unwrap();
+        let projected0 = made.buffers.pop().unwrap();
+        let runs = made.buffers.pop().unwrap();
+        let uniforms = made.buffers.pop().unwrap();
+        let target = made.images.pop().unwrap();
+        let accumulation = made.images.pop().unwrap();
+        let frame = Frame {
+            uniforms,
+            runs,
+            sort: made.sort.take().unwrap(),
+            projected: [projected0, projected1],
+            accumulation,
+            target,
+            views: [made.views[0], made.views[1]],
+            framebuffer: made.framebuffer,
+            readback,
+            pool: made.pool,
+            slice_sets: sets[..chunks as usize].to_vec(),
+            raster_set: sets[chunks as usize],
+            resolve_set: sets[chunks as usize + 1],
+            cmd: made.cmd,
+            fence: made.fence,
+            in_flight: false,
+        };
+        frame.write_descriptors(ctx, resident);
+        Ok(frame)
+    }
+
+    fn write_descriptors(&self, ctx: &Context, resident: &Resident) {
+        let whole = |b: &Buffer| (b.raw, 0, vk::WHOLE_SIZE);
+        for (set, chunk) in self.slice_sets.iter().zip(&resident.chunks) {
+            let mut buffers = vec![whole(&self.uniforms), whole(&self.runs)];
+            buffers.extend((0..Resident::BINDINGS).map(|slot| resident.binding(slot, *chunk)));
+            buffers.extend([
+                whole(&self.sort.count),
+                whole(&self.sort.keys[0]),
+                whole(&self.sort.values[0]),
+                whole(&self.projected[0]),
+                whole(&self.projected[1]),
+            ]);
+            write_buffers(ctx, *set, &buffers, true);
+        }
+        // The sort's 32-bit keys take four passes and end in pair 0.
+        let raster = [whole(&self.sort.values[0]), whole(&self.projected[0]), whole(&self.projected[1])];
+        write_buffers(ctx, self.raster_set, &raster, false);
+        let image = [vk::DescriptorImageInfo::default()
+            .image_view(self.views[0])
+            .image_layout(vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)];
+        let write = vk::WriteDescriptorSet::default()
+            .dst_set(self.resolve_set)
+            .dst_binding(0)
+            .descriptor_type(vk::DescriptorType::INPUT_ATTACHMENT)
+            .image_info(&image);
+        unsafe { ctx.device.update_descriptor_sets(&[write], &[]) };
+    }
+
+    pub fn destroy(self, ctx: &Context, command_pool: vk::CommandPool) {
+        let made = Made {
+            buffers: vec![self.uniforms, self.runs, self.readback, {
+                let [p0, p1] = self.projected;
+                ctx.destroy_buffer(p0);
+                p1
+            }],
+            images: vec![self.accumulation, self.target],
+            views: self.views.to_vec(),
+            framebuffer: self.framebuffer,
+            pool: self.pool,
+            sort: Some(self.sort),
+            cmd: self.cmd,
+            fence: self.fence,
+        };
+        made.destroy(ctx, command_pool);
+    }
+}
+
+fn color_layers(views: u32) -> vk::ImageSubresourceRange {
+    vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(views)
+}
+
+/// Binding i of `set` gets `buffers[i]`; binding 0 is a uniform buffer when `first_uniform`.
+fn write_buffers(ctx: &Context, set: vk::DescriptorSet, buffers: &[(vk::Buffer, u64, u64)], first_uniform: bool) {
+    let infos: Vec<[vk::DescriptorBufferInfo; 1]> = buffers
+        .iter()
+        .map(|&(buffer, offset, range)| {
+            [vk::DescriptorBufferInfo::default().buffer(buffer).offset(offset).range(range)]
+        })
+        .collect();
+    let writes: Vec<_> = infos
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let ty = if first_uniform && i == 0 {
+                vk::DescriptorType::UNIFORM_BUFFER
+            } else {
+                vk::DescriptorType::STORAGE_BUFFER
+            };
+            vk::WriteDescriptorSet::default().dst_set(set).dst_binding(i as u32).descriptor_type(ty).buffer_info(info)
+        })
+        .collect();
+    unsafe { ctx.device.update_descriptor_sets(&writes, &[]) };
+}
+
+/// What a frame owns, for destruction in one place (also of a half-built frame).
+#[derive(Default)]
+struct Made {
+    buffers: Vec<Buffer>,
+    images: Vec<Image>,
+    views: Vec<vk::ImageView>,
+    framebuffer: vk::Framebuffer,
+    pool: vk::DescriptorPool,
+    sort: Option<SortBuffers>,
+    cmd: vk::CommandBuffer,
+    fence: vk::Fence,
+}
+
+impl Made {
+    fn destroy(self, ctx: &Context, command_pool: vk::CommandPool) {
+        let d = &ctx.device;
+        unsafe {
+            if self.cmd != vk::CommandBuffer::null() {
+                d.free_command_buffers(command_pool, &[self.cmd]);
+            }
+            d.destroy_fence(self.fence, None);
+            d.destroy_descriptor_pool(self.pool, None);
+            d.destroy_framebuffer(self.framebuffer, None);
+            for v in self.views {
+                d.destroy_image_view(v, None);
+            }
+        }
+        self.images.into_iter().for_each(|i| ctx.destroy_image(i));
+        self.buffers.into_iter().for_each(|b| ctx.destroy_buffer(b));
+        if let Some(s) = self.sort {
+            s.destroy(ctx);
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! The GPU frame (DESIGN §5): slice + cull (compute) → radix sort (compute) → splat raster
+//! with multiview for two eyes → resolve into the target, with two frames in flight. Frame
+//! logic lives here; the Vulkan plumbing in `gpu`.
+
+mod frame;
+mod pipelines;
+mod resident;
+
+use ash::vk;
+use glam::Vec3;
+
+use crate::asset::format::RunRecord;
+use crate::asset::Asset;
+use crate::camera::Camera;
+use crate::error::{Error, Result};
+use crate::gpu::sort::{memory_barrier, RadixSort};
+use crate::gpu::{vk_err, Context};
+use frame::{Frame, FrameSpec, UNIFORM_BYTES};
+use pipelines::Pipelines;
+use resident::Resident;
+
+const FRAMES_IN_FLIGHT: usize = 2;
+const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
+/// View depth at or below which splats are culled, as in 3DGS and the reference.
+const NEAR: f32 = 0.2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetFormat {
+    Rgba8Unorm,
+    /// Blended in linear float, decoded before the hardware's sRGB encode (DESIGN §5).
+    Rgba8Srgb,
+}
+
+impl TargetFormat {
+    fn vk(self) -> vk::Format {
+        match self {
+            TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
+            TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RendererOptions {
+    pub width: u32,
+    pub height: u32,
+    /// 1 (mono) or 2 (stereo, one multiview pass).
+    pub views: u32,
+    pub format: TargetFormat,
+    pub background: Vec3,
+}
+
+/// Renders one asset. Owns its GPU copy of the asset and the per-frame resources; destroy it
+/// with [`Renderer::destroy`] on the context that created it.
+pub struct Renderer {
+    options: RendererOptions,
+    resident: Resident,
+    pipelines: Pipelines,
+    sort: RadixSort,
+    command_pool: vk::CommandPool,
+    frames: Vec<Frame>,
+    next: usize,
+    last: Option<usize>,
+    // What the frame logic needs of the asset, copied so the renderer does not borrow it.
+    primitives: u32,
+    time_range: [f32; 2],
+    segments: Vec<([f32; 2], Vec<RunRecord>)>,
+    sh: (u32, u32, f32),
+    motion_degree: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct EyeGpu {
+    rot: [[f32; 4]; 3],
+    position: [f32; 4],
+    intrinsics: [f32; 4],
+    tan_clamp: [f32; 4],
+    viewport: [f32; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct FrameGpu {
+    eyes: [EyeGpu; 2],
+    sort_origin: [f32; 4],
+    sort_axis: [f32; 4],
+    time: f32,
+    sh_period: f32,
+    view_count: u32,
+    capacity: u32,
+    sh_degree: u32,
+    sh_degree_t: u32,
+    motion_degree: u32,
+    flags: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<FrameGpu>() as u64 == UNIFORM_BYTES);
+
+fn eye(c: &Camera) -> EyeGpu {
+    let (w, h) = (c.width as f32, c.height as f32);
+    let (mx, my) = (0.15 * w / c.fx, 0.15 * h / c.fy);
+    let axis = |i: usize| {
+        let v = c.rotation.col(i);
+        [v.x, v.y, v.z, 0.0]
+    };
+    EyeGpu {
+        rot: [axis(0), axis(1), axis(2)],
+        position: c.position.extend(0.0).to_array(),
+        intrinsics: [c.fx, c.fy, c.cx, c.cy],
+        tan_clamp: [-c.cx / c.fx - mx, (w - c.cx) / c.fx + mx, -c.cy / c.fy - my, (h - c.cy) / c.fy + my],
+        viewport: [w, h, NEAR, 0.0],
+    }
+}
+
+impl Renderer {
+    pub fn new(ctx: &Context, asset: &Asset, options: &RendererOptions) -> Result<Renderer> {
+        if !(options.views == 1 || options.views == 2) {
+            return Err(Error::InvalidArgument(format!("{} views: 1 or 2 are supported", options.views)));
+        }
+        if options.width == 0 || options.height == 0 || options.width > 16384 || options.height > 16384 {
+            return Err(Error::InvalidArgument(format!(
+                "target {}x{} outside 1..=16384",
+                options.width, options.height
+            )));
+        }
+        if options.views == 2 && !ctx.multiview {
+            return Err(Error::Gpu("stereo needs multiview, which this device lacks".into()));
+        }
+        let resident = Resident::upload(ctx, asset)?;
+        let pipelines = match Pipelines::new(ctx, options.format.vk(), options.views) {
+            Ok(p) => p,
+            Err(e) => {
+                resident.destroy(ctx);
+                return Err(e);
+            }
+        };
+        let sort = match RadixSort::new(ctx) {
+            Ok(s) => s,
+            Err(e) => {
+                pipelines.destroy(ctx);
+                resident.destroy(ctx);
+                return Err(e);
+            }
+        };
+        let pool_info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(ctx.queue_family)
+            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
+        let command_pool = match unsafe { ctx.device.create_command_pool(&pool_info, None) } {
+            Ok(p) => p,
+            Err(e) => {
+                sort.destroy(ctx);
+                pipelines.destroy(ctx);
+                resident.destroy(ctx);
+                return Err(vk_err("vkCreateCommandPool")(e));
+            }
+        };
+        let segments: Vec<_> =
+            (0..asset.segments().len()).map(|s| (asset.segments()[s].time, asset.segment_runs(s).to_vec())).collect();
+        let most_runs = segments.iter().map(|s| s.1.len()).max().unwrap_or(0).max(1);
+        let info = asset.info();
+        let mut renderer = Renderer {
+            options: options.clone(),
+            resident,
+            pipelines,
+            sort,
+            command_pool,
+            frames: Vec::new(),
+            next: 0,
+            last: None,
+            primitives: asset.len() as u32,
+            time_range: info.time_range,
+            segments,
+            sh: (info.sh_degree as u32, info.sh_degree_t as u32, info.sh_time_period),
+            motion_degree: info.motion_degree as u32,
+        };
+        let spec = FrameSpec {
+            width: options.width,
+            height: options.height,
+            views: options.views,
+            format: options.format.vk(),
+            capacity: renderer.primitives.max(1),
+            // A segment's runs split at most once more at each chunk boundary.
+            run_capacity: (most_runs + renderer.resident.chunks.len()) as u64,
+        };
+        for i in 0..FRAMES_IN_FLIGHT {
+            match Frame::new(ctx, i, &spec, &renderer.pipelines, &renderer.sort, &renderer.resident, command_pool) {
+                Ok(f) => renderer.frames.push(f),
+                Err(e) => {
+                    renderer.destroy(ctx);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(renderer)
+    }
+
+    pub fn options(&self) -> &RendererOptions {
+        &self.options
+    }
+
+    /// Renders the asset at `time` seen by `eyes` (one camera per view, each of the target's
+    /// size). Returns once the frame is submitted; waits only for the frame that last used
+    /// the same resources, two frames ago.
+    pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
+        if eyes.len() != self.options.views as usize {
+            return Err(Error::InvalidArgument(format!("{} cameras for {} views", eyes.len(), self.options.views)));
+        }
+        for c in eyes {
+            c.validate().map_err(Error::InvalidArgument)?;
+            if (c.width, c.height) != (self.options.width, self.options.height) {
+                return Err(Error::InvalidArgument(format!(
+                    "camera is {}x{}, the target {}x{}",
+                    c.width, c.height, self.options.width, self.options.height
+                )));
+            }
+        }
+        if !time.is_finite() {
+            return Err(Error::InvalidArgument("time must be finite".into()));
+        }
+        let index = self.next;
+        self.wait(ctx, index)?;
+
+        // Which primitives may be alive: the segment's runs, or everything outside the range.
+        let whole = [RunRecord { first: 0, count: self.primitives }];
+        let [t0, t1] = self.time_range;
+        let runs: &[RunRecord] = if time >= t0 && time <= t1 && !self.segments.is_empty() {
+            let s = self.segments.partition_point(|s| s.0[1] <= time).min(self.segments.len() - 1);
+            &self.segments[s].1
+        } else {
+            &whole
+        };
+        let mut entries: Vec<[u32; 4]> = Vec::new();
+        let mut dispatches: Vec<(usize, u32, u32, u32)> = Vec::new();
+        for (c, chunk) in self.resident.chunks.iter().enumerate() {
+            let offset = entries.len() as u32;
+            let mut active = 0u32;
+            for r in runs {
+                let lo = r.first.max(chunk.first);
+                let hi = (r.first + r.count).min(chunk.first + chunk.count);
+                if lo < hi {
+                    entries.push([lo - chunk.first, hi - lo, active, 0]);
+                    active += hi - lo;
+                }
+            }
+            if active > 0 {
+                dispatches.push((c, offset, entries.len() as u32 - offset, active));
+            }
+        }
+
+        let frame = &self.frames[index];
+        ctx.write(&frame.runs, 0, &entries)?;
+        let mut uniforms = FrameGpu {
+            time,
+            sh_period: self.sh.2,
+            view_count: eyes.len() as u32,
+            capacity: self.primitives.max(1),
+            sh_degree: self.sh.0,
+            sh_degree_t: self.sh.1,
+            motion_degree: self.motion_degree,
+            flags: self.resident.flags,
+            ..Default::default()
+        };
+        for (i, c) in eyes.iter().enumerate() {
+            uniforms.eyes[i] = eye(c);
+        }
+        // One sort for both eyes: distance along their mean view axis from their midpoint.
+        let origin = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
+        let axis = eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero();
+        uniforms.sort_origin = origin.extend(0.0).to_array();
+        uniforms.sort_axis = axis.extend(0.0).to_array();
+        ctx.write(&frame.uniforms, 0, &[uniforms])?;
+
+        self.record(ctx, index, &dispatches)?;
+        let frame = &mut self.frames[index];
+        let cmds = [frame.cmd];
+        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
+        frame.in_flight = true;
+        self.last = Some(index);
+        self.next = (index + 1) % FRAMES_IN_FLIGHT;
+        Ok(())
+    }
+
+    fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
+        let frame = &mut self.frames[index];
+        if frame.in_flight {
+            unsafe { ctx.device.wait_for_fences(&[frame.fence], true, FENCE_TIMEOUT_NS) }
+                .map_err(vk_err("vkWaitForFences"))?;
+            unsafe { ctx.device.reset_fences(&[frame.fence]) }.map_err(vk_err("vkResetFences"))?;
+            frame.in_flight = false;
+        }
+        Ok(())
+    }
+
+    fn record(&self, ctx: &Context, index: usize, dispatches: &[(usize, u32, u32, u32)]) -> Result<()> {
+        let d = &ctx.device;
+        let f = &self.frames[index];
+        let cmd = f.cmd;
+        let (w, h) = (self.options.width, self.options.height);
+        unsafe {
+            d.reset_command_buffer(cmd, vk::CommandBufferResetFlags::empty())
+                .map_err(vk_err("vkResetCommandBuffer"))?;
+            let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+            d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
+
+            // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
+            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&[4u32, 0, 0, 0]));
+            memory_barrier(
+                d,
+                cmd,
+                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+                (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ | vk::AccessFlags::SHADER_WRITE),
+            );
+            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::COMPUTE, self.pipelines.slice);
+            for &(chunk, run_offset, run_count, active) in dispatches {
+                d.cmd_bind_descriptor_sets(
+                    cmd,
+                    vk::PipelineBindPoint::COMPUTE,
+                    self.pipelines.slice_layout,
+                    0,
+                    &[f.slice_sets[chunk]],
+                    &[],
+                );
+                let push = [run_offset, run_count, active];
+                d.cmd_push_constants(
+                    cmd,
+                    self.pipelines.slice_layout,
+                    vk::ShaderStageFlags::COMPUTE,
+                    0,
+                    bytemuck::cast_slice(&push),
+                );
+                d.cmd_dispatch(cmd, active.div_ceil(256), 1, 1);
+            }
+            // The sort reads the keys, values and count the slice pass wrote.
+            crate::gpu::sort::compute_barrier(d, cmd);
+            let result = self.sort.record(ctx, cmd, &f.sort, 32)?;
+            debug_assert_eq!(result, 0, "raster reads the sorted order from pair 0");
+
+            let clear =
+                [vk::ClearValue { color: vk::ClearColorValue { float32: [0.0; 4] } }, vk::ClearValue::default()];
+            let area = vk::Rect2D { offset: vk::Offset2D::default(), extent: vk::Extent2D { width: w, height: h } };
+            let pass = vk::RenderPassBeginInfo::default()
+                .render_pass(self.pipelines.render_pass)
+                .framebuffer(f.framebuffer)
+                .render_area(area)
+                .clear_values(&clear);
+            d.cmd_begin_render_pass(cmd, &pass, vk::SubpassContents::INLINE);
+            let viewport =
+                vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
+            d.cmd_set_viewport(cmd, 0, &[viewport]);
+            d.cmd_set_scissor(cmd, 0, &[area]);
+            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.splat);
+            d.cmd_bind_descriptor_sets(
+                cmd,
+                vk::PipelineBindPoint::GRAPHICS,
+                self.pipelines.raster_layout,
+                0,
+                &[f.raster_set],
+                &[],
+            );
+            let push: [u32; 3] = [(w as f32).to_bits(), (h as f32).to_bits(), 0];
+            d.cmd_push_constants(
+                cmd,
+                self.pipelines.raster_layout,
+                vk::ShaderStageFlags::VERTEX,
+                0,
+                bytemuck::cast_slice(&push),
+            );
+            d.cmd_draw_indirect(cmd, f.sort.count.raw, 0, 1, 16);
+            d.cmd_next_subpass(cmd, vk::SubpassContents::INLINE);
+            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.resolve);
+            d.cmd_bind_descriptor_sets(
+                cmd,
+                vk::PipelineBindPoint::GRAPHICS,
+                self.pipelines.resolve_layout,
+                0,
+                &[f.resolve_set],
+                &[],
+            );
+            let bg = self.options.background;
+            let srgb = (self.options.format == TargetFormat::Rgba8Srgb) as u32;
+            let push: [u32; 5] = [bg.x.to_bits(), bg.y.to_bits(), bg.z.to_bits(), 0, srgb];
+            d.cmd_push_constants(
+                cmd,
+                self.pipelines.resolve_layout,
+                vk::ShaderStageFlags::FRAGMENT,
+                0,
+                bytemuck::cast_slice(&push),
+            );
+            d.cmd_draw(cmd, 3, 1, 0, 0);
+            d.cmd_end_render_pass(cmd);
+
+            let layers = vk::ImageSubresourceLayers::default()
+                .aspect_mask(vk::ImageAspectFlags::COLOR)
+                .layer_count(self.options.views);
+            let region = vk::BufferImageCopy::default().image_subresource(layers).image_extent(vk::Extent3D {
+                width: w,
+                height: h,
+                depth: 1,
+            });
+            d.cmd_copy_image_to_buffer(
+                cmd,
+                f.target.raw,
+                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+                f.readback.raw,
+                &[region],
+            );
+            memory_barrier(
+                d,
+                cmd,
+                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+                (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
+            );
+            d.end_command_buffer(cmd).map_err(vk_err("vkEndCommandBuffer"))?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the last rendered frame and returns its pixels: one RGBA8 image per view,
+    /// rows from the top. For a `_SRGB` target these are the sRGB-encoded bytes.
+    pub fn read_back(&mut self, ctx: &Context) -> Result<Vec<Vec<u8>>> {
+        let index = self.last.ok_or_else(|| Error::InvalidArgument("nothing rendered yet".into()))?;
+        self.wait(ctx, index)?;
+        let per_view = (self.options.width * self.options.height * 4) as usize;
+        let mut pixels = vec![0u8; per_view * self.options.views as usize];
+        ctx.read(&self.frames[index].readback, 0, &mut pixels)?;
+        Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
+    }
+
+    /// Waits for the GPU to finish with every frame, then destroys everything.
+    pub fn destroy(mut self, ctx: &Context) {
+        for i in 0..self.frames.len() {
+            // A frame that cannot be waited for (device lost) is destroyed regardless.
+            let _ = self.wait(ctx, i);
+        }
+        for f in self.frames.drain(..) {
+            f.destroy(ctx, self.command_pool);
+        }
+        unsafe { ctx.device.destroy_command_pool(self.command_pool, None) };
+        self.sort.destroy(ctx);
+        self.pipelines.destroy(ctx);
+        self.resident.destroy(ctx);
+    }
+}
