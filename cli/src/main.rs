@@ -92,9 +92,22 @@ pub struct RenderArgs {
     /// Output PNG.
     #[arg(short, long, value_name = "out.png")]
     pub output: PathBuf,
-    /// Render on the CPU with the reference renderer (currently the only renderer).
+    /// Render on the CPU with the reference renderer instead of the GPU.
     #[arg(long)]
     pub reference: bool,
+    /// Render both eyes (one multiview pass) and write them side by side, left | right.
+    #[arg(long)]
+    pub stereo: bool,
+    /// Distance between the eyes for --stereo, in scene units: each eye sits ±ipd/2 along
+    /// the camera's x axis.
+    #[arg(long, value_name = "METRES", default_value_t = 0.064)]
+    pub ipd: f32,
+    /// Use the first GPU whose name contains this.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Turn the Khronos validation layer on (its messages are logged as warnings).
+    #[arg(long)]
+    pub validation: bool,
     /// Background colour, e.g. `1,1,1`.
     #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, default_value = "0,0,0")]
     pub background: [f32; 3],
@@ -117,6 +130,15 @@ pub struct DemoArgs {
     /// Frame size.
     #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "640x360")]
     pub size: [u32; 2],
+    /// Render on the CPU with the reference renderer instead of the GPU.
+    #[arg(long)]
+    pub reference: bool,
+    /// Use the first GPU whose name contains this.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Turn the Khronos validation layer on.
+    #[arg(long)]
+    pub validation: bool,
 }
 
 fn parse_pair(s: &str) -> Result<[f32; 2], String> {

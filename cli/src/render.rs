@@ -1,14 +1,17 @@
-//! `render` and `demo`: the CPU reference renderer to PNG files.
+//! `render` and `demo`: the GPU renderer (or the CPU reference) to PNG files.
 
 use std::time::Instant;
 
 use splat4d::camera::{cameras_from_json, orbit_cameras};
+use splat4d::glam::Vec3;
+use splat4d::gpu::{Context, ContextOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
 use splat4d::reference::{self, Footprint, RenderSettings};
+use splat4d::renderer::{Renderer, RendererOptions, TargetFormat};
 use splat4d::{demo, Asset, Camera, Verify};
 
 use crate::load::{self, CliResult};
-use crate::output::{write_apng, write_png};
+use crate::output::{write_apng, write_png, Rgba8};
 use crate::progress::bar;
 use crate::{DemoArgs, RenderArgs};
 
@@ -23,12 +26,64 @@ fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<Camer
         return Ok(own);
     }
     let f = asset.info().focus;
-    Ok(orbit_cameras(splat4d::glam::Vec3::new(f[0], f[1], f[2]), f[3], 4, 960, 540))
+    Ok(orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 4, 960, 540))
+}
+
+/// The two eyes of a viewer at `camera`: offset by ∓ipd/2 along its x axis.
+fn eyes(camera: &Camera, ipd: f32) -> [Camera; 2] {
+    let right = camera.rotation.col(0) * (0.5 * ipd);
+    [Camera { position: camera.position - right, ..*camera }, Camera { position: camera.position + right, ..*camera }]
+}
+
+/// Renders `views` (one or two cameras of the same size) on the GPU.
+struct Gpu {
+    ctx: Context,
+    renderer: Option<Renderer>,
+}
+
+impl Gpu {
+    fn new(asset: &Asset, width: u32, height: u32, views: u32, args: &GpuArgs, background: Vec3) -> CliResult<Gpu> {
+        let ctx = Context::new(&ContextOptions {
+            validation: args.validation,
+            device_name: args.device.clone(),
+            ..Default::default()
+        })?;
+        let options = RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background };
+        let renderer = Renderer::new(&ctx, asset, &options)?;
+        Ok(Gpu { ctx, renderer: Some(renderer) })
+    }
+
+    fn render(&mut self, t: f32, views: &[Camera]) -> CliResult<Vec<Rgba8>> {
+        let r = self.renderer.as_mut().expect("renderer lives until drop");
+        r.render(&self.ctx, t, views)?;
+        let (w, h) = (views[0].width, views[0].height);
+        Ok(r.read_back(&self.ctx)?.into_iter().map(|pixels| Rgba8 { width: w, height: h, pixels }).collect())
+    }
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        if let Some(r) = self.renderer.take() {
+            r.destroy(&self.ctx);
+        }
+        let messages = self.ctx.validation_messages();
+        if !messages.is_empty() {
+            log::warn!("{} validation messages (see above)", messages.len());
+        }
+    }
+}
+
+pub struct GpuArgs {
+    pub device: Option<String>,
+    pub validation: bool,
 }
 
 pub fn run(args: &RenderArgs) -> CliResult {
     if !args.time.is_finite() {
         return Err("--time must be a finite number".into());
+    }
+    if !(args.ipd.is_finite() && args.ipd >= 0.0) {
+        return Err("--ipd must be a finite, non-negative distance".into());
     }
     let asset = load::open(&args.asset, &args.source)?;
     let cams = cameras(&asset, args.cameras.as_deref())?;
@@ -39,25 +94,41 @@ pub fn run(args: &RenderArgs) -> CliResult {
         Some([w, h]) => camera.resized(w, h),
         None => *camera,
     };
-    if !args.reference {
-        log::info!("the GPU renderer is not built yet: rendering with the CPU reference");
-    }
-    let settings = RenderSettings {
-        background: args.background.into(),
-        footprint: if args.cuda_tiles { Footprint::TilesOf3Sigma } else { Footprint::Exact },
-        ..RenderSettings::default()
-    };
+    let views: Vec<Camera> = if args.stereo { eyes(&camera, args.ipd).to_vec() } else { vec![camera] };
+    let background = Vec3::from(args.background);
     let start = Instant::now();
-    let image = reference::render(&asset, args.time, &camera, &settings);
+    let images = if args.reference {
+        let settings = RenderSettings {
+            background,
+            footprint: if args.cuda_tiles { Footprint::TilesOf3Sigma } else { Footprint::Exact },
+            ..RenderSettings::default()
+        };
+        views
+            .iter()
+            .map(|v| {
+                let pixels = reference::render(&asset, args.time, v, &settings).to_rgba8();
+                Rgba8 { width: v.width, height: v.height, pixels }
+            })
+            .collect()
+    } else {
+        if args.cuda_tiles {
+            return Err("--cuda-tiles applies to the CPU reference only (add --reference)".into());
+        }
+        let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation };
+        let mut gpu = Gpu::new(&asset, camera.width, camera.height, views.len() as u32, &gpu_args, background)?;
+        log::info!("rendering on {}", gpu.ctx.device_name());
+        gpu.render(args.time, &views)?
+    };
     log::info!(
-        "rendered t={} camera {} at {}x{} in {:.2?}",
+        "rendered t={} camera {} at {}x{}{} in {:.2?}",
         args.time,
         args.camera,
         camera.width,
         camera.height,
+        if args.stereo { " per eye" } else { "" },
         start.elapsed()
     );
-    write_png(&args.output, &image)
+    write_png(&args.output, &Rgba8::side_by_side(&images))
 }
 
 pub fn demo(args: &DemoArgs) -> CliResult {
@@ -74,13 +145,33 @@ pub fn demo(args: &DemoArgs) -> CliResult {
 
     let [w, h] = args.size;
     let camera = asset.cameras()[0].resized(w, h);
-    let settings = RenderSettings::default();
+    let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation };
+    let mut gpu = if args.reference {
+        None
+    } else {
+        match Gpu::new(&asset, w, h, 1, &gpu_args, Vec3::ZERO) {
+            Ok(g) => {
+                log::info!("rendering on {}", g.ctx.device_name());
+                Some(g)
+            }
+            Err(e) => {
+                log::warn!("no GPU renderer ({e}); rendering with the CPU reference instead");
+                None
+            }
+        }
+    };
     let progress = bar(args.frames as u64, "render");
     let start = Instant::now();
     let mut frames = Vec::with_capacity(args.frames as usize);
     for i in 0..args.frames {
         let t = demo::DURATION * i as f32 / args.frames as f32;
-        let image = reference::render(&asset, t, &camera, &settings);
+        let image = match gpu.as_mut() {
+            Some(g) => g.render(t, &[camera])?.remove(0),
+            None => {
+                let pixels = reference::render(&asset, t, &camera, &RenderSettings::default()).to_rgba8();
+                Rgba8 { width: w, height: h, pixels }
+            }
+        };
         write_png(&args.output.join(format!("frame_{i:03}.png")), &image)?;
         frames.push(image);
         progress.inc(1);
@@ -89,8 +180,9 @@ pub fn demo(args: &DemoArgs) -> CliResult {
     let fps = (args.frames as f32 / demo::DURATION).round().max(1.0) as u16;
     write_apng(&args.output.join("demo.apng"), &frames, fps)?;
     log::info!(
-        "rendered {} frames at {w}x{h} on the CPU in {:.2?}: {}",
+        "rendered {} frames at {w}x{h} on the {} in {:.2?}: {}",
         args.frames,
+        if gpu.is_some() { "GPU" } else { "CPU" },
         start.elapsed(),
         args.output.join("frame_*.png, demo.apng").display()
     );

@@ -104,6 +104,56 @@ fn render_from_a_source_equals_render_from_its_packed_asset() {
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
 
+fn read_rgb(path: &Path) -> (u32, u32, Vec<u8>) {
+    let mut reader =
+        png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    10.0 * (255.0f64.powi(2) / mse.max(1e-12)).log10()
+}
+
+#[test]
+fn gpu_render_matches_the_reference_mono_and_stereo() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = assets().join("4d/technicolor-sam.splatv");
+    let path = |n: &str| dir.path().join(n);
+    let common = ["--time", "0.5", "--size", "128x68", "--camera", "3"];
+    let run_with = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["render", s(&src)];
+        args.extend(common);
+        args.extend(["-o", s(out)]);
+        args.extend(extra);
+        ok(&args);
+    };
+    run_with(&path("gpu.png"), &["--validation"]);
+    run_with(&path("cpu.png"), &["--reference"]);
+    run_with(&path("gpu_stereo.png"), &["--stereo", "--ipd", "0.1", "--validation"]);
+    run_with(&path("cpu_stereo.png"), &["--stereo", "--ipd", "0.1", "--reference"]);
+    let (w, h, gpu) = read_rgb(&path("gpu.png"));
+    let (_, _, cpu) = read_rgb(&path("cpu.png"));
+    assert_eq!((w, h), (128, 68));
+    assert!(psnr(&gpu, &cpu) >= 38.0, "mono {:.1} dB", psnr(&gpu, &cpu));
+    let (w, h, gpu) = read_rgb(&path("gpu_stereo.png"));
+    let (_, _, cpu) = read_rgb(&path("cpu_stereo.png"));
+    assert_eq!((w, h), (256, 68), "left | right");
+    assert!(psnr(&gpu, &cpu) >= 35.0, "stereo {:.1} dB", psnr(&gpu, &cpu));
+    // The eyes differ: the right half is not the left half.
+    let half = |img: &[u8], right: bool| -> Vec<u8> {
+        img.chunks(256 * 3)
+            .flat_map(|row| if right { row[128 * 3..].to_vec() } else { row[..128 * 3].to_vec() })
+            .collect()
+    };
+    assert_ne!(half(&gpu, false), half(&gpu, true));
+    fails(&["render", s(&src), "--time", "0.5", "--device", "no-such-gpu", "-o", s(&path("x.png"))], 1, "no-such-gpu");
+    fails(&["render", s(&src), "--time", "0.5", "--cuda-tiles", "-o", s(&path("x.png"))], 1, "--reference");
+}
+
 #[test]
 fn demo_writes_an_asset_frames_and_an_animation() {
     let dir = tempfile::tempdir().unwrap();

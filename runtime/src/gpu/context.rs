@@ -23,6 +23,9 @@ pub struct ContextOptions {
     pub validation: bool,
     /// Use the first device whose name contains this (case-insensitive).
     pub device_name: Option<String>,
+    /// Do not use multiview even where the device has it: stereo then renders one pass per
+    /// eye (the path devices without multiview take; for comparison and tests).
+    pub disable_multiview: bool,
 }
 
 /// Where a buffer lives.
@@ -180,9 +183,9 @@ impl Context {
         let mut has11 = vk::PhysicalDeviceVulkan11Features::default();
         let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has11);
         unsafe { instance.get_physical_device_features2(physical_device, &mut query) };
-        let mut multiview = has11.multiview == vk::TRUE;
+        let mut multiview = has11.multiview == vk::TRUE && !options.disable_multiview;
         if multiview && multiview_is_broken(&instance, physical_device, &properties) {
-            log::warn!("{device_name}: this driver renders only the first view of a multiview pass; stereo is off");
+            log::warn!("{device_name}: this driver renders only the first view of a multiview pass; stereo renders one pass per eye");
             multiview = false;
         }
         let mut want11 = vk::PhysicalDeviceVulkan11Features::default()

@@ -20,18 +20,25 @@ pub struct Frame {
     pub projected: [Buffer; 2],
     pub accumulation: Image,
     pub target: Image,
-    views: [vk::ImageView; 2],
-    pub framebuffer: vk::Framebuffer,
+    views: Vec<vk::ImageView>,
+    /// One render pass per entry: all views at once with multiview, else one per eye.
+    pub passes: Vec<Pass>,
     pub readback: Buffer,
     pool: vk::DescriptorPool,
     /// One per resident chunk.
     pub slice_sets: Vec<vk::DescriptorSet>,
     pub raster_set: vk::DescriptorSet,
-    pub resolve_set: vk::DescriptorSet,
     pub cmd: vk::CommandBuffer,
     pub fence: vk::Fence,
     /// Whether `cmd` was submitted since `fence` was last waited for.
     pub in_flight: bool,
+}
+
+/// What one render pass of a frame draws into.
+pub struct Pass {
+    pub framebuffer: vk::Framebuffer,
+    /// The accumulation image of this pass's views, as the resolve's input attachment.
+    pub resolve_set: vk::DescriptorSet,
 }
 
 pub struct FrameSpec {
@@ -41,6 +48,8 @@ pub struct FrameSpec {
     pub format: vk::Format,
     pub capacity: u32,
     pub run_capacity: u64,
+    /// Views per render pass: `views` with multiview, else 1 (one pass per eye).
+    pub pass_views: u32,
 }
 
 impl Frame {
@@ -119,22 +128,31 @@ impl Frame {
             &n("target"),
             &image(spec.format, vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC),
         )?);
-        for (i, format) in [ACCUMULATION_FORMAT, spec.format].into_iter().enumerate() {
-            let info = vk::ImageViewCreateInfo::default()
-                .image(made.images[i].raw)
-                .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
-                .format(format)
-                .subresource_range(color_layers(spec.views));
-            made.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
+        let passes = spec.views / spec.pass_views;
+        for pass in 0..passes {
+            for (i, format) in [ACCUMULATION_FORMAT, spec.format].into_iter().enumerate() {
+                let layers = vk::ImageSubresourceRange::default()
+                    .aspect_mask(vk::ImageAspectFlags::COLOR)
+                    .level_count(1)
+                    .base_array_layer(pass * spec.pass_views)
+                    .layer_count(spec.pass_views);
+                let info = vk::ImageViewCreateInfo::default()
+                    .image(made.images[i].raw)
+                    .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
+                    .format(format)
+                    .subresource_range(layers);
+                made.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
+            }
+            let attachments = [made.views[2 * pass as usize], made.views[2 * pass as usize + 1]];
+            let fb_info = vk::FramebufferCreateInfo::default()
+                .render_pass(pipelines.render_pass)
+                .attachments(&attachments)
+                .width(spec.width)
+                .height(spec.height)
+                .layers(1);
+            made.framebuffers
+                .push(unsafe { d.create_framebuffer(&fb_info, None) }.map_err(vk_err("vkCreateFramebuffer"))?);
         }
-        let attachments = [made.views[0], made.views[1]];
-        let fb_info = vk::FramebufferCreateInfo::default()
-            .render_pass(pipelines.render_pass)
-            .attachments(&attachments)
-            .width(spec.width)
-            .height(spec.height)
-            .layers(1);
-        made.framebuffer = unsafe { d.create_framebuffer(&fb_info, None) }.map_err(vk_err("vkCreateFramebuffer"))?;
 
         let chunks = resident.chunks.len() as u32;
         let sizes = [
@@ -142,13 +160,13 @@ impl Frame {
             vk::DescriptorPoolSize::default()
                 .ty(vk::DescriptorType::STORAGE_BUFFER)
                 .descriptor_count(chunks * SLICE_BINDINGS + 3),
-            vk::DescriptorPoolSize::default().ty(vk::DescriptorType::INPUT_ATTACHMENT).descriptor_count(1),
+            vk::DescriptorPoolSize::default().ty(vk::DescriptorType::INPUT_ATTACHMENT).descriptor_count(passes),
         ];
-        let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(chunks + 2).pool_sizes(&sizes);
+        let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(chunks + 1 + passes).pool_sizes(&sizes);
         made.pool = unsafe { d.create_descriptor_pool(&pool_info, None) }.map_err(vk_err("vkCreateDescriptorPool"))?;
         let mut layouts = vec![pipelines.slice_set_layout; chunks as usize];
         layouts.push(pipelines.raster_set_layout);
-        layouts.push(pipelines.resolve_set_layout);
+        layouts.extend(std::iter::repeat_n(pipelines.resolve_set_layout, passes as usize));
         let alloc = vk::DescriptorSetAllocateInfo::default().descriptor_pool(made.pool).set_layouts(&layouts);
         let sets = unsafe { d.allocate_descriptor_sets(&alloc) }.map_err(vk_err("vkAllocateDescriptorSets"))?;
 
@@ -174,13 +192,17 @@ impl Frame {
             projected: [projected0, projected1],
             accumulation,
             target,
-            views: [made.views[0], made.views[1]],
-            framebuffer: made.framebuffer,
+            passes: made
+                .framebuffers
+                .drain(..)
+                .enumerate()
+                .map(|(p, framebuffer)| Pass { framebuffer, resolve_set: sets[chunks as usize + 1 + p] })
+                .collect(),
+            views: std::mem::take(&mut made.views),
             readback,
             pool: made.pool,
             slice_sets: sets[..chunks as usize].to_vec(),
             raster_set: sets[chunks as usize],
-            resolve_set: sets[chunks as usize + 1],
             cmd: made.cmd,
             fence: made.fence,
             in_flight: false,
@@ -206,15 +228,17 @@ impl Frame {
         // The sort's 32-bit keys take four passes and end in pair 0.
         let raster = [whole(&self.sort.values[0]), whole(&self.projected[0]), whole(&self.projected[1])];
         write_buffers(ctx, self.raster_set, &raster, false);
-        let image = [vk::DescriptorImageInfo::default()
-            .image_view(self.views[0])
-            .image_layout(vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)];
-        let write = vk::WriteDescriptorSet::default()
-            .dst_set(self.resolve_set)
-            .dst_binding(0)
-            .descriptor_type(vk::DescriptorType::INPUT_ATTACHMENT)
-            .image_info(&image);
-        unsafe { ctx.device.update_descriptor_sets(&[write], &[]) };
+        for (p, pass) in self.passes.iter().enumerate() {
+            let image = [vk::DescriptorImageInfo::default()
+                .image_view(self.views[2 * p])
+                .image_layout(vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)];
+            let write = vk::WriteDescriptorSet::default()
+                .dst_set(pass.resolve_set)
+                .dst_binding(0)
+                .descriptor_type(vk::DescriptorType::INPUT_ATTACHMENT)
+                .image_info(&image);
+            unsafe { ctx.device.update_descriptor_sets(&[write], &[]) };
+        }
     }
 
     pub fn destroy(self, ctx: &Context, command_pool: vk::CommandPool) {
@@ -225,8 +249,8 @@ impl Frame {
                 p1
             }],
             images: vec![self.accumulation, self.target],
-            views: self.views.to_vec(),
-            framebuffer: self.framebuffer,
+            views: self.views,
+            framebuffers: self.passes.into_iter().map(|p| p.framebuffer).collect(),
             pool: self.pool,
             sort: Some(self.sort),
             cmd: self.cmd,
@@ -234,10 +258,6 @@ impl Frame {
         };
         made.destroy(ctx, command_pool);
     }
-}
-
-fn color_layers(views: u32) -> vk::ImageSubresourceRange {
-    vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(views)
 }
 
 /// Binding i of `set` gets `buffers[i]`; binding 0 is a uniform buffer when `first_uniform`.
@@ -269,7 +289,7 @@ struct Made {
     buffers: Vec<Buffer>,
     images: Vec<Image>,
     views: Vec<vk::ImageView>,
-    framebuffer: vk::Framebuffer,
+    framebuffers: Vec<vk::Framebuffer>,
     pool: vk::DescriptorPool,
     sort: Option<SortBuffers>,
     cmd: vk::CommandBuffer,
@@ -285,7 +305,9 @@ impl Made {
             }
             d.destroy_fence(self.fence, None);
             d.destroy_descriptor_pool(self.pool, None);
-            d.destroy_framebuffer(self.framebuffer, None);
+            for fb in self.framebuffers {
+                d.destroy_framebuffer(fb, None);
+            }
             for v in self.views {
                 d.destroy_image_view(v, None);
             }

@@ -124,11 +124,10 @@ impl Renderer {
                 options.width, options.height
             )));
         }
-        if options.views == 2 && !ctx.multiview {
-            return Err(Error::Gpu("stereo needs multiview, which this device lacks".into()));
-        }
+        // Both eyes in one pass where the device has multiview; one pass per eye where not.
+        let pass_views = if ctx.multiview { options.views } else { 1 };
         let resident = Resident::upload(ctx, asset)?;
-        let pipelines = match Pipelines::new(ctx, options.format.vk(), options.views) {
+        let pipelines = match Pipelines::new(ctx, options.format.vk(), pass_views) {
             Ok(p) => p,
             Err(e) => {
                 resident.destroy(ctx);
@@ -182,6 +181,7 @@ impl Renderer {
             capacity: renderer.primitives.max(1),
             // A segment's runs split at most once more at each chunk boundary.
             run_capacity: (most_runs + renderer.resident.chunks.len()) as u64,
+            pass_views,
         };
         for i in 0..FRAMES_IN_FLIGHT {
             match Frame::new(ctx, i, &spec, &renderer.pipelines, &renderer.sort, &renderer.resident, command_pool) {
@@ -340,56 +340,51 @@ impl Renderer {
             let clear =
                 [vk::ClearValue { color: vk::ClearColorValue { float32: [0.0; 4] } }, vk::ClearValue::default()];
             let area = vk::Rect2D { offset: vk::Offset2D::default(), extent: vk::Extent2D { width: w, height: h } };
-            let pass = vk::RenderPassBeginInfo::default()
-                .render_pass(self.pipelines.render_pass)
-                .framebuffer(f.framebuffer)
-                .render_area(area)
-                .clear_values(&clear);
-            d.cmd_begin_render_pass(cmd, &pass, vk::SubpassContents::INLINE);
             let viewport =
                 vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
-            d.cmd_set_viewport(cmd, 0, &[viewport]);
-            d.cmd_set_scissor(cmd, 0, &[area]);
-            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.splat);
-            d.cmd_bind_descriptor_sets(
-                cmd,
-                vk::PipelineBindPoint::GRAPHICS,
-                self.pipelines.raster_layout,
-                0,
-                &[f.raster_set],
-                &[],
-            );
-            let push: [u32; 3] = [(w as f32).to_bits(), (h as f32).to_bits(), 0];
-            d.cmd_push_constants(
-                cmd,
-                self.pipelines.raster_layout,
-                vk::ShaderStageFlags::VERTEX,
-                0,
-                bytemuck::cast_slice(&push),
-            );
-            d.cmd_draw_indirect(cmd, f.sort.count.raw, 0, 1, 16);
-            d.cmd_next_subpass(cmd, vk::SubpassContents::INLINE);
-            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.resolve);
-            d.cmd_bind_descriptor_sets(
-                cmd,
-                vk::PipelineBindPoint::GRAPHICS,
-                self.pipelines.resolve_layout,
-                0,
-                &[f.resolve_set],
-                &[],
-            );
             let bg = self.options.background;
             let srgb = (self.options.format == TargetFormat::Rgba8Srgb) as u32;
-            let push: [u32; 5] = [bg.x.to_bits(), bg.y.to_bits(), bg.z.to_bits(), 0, srgb];
-            d.cmd_push_constants(
-                cmd,
-                self.pipelines.resolve_layout,
-                vk::ShaderStageFlags::FRAGMENT,
-                0,
-                bytemuck::cast_slice(&push),
-            );
-            d.cmd_draw(cmd, 3, 1, 0, 0);
-            d.cmd_end_render_pass(cmd);
+            for (eye, pass) in f.passes.iter().enumerate() {
+                let begin = vk::RenderPassBeginInfo::default()
+                    .render_pass(self.pipelines.render_pass)
+                    .framebuffer(pass.framebuffer)
+                    .render_area(area)
+                    .clear_values(&clear);
+                d.cmd_begin_render_pass(cmd, &begin, vk::SubpassContents::INLINE);
+                d.cmd_set_viewport(cmd, 0, &[viewport]);
+                d.cmd_set_scissor(cmd, 0, &[area]);
+                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.splat);
+                let sets = [f.raster_set];
+                d.cmd_bind_descriptor_sets(
+                    cmd,
+                    vk::PipelineBindPoint::GRAPHICS,
+                    self.pipelines.raster_layout,
+                    0,
+                    &sets,
+                    &[],
+                );
+                // With multiview there is one pass and gl_ViewIndex picks the eye.
+                let push: [u32; 3] = [(w as f32).to_bits(), (h as f32).to_bits(), eye as u32];
+                let stages = vk::ShaderStageFlags::VERTEX;
+                d.cmd_push_constants(cmd, self.pipelines.raster_layout, stages, 0, bytemuck::cast_slice(&push));
+                d.cmd_draw_indirect(cmd, f.sort.count.raw, 0, 1, 16);
+                d.cmd_next_subpass(cmd, vk::SubpassContents::INLINE);
+                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.resolve);
+                let sets = [pass.resolve_set];
+                d.cmd_bind_descriptor_sets(
+                    cmd,
+                    vk::PipelineBindPoint::GRAPHICS,
+                    self.pipelines.resolve_layout,
+                    0,
+                    &sets,
+                    &[],
+                );
+                let push: [u32; 5] = [bg.x.to_bits(), bg.y.to_bits(), bg.z.to_bits(), 0, srgb];
+                let stages = vk::ShaderStageFlags::FRAGMENT;
+                d.cmd_push_constants(cmd, self.pipelines.resolve_layout, stages, 0, bytemuck::cast_slice(&push));
+                d.cmd_draw(cmd, 3, 1, 0, 0);
+                d.cmd_end_render_pass(cmd);
+            }
 
             let layers = vk::ImageSubresourceLayers::default()
                 .aspect_mask(vk::ImageAspectFlags::COLOR)

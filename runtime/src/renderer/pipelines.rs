@@ -51,6 +51,7 @@ fn pipeline_layout(
 }
 
 impl Pipelines {
+    /// `views`: views per render pass (2 for multiview stereo, else 1).
     pub fn new(ctx: &Context, target: vk::Format, views: u32) -> Result<Pipelines> {
         let mut p = Pipelines {
             slice_set_layout: vk::DescriptorSetLayout::null(),
@@ -104,8 +105,8 @@ impl Pipelines {
         )?;
 
         self.render_pass = render_pass(ctx, target, views)?;
-        self.splat = graphics_pipeline(ctx, self, 0)?;
-        self.resolve = graphics_pipeline(ctx, self, 1)?;
+        self.splat = graphics_pipeline(ctx, self, 0, views)?;
+        self.resolve = graphics_pipeline(ctx, self, 1, views)?;
         Ok(())
     }
 
@@ -210,9 +211,10 @@ fn render_pass(ctx: &Context, target: vk::Format, views: u32) -> Result<vk::Rend
     Ok(pass)
 }
 
-fn graphics_pipeline(ctx: &Context, p: &Pipelines, subpass: u32) -> Result<vk::Pipeline> {
+fn graphics_pipeline(ctx: &Context, p: &Pipelines, subpass: u32, views: u32) -> Result<vk::Pipeline> {
     let (name, vs, fs, layout) = if subpass == 0 {
-        ("splat", spirv::SPLAT_VERT, spirv::SPLAT_FRAG, p.raster_layout)
+        let vs = if views > 1 { spirv::SPLAT_VERT } else { spirv::SPLAT_SINGLE_VERT };
+        ("splat", vs, spirv::SPLAT_FRAG, p.raster_layout)
     } else {
         ("resolve", spirv::RESOLVE_VERT, spirv::RESOLVE_FRAG, p.resolve_layout)
     };
