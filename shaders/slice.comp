@@ -139,7 +139,8 @@ void main() {
         return;
     }
     uint slot = atomicAdd(count_words[1], 1u);
-    keys[slot] = order_key(dot(mean - frame.sort_origin.xyz, frame.sort_axis.xyz));
+    // Far first: the raster blends back to front.
+    keys[slot] = ~order_key(dot(mean - frame.sort_origin.xyz, frame.sort_axis.xyz));
     values[slot] = slot;
     for (uint e = 0u; e < frame.view_count; ++e) {
         write_record(e, slot, ok[e], center[e], conic[e], color[e], opacity, extent[e]);

