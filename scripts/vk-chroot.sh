@@ -12,7 +12,10 @@
 set -euo pipefail
 root=${SPLAT4D_CHROOT:-/var/cache/splat4d/trixie}
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
-shared=$(cd "$repo/.." && pwd -P)/shared
+# The folder holding the checkout and shared/ beside it, and shared/ itself if that is a link
+# to somewhere else: tests name the assets as ../shared/assets from the checkout.
+parent=$(cd "$repo/.." && pwd -P)
+shared_real=$(cd "$parent/shared" 2>/dev/null && pwd -P || true)
 packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy"
 mirror=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
     | grep -o -E 'https?://[^ ]+/debian/?$' | head -1 || true)
@@ -21,8 +24,11 @@ mirror=${mirror:-http://deb.debian.org/debian}
 die() { echo "vk-chroot: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mount, chroot)"
 
-bind() {   # bind $1 at the same path inside
+bound=""
+bind() {   # bind $1 at the same path inside, unless a folder bound before already holds it
     [ -d "$1" ] || return 0
+    for b in $bound; do case "$1/" in "$b"/*) return 0 ;; esac; done
+    bound="$bound $1"
     mkdir -p "$root$1"
     mountpoint -q "$root$1" || mount --bind "$1" "$root$1"
 }
@@ -46,15 +52,16 @@ up() {
     fi
     mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
     if ! mountpoint -q "$root/dev"; then mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"; fi
-    bind "$repo"
-    bind "$shared"
-    bind "${CARGO_TARGET_DIR:-$repo/target}"
+    # /tmp first: binds below it (a checkout in /tmp) must not be hidden by it.
     bind /tmp
+    [ "$parent" = / ] || bind "$parent"
+    [ -z "$shared_real" ] || bind "$shared_real"
+    bind "${CARGO_TARGET_DIR:-$repo/target}"
 }
 
-down() {
-    for m in /tmp "${CARGO_TARGET_DIR:-$repo/target}" "$shared" "$repo" /dev /proc; do
-        if mountpoint -q "$root$m" 2>/dev/null; then umount -R "$root$m" 2>/dev/null || umount -Rl "$root$m"; fi
+down() {   # unmount everything below the chroot, deepest first
+    findmnt -rno TARGET | grep "^$root/" | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
 }
 
