@@ -48,6 +48,9 @@ fn five_hundred_frames_allocate_nothing_new() {
     }
     let last = renderer.read_back(&ctx).unwrap();
     assert_eq!(ctx.allocation_count(), before, "allocations grew over 500 frames");
+    // Timestamps of the finished frame: every stage took some time.
+    let stages = renderer.stage_times(&ctx).expect("lavapipe has timestamps");
+    assert!(stages.slice > 0.0 && stages.sort > 0.0 && stages.raster > 0.0, "{stages:?}");
     assert!(last[0].chunks(4).any(|p| p[0] > 0 || p[1] > 0 || p[2] > 0), "the last frame is not empty");
     renderer.destroy(&ctx);
     assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());

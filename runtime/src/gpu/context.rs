@@ -73,6 +73,8 @@ pub struct Context {
     debug_device: Option<ash::ext::debug_utils::Device>,
     pub(crate) queue: vk::Queue,
     pub(crate) queue_family: u32,
+    /// Valid bits of the queue's timestamps (0: no timestamps on this queue).
+    pub(crate) timestamp_bits: u32,
     allocator: ManuallyDrop<vk_mem::Allocator>,
     command_pool: vk::CommandPool,
     pub(crate) limits: vk::PhysicalDeviceLimits,
@@ -199,6 +201,9 @@ impl Context {
         let device =
             unsafe { instance.create_device(physical_device, &device_info, None) }.map_err(vk_err("vkCreateDevice"))?;
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
+        let timestamp_bits = unsafe { instance.get_physical_device_queue_family_properties(physical_device) }
+            .get(queue_family as usize)
+            .map_or(0, |f| f.timestamp_valid_bits);
 
         let mut allocator_info = vk_mem::AllocatorCreateInfo::new(&instance, &device, physical_device);
         allocator_info.vulkan_api_version = api_version;
@@ -237,6 +242,7 @@ impl Context {
             debug_device,
             queue,
             queue_family,
+            timestamp_bits,
             allocator: ManuallyDrop::new(allocator),
             command_pool,
             limits: properties.limits,

@@ -30,9 +30,13 @@ pub struct Frame {
     pub raster_set: vk::DescriptorSet,
     pub cmd: vk::CommandBuffer,
     pub fence: vk::Fence,
+    /// Timestamps: start, after slice, after sort, after raster + resolve.
+    pub queries: vk::QueryPool,
     /// Whether `cmd` was submitted since `fence` was last waited for.
     pub in_flight: bool,
 }
+
+pub const TIMESTAMPS: u32 = 4;
 
 /// What one render pass of a frame draws into.
 pub struct Pass {
@@ -177,6 +181,12 @@ impl Frame {
         made.cmd = unsafe { d.allocate_command_buffers(&cmd_info) }.map_err(vk_err("vkAllocateCommandBuffers"))?[0];
         made.fence =
             unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) }.map_err(vk_err("vkCreateFence"))?;
+        // Room for one query per view after the last: lavapipe (Mesa 25) writes a timestamp
+        // recorded just after a multiview pass to one query per view, past the pool's end.
+        let query_count = TIMESTAMPS + spec.views;
+        let query_info =
+            vk::QueryPoolCreateInfo::default().query_type(vk::QueryType::TIMESTAMP).query_count(query_count);
+        made.queries = unsafe { d.create_query_pool(&query_info, None) }.map_err(vk_err("vkCreateQueryPool"))?;
 
         let readback = made.buffers.pop().unwrap();
         let projected1 = made.buffers.pop().unwrap();
@@ -205,6 +215,7 @@ impl Frame {
             raster_set: sets[chunks as usize],
             cmd: made.cmd,
             fence: made.fence,
+            queries: made.queries,
             in_flight: false,
         };
         frame.write_descriptors(ctx, resident);
@@ -255,6 +266,7 @@ impl Frame {
             sort: Some(self.sort),
             cmd: self.cmd,
             fence: self.fence,
+            queries: self.queries,
         };
         made.destroy(ctx, command_pool);
     }
@@ -294,6 +306,7 @@ struct Made {
     sort: Option<SortBuffers>,
     cmd: vk::CommandBuffer,
     fence: vk::Fence,
+    queries: vk::QueryPool,
 }
 
 impl Made {
@@ -304,6 +317,7 @@ impl Made {
                 d.free_command_buffers(command_pool, &[self.cmd]);
             }
             d.destroy_fence(self.fence, None);
+            d.destroy_query_pool(self.queries, None);
             d.destroy_descriptor_pool(self.pool, None);
             for fb in self.framebuffers {
                 d.destroy_framebuffer(fb, None);

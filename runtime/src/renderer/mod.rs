@@ -40,6 +40,21 @@ impl TargetFormat {
     }
 }
 
+/// GPU time of each stage of one frame, in milliseconds, from timestamp queries.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageTimes {
+    pub slice: f64,
+    pub sort: f64,
+    /// Splat raster and resolve (both eyes).
+    pub raster: f64,
+}
+
+impl StageTimes {
+    pub fn total(&self) -> f64 {
+        self.slice + self.sort + self.raster
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RendererOptions {
     pub width: u32,
@@ -303,6 +318,8 @@ impl Renderer {
                 .map_err(vk_err("vkResetCommandBuffer"))?;
             let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
             d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
+            d.cmd_reset_query_pool(cmd, f.queries, 0, frame::TIMESTAMPS + self.options.views);
+            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
 
             // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
             d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&[4u32, 0, 0, 0]));
@@ -332,9 +349,11 @@ impl Renderer {
                 );
                 d.cmd_dispatch(cmd, active.div_ceil(256), 1, 1);
             }
+            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 1);
             // The sort reads the keys, values and count the slice pass wrote.
             crate::gpu::sort::compute_barrier(d, cmd);
             let result = self.sort.record(ctx, cmd, &f.sort, 32)?;
+            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 2);
             debug_assert_eq!(result, 0, "raster reads the sorted order from pair 0");
 
             let clear =
@@ -385,6 +404,7 @@ impl Renderer {
                 d.cmd_draw(cmd, 3, 1, 0, 0);
                 d.cmd_end_render_pass(cmd);
             }
+            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, 3);
 
             let layers = vk::ImageSubresourceLayers::default()
                 .aspect_mask(vk::ImageAspectFlags::COLOR)
@@ -421,6 +441,26 @@ impl Renderer {
         let mut pixels = vec![0u8; per_view * self.options.views as usize];
         ctx.read(&self.frames[index].readback, 0, &mut pixels)?;
         Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
+    }
+
+    /// GPU stage times of the last rendered frame, once it has finished (`None` before that,
+    /// or where the queue has no timestamps). Does not wait for the frame.
+    pub fn stage_times(&self, ctx: &Context) -> Option<StageTimes> {
+        let f = &self.frames[self.last?];
+        if ctx.timestamp_bits == 0 {
+            return None;
+        }
+        // Only a finished frame's results are read, so WAIT costs nothing.
+        if f.in_flight && !unsafe { ctx.device.get_fence_status(f.fence) }.unwrap_or(false) {
+            return None;
+        }
+        let mut t = [0u64; frame::TIMESTAMPS as usize];
+        let flags = vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT;
+        unsafe { ctx.device.get_query_pool_results(f.queries, 0, &mut t, flags) }.ok()?;
+        let mask = if ctx.timestamp_bits >= 64 { u64::MAX } else { (1u64 << ctx.timestamp_bits) - 1 };
+        let ms =
+            |a: usize, b: usize| ((t[b].wrapping_sub(t[a])) & mask) as f64 * ctx.limits.timestamp_period as f64 * 1e-6;
+        Some(StageTimes { slice: ms(0, 1), sort: ms(1, 2), raster: ms(2, 3) })
     }
 
     /// Waits for the GPU to finish with every frame, then destroys everything.
