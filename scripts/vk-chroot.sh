@@ -60,7 +60,8 @@ up() {
 }
 
 down() {   # unmount everything below the chroot, deepest first
-    findmnt -rno TARGET | grep "^$root/" | sort -r | while read -r m; do
+    # (grep finds nothing when nothing is mounted: not an error)
+    { findmnt -rno TARGET | grep "^$root/" || true; } | sort -r | while read -r m; do
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
 }
