@@ -1,6 +1,7 @@
 //! The Vulkan context: instance, optional validation with a message log, the device and its
-//! queue, the vk-mem allocator, and one-shot command submission. Standalone mode creates all
-//! of these; the embedded mode (a host's instance and device) will enter through the same type.
+//! queue, the vk-mem allocator, and one-shot command submission. Standalone mode
+//! ([`Context::new`]) creates all of these; embedded mode ([`Context::from_host`], DESIGN §6)
+//! borrows a host's instance, device and queue and owns only what it creates on them.
 
 use std::ffi::{c_void, CStr, CString};
 use std::mem::ManuallyDrop;
@@ -26,6 +27,34 @@ pub struct ContextOptions {
     /// Do not use multiview even where the device has it: stereo then renders one pass per
     /// eye (the path devices without multiview take; for comparison and tests).
     pub disable_multiview: bool,
+    /// Bind at most this many bytes of a storage buffer at once, below the device's own
+    /// `maxStorageBufferRange`: makes the chunked binding of large assets testable on devices
+    /// whose limit is large (NVIDIA: 4 GiB; lavapipe: 128 MiB).
+    pub max_binding_bytes: Option<u64>,
+}
+
+/// A host's Vulkan objects for embedded mode. The host keeps them: the context never destroys
+/// them, and the host destroys them only after the context (and every renderer on it).
+#[derive(Clone, Copy)]
+pub struct HostVulkan {
+    /// The host's loader entry point; every instance and device function is resolved through it.
+    pub get_instance_proc_addr: vk::PFN_vkGetInstanceProcAddr,
+    pub instance: vk::Instance,
+    /// The `apiVersion` the host created the instance with (at least 1.1).
+    pub instance_api_version: u32,
+    pub physical_device: vk::PhysicalDevice,
+    pub device: vk::Device,
+    /// A family with graphics and compute; `queue` belongs to it.
+    pub queue_family: u32,
+    /// Submissions from splat4d go here. Vulkan requires queue access to be externally
+    /// synchronised: the host must not submit to it from another thread at the same time.
+    pub queue: vk::Queue,
+    /// Whether the host enabled the `multiview` feature on `device`; without it stereo renders
+    /// one pass per eye.
+    pub multiview_enabled: bool,
+    /// Whether the host enabled `VK_EXT_debug_utils` on the instance: needed for object names
+    /// and for [`ContextOptions::validation`] (the validation layer itself is the host's choice).
+    pub debug_utils_enabled: bool,
 }
 
 /// Where a buffer lives.
@@ -66,6 +95,8 @@ struct Debug {
 }
 
 pub struct Context {
+    /// Standalone mode: the instance and device are the context's to destroy.
+    owns_vulkan: bool,
     _entry: ash::Entry,
     instance: ash::Instance,
     debug: Option<Debug>,
@@ -78,6 +109,8 @@ pub struct Context {
     allocator: ManuallyDrop<vk_mem::Allocator>,
     command_pool: vk::CommandPool,
     pub(crate) limits: vk::PhysicalDeviceLimits,
+    /// `maxStorageBufferRange`, or less where [`ContextOptions::max_binding_bytes`] says so.
+    max_binding_bytes: u64,
     device_name: String,
     /// Whether `VK_KHR_multiview` (core in 1.1) is enabled: one pass for both eyes.
     pub multiview: bool,
@@ -159,37 +192,18 @@ impl Context {
         let instance = unsafe { entry.create_instance(&create, None) }.map_err(vk_err("vkCreateInstance"))?;
 
         // From here on, `partial` destroys what exists if a later step fails.
-        let mut partial = Partial { instance: Some(instance.clone()), debug: None };
+        let mut partial = Partial { instance: Some(instance.clone()), device: None, debug: None };
         if options.validation {
-            let log: Box<MessageLog> = Box::default();
-            let debug_instance = ash::ext::debug_utils::Instance::new(&entry, &instance);
-            let info = vk::DebugUtilsMessengerCreateInfoEXT::default()
-                .message_severity(
-                    vk::DebugUtilsMessageSeverityFlagsEXT::ERROR | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING,
-                )
-                .message_type(
-                    vk::DebugUtilsMessageTypeFlagsEXT::GENERAL
-                        | vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION
-                        | vk::DebugUtilsMessageTypeFlagsEXT::PERFORMANCE,
-                )
-                .pfn_user_callback(Some(on_message))
-                .user_data(&*log as *const MessageLog as *mut c_void);
-            let messenger = unsafe { debug_instance.create_debug_utils_messenger(&info, None) }
-                .map_err(vk_err("vkCreateDebugUtilsMessengerEXT"))?;
-            partial.debug = Some(Debug { instance: debug_instance, messenger, log });
+            partial.debug = Some(Debug::new(&entry, &instance)?);
         }
 
         let (physical_device, queue_family, properties) = pick_device(&instance, options.device_name.as_deref())?;
-        let device_name = properties.device_name_as_c_str().map_or("?".into(), |n| n.to_string_lossy().into_owned());
-
         let mut has11 = vk::PhysicalDeviceVulkan11Features::default();
         let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has11);
         unsafe { instance.get_physical_device_features2(physical_device, &mut query) };
-        let mut multiview = has11.multiview == vk::TRUE && !options.disable_multiview;
-        if multiview && multiview_is_broken(&instance, physical_device, &properties) {
-            log::warn!("{device_name}: this driver renders only the first view of a multiview pass; stereo renders one pass per eye");
-            multiview = false;
-        }
+        let multiview = has11.multiview == vk::TRUE
+            && !options.disable_multiview
+            && !multiview_is_broken(&instance, physical_device, &properties);
         let mut want11 = vk::PhysicalDeviceVulkan11Features::default()
             .multiview(multiview)
             .storage_buffer16_bit_access(has11.storage_buffer16_bit_access == vk::TRUE);
@@ -200,41 +214,134 @@ impl Context {
         let device_info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).push_next(&mut features2);
         let device =
             unsafe { instance.create_device(physical_device, &device_info, None) }.map_err(vk_err("vkCreateDevice"))?;
+        partial.device = Some(device.clone());
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
+        let parts = Parts {
+            entry,
+            instance,
+            physical_device,
+            device,
+            queue_family,
+            queue,
+            api_version,
+            properties,
+            multiview,
+            debug_utils: options.validation,
+        };
+        Context::finish(parts, partial, true, options)
+    }
+
+    /// Embedded mode: a context on a host's instance, device and queue (DESIGN §6), owning only
+    /// what it creates on them (allocator, command pool, debug messenger). `options.validation`
+    /// collects the validation layer's messages when the host enabled the layer and
+    /// `VK_EXT_debug_utils`; `options.device_name` must be `None` (the host chose the device).
+    ///
+    /// # Safety
+    /// Every handle in `host` is valid, created from `get_instance_proc_addr`'s loader, and
+    /// outlives the context; `queue` is queue of `device` in `queue_family`; the `*_enabled`
+    /// flags say the truth.
+    pub unsafe fn from_host(host: &HostVulkan, options: &ContextOptions) -> Result<Context> {
+        if host.instance == vk::Instance::null()
+            || host.physical_device == vk::PhysicalDevice::null()
+            || host.device == vk::Device::null()
+            || host.queue == vk::Queue::null()
+        {
+            return Err(Error::InvalidArgument("a host Vulkan handle is null".into()));
+        }
+        if options.device_name.is_some() {
+            return Err(Error::InvalidArgument("in embedded mode the host chooses the device".into()));
+        }
+        if host.instance_api_version < vk::API_VERSION_1_1 {
+            return Err(Error::InvalidArgument("the host's instance must be Vulkan 1.1 or newer".into()));
+        }
+        if options.validation && !host.debug_utils_enabled {
+            return Err(Error::InvalidArgument(
+                "validation in embedded mode needs the host to enable VK_EXT_debug_utils".into(),
+            ));
+        }
+        // SAFETY: the caller vouches for the handles and the entry point.
+        let entry = unsafe {
+            ash::Entry::from_static_fn(ash::StaticFn { get_instance_proc_addr: host.get_instance_proc_addr })
+        };
+        let instance = unsafe { ash::Instance::load(entry.static_fn(), host.instance) };
+        let properties = unsafe { instance.get_physical_device_properties(host.physical_device) };
+        if properties.api_version < vk::API_VERSION_1_1 {
+            return Err(Error::Gpu("the host's device is older than Vulkan 1.1".into()));
+        }
+        let families = unsafe { instance.get_physical_device_queue_family_properties(host.physical_device) };
+        let graphics_compute = vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE;
+        if !families.get(host.queue_family as usize).is_some_and(|f| f.queue_flags.contains(graphics_compute)) {
+            return Err(Error::InvalidArgument(format!(
+                "host queue family {} does not do graphics and compute",
+                host.queue_family
+            )));
+        }
+        let device = unsafe { ash::Device::load(instance.fp_v1_0(), host.device) };
+        let multiview = host.multiview_enabled
+            && !options.disable_multiview
+            && !multiview_is_broken(&instance, host.physical_device, &properties);
+        let mut partial = Partial::default();
+        if options.validation {
+            partial.debug = Some(Debug::new(&entry, &instance)?);
+        }
+        let parts = Parts {
+            entry,
+            instance,
+            physical_device: host.physical_device,
+            device,
+            queue_family: host.queue_family,
+            queue: host.queue,
+            api_version: host.instance_api_version.min(properties.api_version).min(vk::API_VERSION_1_3),
+            properties,
+            multiview,
+            debug_utils: host.debug_utils_enabled,
+        };
+        Context::finish(parts, partial, false, options)
+    }
+
+    /// What both modes create on the device: the allocator, the one-shot command pool, and
+    /// object naming.
+    fn finish(parts: Parts, mut partial: Partial, owns_vulkan: bool, options: &ContextOptions) -> Result<Context> {
+        let Parts {
+            entry,
+            instance,
+            physical_device,
+            device,
+            queue_family,
+            queue,
+            api_version,
+            properties,
+            multiview,
+            debug_utils,
+        } = parts;
+        let device_name = properties.device_name_as_c_str().map_or("?".into(), |n| n.to_string_lossy().into_owned());
         let timestamp_bits = unsafe { instance.get_physical_device_queue_family_properties(physical_device) }
             .get(queue_family as usize)
             .map_or(0, |f| f.timestamp_valid_bits);
-
         let mut allocator_info = vk_mem::AllocatorCreateInfo::new(&instance, &device, physical_device);
         allocator_info.vulkan_api_version = api_version;
-        let allocator = match unsafe { vk_mem::Allocator::new(allocator_info) } {
-            Ok(a) => a,
-            Err(e) => {
-                unsafe { device.destroy_device(None) };
-                return Err(vk_err("vmaCreateAllocator")(e));
-            }
-        };
+        let allocator = unsafe { vk_mem::Allocator::new(allocator_info) }.map_err(vk_err("vmaCreateAllocator"))?;
         let pool_info = vk::CommandPoolCreateInfo::default()
             .queue_family_index(queue_family)
             .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER | vk::CommandPoolCreateFlags::TRANSIENT);
-        let command_pool = match unsafe { device.create_command_pool(&pool_info, None) } {
-            Ok(p) => p,
-            Err(e) => {
-                drop(allocator);
-                unsafe { device.destroy_device(None) };
-                return Err(vk_err("vkCreateCommandPool")(e));
-            }
-        };
-        let debug_device = options.validation.then(|| ash::ext::debug_utils::Device::new(&instance, &device));
+        let command_pool =
+            unsafe { device.create_command_pool(&pool_info, None) }.map_err(vk_err("vkCreateCommandPool"))?;
+        let debug_device = debug_utils.then(|| ash::ext::debug_utils::Device::new(&instance, &device));
         let debug = partial.debug.take();
+        let device_limit = properties.limits.max_storage_buffer_range as u64;
+        // At least 16 MiB: less would split even modest assets into many bindings.
+        let max_binding_bytes = options.max_binding_bytes.map_or(device_limit, |b| b.clamp(1 << 24, device_limit));
+        partial.device = None;
         partial.instance = None;
         log::info!(
-            "vulkan device: {device_name} (api {}.{}, multiview {})",
+            "vulkan device: {device_name} (api {}.{}, multiview {}, {})",
             vk::api_version_major(api_version),
             vk::api_version_minor(api_version),
-            if multiview { "yes" } else { "no" }
+            if multiview { "yes" } else { "no" },
+            if owns_vulkan { "standalone" } else { "embedded in the host's device" }
         );
         Ok(Context {
+            owns_vulkan,
             _entry: entry,
             instance,
             debug,
@@ -246,6 +353,7 @@ impl Context {
             allocator: ManuallyDrop::new(allocator),
             command_pool,
             limits: properties.limits,
+            max_binding_bytes,
             device_name,
             multiview,
         })
@@ -255,9 +363,9 @@ impl Context {
         &self.device_name
     }
 
-    /// The largest storage buffer one descriptor can address.
+    /// The largest storage buffer range one descriptor may address.
     pub fn max_storage_buffer_range(&self) -> u64 {
-        self.limits.max_storage_buffer_range as u64
+        self.max_binding_bytes
     }
 
     /// Validation warnings and errors so far (empty without validation).
@@ -406,14 +514,35 @@ impl Context {
     }
 }
 
-/// Destroys the instance-level objects of a context that failed half way.
+/// What a context is made of before its allocator and command pool exist.
+struct Parts {
+    entry: ash::Entry,
+    instance: ash::Instance,
+    physical_device: vk::PhysicalDevice,
+    device: ash::Device,
+    queue_family: u32,
+    queue: vk::Queue,
+    api_version: u32,
+    properties: vk::PhysicalDeviceProperties,
+    multiview: bool,
+    /// Whether the instance has VK_EXT_debug_utils (host-declared in embedded mode).
+    debug_utils: bool,
+}
+
+/// Destroys what a context that failed half way had created: the device and instance only
+/// when it created them (standalone), the debug messenger always.
+#[derive(Default)]
 struct Partial {
     instance: Option<ash::Instance>,
+    device: Option<ash::Device>,
     debug: Option<Debug>,
 }
 
 impl Drop for Partial {
     fn drop(&mut self) {
+        if let Some(d) = self.device.take() {
+            unsafe { d.destroy_device(None) };
+        }
         if let Some(d) = self.debug.take() {
             unsafe { d.instance.destroy_debug_utils_messenger(d.messenger, None) };
         }
@@ -423,18 +552,48 @@ impl Drop for Partial {
     }
 }
 
+impl Debug {
+    /// A messenger collecting validation warnings and errors into its log.
+    fn new(entry: &ash::Entry, instance: &ash::Instance) -> Result<Debug> {
+        let log: Box<MessageLog> = Box::default();
+        let debug_instance = ash::ext::debug_utils::Instance::new(entry, instance);
+        let info = vk::DebugUtilsMessengerCreateInfoEXT::default()
+            .message_severity(
+                vk::DebugUtilsMessageSeverityFlagsEXT::ERROR | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING,
+            )
+            .message_type(
+                vk::DebugUtilsMessageTypeFlagsEXT::GENERAL
+                    | vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION
+                    | vk::DebugUtilsMessageTypeFlagsEXT::PERFORMANCE,
+            )
+            .pfn_user_callback(Some(on_message))
+            .user_data(&*log as *const MessageLog as *mut c_void);
+        let messenger = unsafe { debug_instance.create_debug_utils_messenger(&info, None) }
+            .map_err(vk_err("vkCreateDebugUtilsMessengerEXT"))?;
+        Ok(Debug { instance: debug_instance, messenger, log })
+    }
+}
+
 impl Drop for Context {
     fn drop(&mut self) {
         unsafe {
-            // Objects die only when the GPU is done with them; at teardown that means idle.
-            let _ = self.device.device_wait_idle();
+            // Objects die only when the GPU is done with them. Every submission of ours was
+            // waited for by its owner; standalone, idling the device costs nobody anything and
+            // covers a device lost half way. A host's device is not ours to idle.
+            if self.owns_vulkan {
+                let _ = self.device.device_wait_idle();
+            }
             self.device.destroy_command_pool(self.command_pool, None);
             ManuallyDrop::drop(&mut self.allocator);
-            self.device.destroy_device(None);
+            if self.owns_vulkan {
+                self.device.destroy_device(None);
+            }
             if let Some(d) = self.debug.take() {
                 d.instance.destroy_debug_utils_messenger(d.messenger, None);
             }
-            self.instance.destroy_instance(None);
+            if self.owns_vulkan {
+                self.instance.destroy_instance(None);
+            }
         }
     }
 }
@@ -454,7 +613,13 @@ fn multiview_is_broken(instance: &ash::Instance, pd: vk::PhysicalDevice, props: 
     let info = driver.driver_info_as_c_str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     // driverInfo reads "Mesa 22.3.6 (LLVM 15.0.6)".
     let major = info.strip_prefix("Mesa ").and_then(|v| v.split('.').next()).and_then(|m| m.parse::<u32>().ok());
-    major.is_some_and(|m| m < 23)
+    let broken = major.is_some_and(|m| m < 23);
+    if broken {
+        log::warn!(
+            "{info}: this driver renders only the first view of a multiview pass; stereo renders one pass per eye"
+        );
+    }
+    broken
 }
 
 /// The device to use: the named one, else the most capable type (discrete, integrated,

@@ -4,7 +4,7 @@
 mod context;
 pub mod sort;
 
-pub use context::{Buffer, Context, ContextOptions, Image, MemoryKind};
+pub use context::{Buffer, Context, ContextOptions, HostVulkan, Image, MemoryKind};
 
 /// SPIR-V of every shader in `shaders/`, compiled by `build.rs`.
 pub(crate) mod spirv {

@@ -1,0 +1,170 @@
+//! Embedded mode (DESIGN §6): a host creates its own Vulkan instance and device and lends
+//! them to splat4d. The frame must match the standalone one, and when the host tears down,
+//! the validation layer must find nothing of splat4d's left on its device.
+
+mod common;
+
+use std::ffi::c_void;
+use std::sync::Mutex;
+
+use ash::vk;
+use splat4d::glam::Vec3;
+use splat4d::gpu::{Context, ContextOptions, HostVulkan};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::{demo, Asset, Camera};
+
+/// The host's own validation messages (warnings and errors).
+static HOST_MESSAGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn on_host_message(
+    _severity: vk::DebugUtilsMessageSeverityFlagsEXT,
+    _types: vk::DebugUtilsMessageTypeFlagsEXT,
+    data: *const vk::DebugUtilsMessengerCallbackDataEXT<'_>,
+    _user: *mut c_void,
+) -> vk::Bool32 {
+    let text = unsafe { data.as_ref().and_then(|d| d.message_as_c_str()) }
+        .map_or_else(|| "(no message)".into(), |m| m.to_string_lossy().into_owned());
+    HOST_MESSAGES.lock().unwrap().push(text);
+    vk::FALSE
+}
+
+/// What a host application creates for itself: instance (validation on), device, queue.
+struct Host {
+    entry: ash::Entry,
+    instance: ash::Instance,
+    debug: ash::ext::debug_utils::Instance,
+    messenger: vk::DebugUtilsMessengerEXT,
+    physical_device: vk::PhysicalDevice,
+    device: ash::Device,
+    queue_family: u32,
+    queue: vk::Queue,
+}
+
+impl Host {
+    fn new() -> Host {
+        let entry = unsafe { ash::Entry::load() }.expect("a Vulkan loader");
+        let app = vk::ApplicationInfo::default().application_name(c"host").api_version(vk::API_VERSION_1_2);
+        let layers = [c"VK_LAYER_KHRONOS_validation".as_ptr()];
+        let extensions = [ash::ext::debug_utils::NAME.as_ptr()];
+        let info = vk::InstanceCreateInfo::default()
+            .application_info(&app)
+            .enabled_layer_names(&layers)
+            .enabled_extension_names(&extensions);
+        let instance = unsafe { entry.create_instance(&info, None) }.expect("an instance with validation layers");
+        let debug = ash::ext::debug_utils::Instance::new(&entry, &instance);
+        let messenger_info = vk::DebugUtilsMessengerCreateInfoEXT::default()
+            .message_severity(
+                vk::DebugUtilsMessageSeverityFlagsEXT::ERROR | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING,
+            )
+            .message_type(vk::DebugUtilsMessageTypeFlagsEXT::GENERAL | vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION)
+            .pfn_user_callback(Some(on_host_message));
+        let messenger = unsafe { debug.create_debug_utils_messenger(&messenger_info, None) }.unwrap();
+        let physical_device = unsafe { instance.enumerate_physical_devices() }.unwrap()[0];
+        let queue_family = unsafe { instance.get_physical_device_queue_family_properties(physical_device) }
+            .iter()
+            .position(|f| f.queue_flags.contains(vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE))
+            .expect("a graphics+compute queue") as u32;
+        let priorities = [1.0];
+        let queues =
+            [vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
+        let mut multiview = vk::PhysicalDeviceMultiviewFeatures::default().multiview(true);
+        let device_info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).push_next(&mut multiview);
+        let device = unsafe { instance.create_device(physical_device, &device_info, None) }.unwrap();
+        let queue = unsafe { device.get_device_queue(queue_family, 0) };
+        Host { entry, instance, debug, messenger, physical_device, device, queue_family, queue }
+    }
+
+    fn lend(&self) -> HostVulkan {
+        HostVulkan {
+            get_instance_proc_addr: self.entry.static_fn().get_instance_proc_addr,
+            instance: self.instance.handle(),
+            instance_api_version: vk::API_VERSION_1_2,
+            physical_device: self.physical_device,
+            device: self.device.handle(),
+            queue_family: self.queue_family,
+            queue: self.queue,
+            multiview_enabled: true,
+            debug_utils_enabled: true,
+        }
+    }
+
+    fn destroy(self) {
+        unsafe {
+            self.device.destroy_device(None);
+            self.debug.destroy_debug_utils_messenger(self.messenger, None);
+            self.instance.destroy_instance(None);
+        }
+    }
+}
+
+fn render_stereo(ctx: &Context, asset: &Asset, eyes: &[Camera]) -> Vec<Vec<u8>> {
+    let options = RendererOptions {
+        width: eyes[0].width,
+        height: eyes[0].height,
+        views: 2,
+        format: TargetFormat::Rgba8Srgb,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+    };
+    let mut renderer = Renderer::new(ctx, asset, &options).unwrap();
+    renderer.render(ctx, 1.3, eyes).unwrap();
+    let images = renderer.read_back(ctx).unwrap();
+    renderer.destroy(ctx);
+    images
+}
+
+#[test]
+fn a_host_device_renders_what_standalone_renders_and_gets_it_back_clean() {
+    let asset = common::pack_open(&demo::scene(), false);
+    let c = asset.cameras()[0].resized(128, 72);
+    let right = c.rotation.col(0) * 0.032;
+    let eyes = [Camera { position: c.position - right, ..c }, Camera { position: c.position + right, ..c }];
+
+    let standalone = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
+    let expected = render_stereo(&standalone, &asset, &eyes);
+    assert!(standalone.validation_messages().is_empty(), "{:#?}", standalone.validation_messages());
+    drop(standalone);
+
+    let host = Host::new();
+    let options = ContextOptions { validation: true, ..Default::default() };
+    let ctx = unsafe { Context::from_host(&host.lend(), &options) }.unwrap();
+    assert!(ctx.multiview, "the host enabled multiview on {}", ctx.device_name());
+    let images = render_stereo(&ctx, &asset, &eyes);
+    assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
+    drop(ctx);
+    // The host's objects outlive the context and stay usable: the host still submits to its queue.
+    unsafe { host.device.queue_wait_idle(host.queue) }.expect("the host's queue still works");
+    host.destroy();
+
+    for (eye, (got, want)) in images.iter().zip(&expected).enumerate() {
+        let differing = got.iter().zip(want).filter(|(a, b)| a != b).count();
+        assert_eq!(differing, 0, "eye {eye}: {differing} bytes differ from the standalone render");
+    }
+    assert!(images[0].iter().any(|&v| v > 50), "the frame is not empty");
+    // Destroying the host's device reports any object splat4d left on it.
+    let messages = HOST_MESSAGES.lock().unwrap().clone();
+    assert!(messages.is_empty(), "host validation messages: {messages:#?}");
+}
+
+#[test]
+fn bad_host_handles_are_refused() {
+    let host = Host::new();
+    let mut lent = host.lend();
+    lent.device = vk::Device::null();
+    let err = unsafe { Context::from_host(&lent, &ContextOptions::default()) }.err().expect("a null device is refused");
+    assert!(err.to_string().contains("null"), "{err}");
+    let mut lent = host.lend();
+    lent.instance_api_version = vk::API_VERSION_1_0;
+    assert!(unsafe { Context::from_host(&lent, &ContextOptions::default()) }.is_err());
+    let mut lent = host.lend();
+    lent.queue_family = 99;
+    let err = unsafe { Context::from_host(&lent, &ContextOptions::default()) }.err().expect("a bad family is refused");
+    assert!(err.to_string().contains("queue family 99"), "{err}");
+    let mut lent = host.lend();
+    lent.debug_utils_enabled = false;
+    let options = ContextOptions { validation: true, ..Default::default() };
+    assert!(unsafe { Context::from_host(&lent, &options) }.is_err(), "validation needs debug utils");
+    let options = ContextOptions { device_name: Some("x".into()), ..Default::default() };
+    assert!(unsafe { Context::from_host(&host.lend(), &options) }.is_err(), "the host chooses the device");
+    host.destroy();
+}
