@@ -1,11 +1,12 @@
 //! GPU frame benchmark: renders N frames of an asset across its time range for mono and stereo
 //! targets and reports per-stage GPU time (timestamp queries) and the pipelined frame time.
 //!
-//!     cargo bench -p splat4d --bench render -- [--frames N] [--synthetic PRIMITIVES] [ASSET...]
+//!     cargo bench -p splat4d --bench render -- [--frames N] [--synthetic PRIMITIVES]
+//!         [--json PATH] [ASSET...]
 //!
 //! Without assets it benchmarks the demo scene and, when `../shared/assets` is present,
 //! technicolor-sam. `--synthetic N` adds a generated 4DGS-like scene of N short-lived
-//! primitives. Prints a table and writes `target/bench/render.json`.
+//! primitives. Prints a table and writes it as JSON (default `target/bench/render.json`).
 
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use splat4d::glam::{Vec3, Vec4};
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::import::{import_paths, ImportOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
-use splat4d::renderer::{Renderer, RendererOptions, StageTimes, TargetFormat};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
 use splat4d::{demo, sh, Asset, Camera, Primitive, Splats, Verify};
 
 struct Mode {
@@ -22,12 +23,16 @@ struct Mode {
     width: u32,
     height: u32,
     views: u32,
+    sort: SortOrder,
 }
 
-const MODES: [Mode; 3] = [
-    Mode { name: "mono 1280x720", width: 1280, height: 720, views: 1 },
-    Mode { name: "mono 1024x1024", width: 1024, height: 1024, views: 1 },
-    Mode { name: "stereo 2x1024x1024", width: 1024, height: 1024, views: 2 },
+const MODES: [Mode; 5] = [
+    Mode { name: "mono 1280x720", width: 1280, height: 720, views: 1, sort: SortOrder::Shared },
+    Mode { name: "mono 1024x1024", width: 1024, height: 1024, views: 1, sort: SortOrder::Shared },
+    Mode { name: "stereo 2x1024x1024", width: 1024, height: 1024, views: 2, sort: SortOrder::Shared },
+    Mode { name: "stereo per-eye sort", width: 1024, height: 1024, views: 2, sort: SortOrder::PerEye },
+    // Quest 3's recommended eye-buffer size.
+    Mode { name: "stereo 2x2064x2208", width: 2064, height: 2208, views: 2, sort: SortOrder::Shared },
 ];
 
 /// A 4DGS-like scene: primitives living ~0.3 s each in a 10 s clip, moving linearly, with
@@ -80,11 +85,13 @@ fn main() {
     let mut frames = 30usize;
     let mut synthetic_n = None;
     let mut paths = Vec::new();
+    let mut json_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/render.json");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
             "--synthetic" => synthetic_n = args.next().and_then(|v| v.parse().ok()),
+            "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
             "--bench" => {}
             other => paths.push(std::path::PathBuf::from(other)),
         }
@@ -126,6 +133,7 @@ fn main() {
                 views: mode.views,
                 format: TargetFormat::Rgba8Unorm,
                 background: Vec3::ZERO,
+                sort: mode.sort,
             };
             let mut renderer = Renderer::new(&ctx, asset, &options).expect("renderer");
             let camera = base.resized(mode.width, mode.height);
@@ -139,20 +147,27 @@ fn main() {
                 ]
             };
             let time = |i: usize| t0 + (t1 - t0) * i as f32 / frames.max(1) as f32;
-            // Stage times: one frame at a time, waiting for each.
-            let mut stages: Vec<StageTimes> = Vec::new();
-            for i in 0..frames {
-                renderer.render(&ctx, time(i), &eyes).expect("render");
-                renderer.read_back(&ctx).expect("read back");
-                stages.extend(renderer.stage_times(&ctx));
-            }
-            // Frame time: frames back to back, two in flight, one wait at the end.
-            let start = Instant::now();
-            for i in 0..frames {
+            // A few frames to settle clocks and caches, then frames back to back with two in
+            // flight and one wait at the end; stage times come from finished frames as they
+            // retire, without waiting.
+            for i in 0..frames.min(10) {
                 renderer.render(&ctx, time(i), &eyes).expect("render");
             }
             renderer.read_back(&ctx).expect("read back");
+            let first = renderer.stage_times(&ctx).map_or(0, |s| s.frame);
+            let mut stages: Vec<StageTimes> = Vec::new();
+            let start = Instant::now();
+            for i in 0..frames {
+                renderer.render(&ctx, time(i), &eyes).expect("render");
+                if let Some(s) = renderer.stage_times(&ctx) {
+                    if s.frame > first && stages.last().is_none_or(|l| l.frame < s.frame) {
+                        stages.push(s);
+                    }
+                }
+            }
+            renderer.read_back(&ctx).expect("read back");
             let frame_ms = start.elapsed().as_secs_f64() * 1e3 / frames as f64;
+            stages.extend(renderer.stage_times(&ctx).filter(|s| stages.last().is_none_or(|l| l.frame < s.frame)));
             renderer.destroy(&ctx);
             let m = |f: fn(&StageTimes) -> f64| median(stages.iter().map(f).collect());
             let row = (m(|s| s.slice), m(|s| s.sort), m(|s| s.raster), m(StageTimes::total));
@@ -179,14 +194,15 @@ fn main() {
             ));
         }
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    std::fs::create_dir_all(&dir).expect("target/bench");
+    if let Some(dir) = json_path.parent() {
+        std::fs::create_dir_all(dir).expect("the JSON's folder");
+    }
     let json = format!(
         "{{\"device\":{:?},\"multiview\":{},\"results\":[{}]}}\n",
         ctx.device_name(),
         ctx.multiview,
         rows.join(",")
     );
-    std::fs::write(dir.join("render.json"), json).expect("write json");
-    println!("wrote {}", dir.join("render.json").display());
+    std::fs::write(&json_path, json).expect("write json");
+    println!("wrote {}", json_path.display());
 }

@@ -21,6 +21,9 @@ layout(std430, set = 0, binding = 10) writeonly buffer Keys { uint keys[]; };
 layout(std430, set = 0, binding = 11) writeonly buffer Values { uint values[]; };
 layout(std430, set = 0, binding = 12) writeonly buffer Projected0 { uvec4 projected0[]; };
 layout(std430, set = 0, binding = 13) writeonly buffer Projected1 { uvec4 projected1[]; };
+// The right eye's sort input, written only with FLAG_PER_EYE_SORT.
+layout(std430, set = 0, binding = 14) writeonly buffer KeysRight { uint keys_right[]; };
+layout(std430, set = 0, binding = 15) writeonly buffer ValuesRight { uint values_right[]; };
 
 layout(push_constant) uniform Push {
     uint run_offset;
@@ -142,6 +145,11 @@ void main() {
     // Far first: the raster blends back to front.
     keys[slot] = ~order_key(dot(mean - frame.sort_origin.xyz, frame.sort_axis.xyz));
     values[slot] = slot;
+    if ((frame.flags & FLAG_PER_EYE_SORT) != 0u) {
+        // The right eye in its own view depth, as the reference orders splats for one camera.
+        keys_right[slot] = ~order_key(dot(mean - frame.eyes[1].position.xyz, frame.eyes[1].rot2.xyz));
+        values_right[slot] = slot;
+    }
     for (uint e = 0u; e < frame.view_count; ++e) {
         write_record(e, slot, ok[e], center[e], conic[e], color[e], opacity, extent[e]);
     }

@@ -13,7 +13,8 @@ struct Eye {
 
 struct Frame {
     Eye eyes[2];
-    vec4 sort_origin;     // keys are distances along sort_axis from here (eyes' midpoint)
+    vec4 sort_origin;     // keys are distances along sort_axis from here (eyes' midpoint,
+                          // or the left eye with FLAG_PER_EYE_SORT)
     vec4 sort_axis;
     float time;
     float sh_period;
@@ -31,6 +32,8 @@ struct Frame {
 #define FLAG_OMEGA_F16 8u
 #define FLAG_SH_F16 16u
 #define FLAG_HAS_OMEGA 32u
+// Frame flag: each eye has its own sort (keys_right), not one shared by both.
+#define FLAG_PER_EYE_SORT 64u
 
 const float MIN_ALPHA = 1.0 / 255.0;
 

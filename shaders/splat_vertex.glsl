@@ -5,6 +5,8 @@
 layout(std430, set = 0, binding = 0) readonly buffer Order { uint order[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Projected0 { uvec4 projected0[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Projected1 { uvec4 projected1[]; };
+// The right eye's order: the same buffer as `order` unless each eye is sorted on its own.
+layout(std430, set = 0, binding = 3) readonly buffer OrderRight { uint order_right[]; };
 
 layout(push_constant) uniform Push {
     vec2 viewport;
@@ -16,12 +18,12 @@ layout(location = 1) flat out vec3 out_conic;
 layout(location = 2) flat out vec4 out_color;
 
 void main() {
-    uint slot = order[gl_InstanceIndex];
 #if MULTIVIEW
     uint eye = uint(gl_ViewIndex) + push.eye;
 #else
     uint eye = push.eye;
 #endif
+    uint slot = eye == 0u ? order[gl_InstanceIndex] : order_right[gl_InstanceIndex];
     uvec4 a = eye == 0u ? projected0[2u * slot] : projected1[2u * slot];
     uvec4 b = eye == 0u ? projected0[2u * slot + 1u] : projected1[2u * slot + 1u];
     vec2 ba = unpackHalf2x16(b.z);

@@ -102,6 +102,10 @@ pub struct RenderArgs {
     /// the camera's x axis.
     #[arg(long, value_name = "METRES", default_value_t = 0.064)]
     pub ipd: f32,
+    /// With --stereo on the GPU: sort each eye by its own depth instead of one order for
+    /// both (exact per-eye blending order, twice the sorting work).
+    #[arg(long)]
+    pub per_eye_sort: bool,
     /// Use the first GPU whose name contains this.
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,

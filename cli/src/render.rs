@@ -7,7 +7,7 @@ use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
 use splat4d::reference::{self, Footprint, RenderSettings};
-use splat4d::renderer::{Renderer, RendererOptions, TargetFormat};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
 use splat4d::{demo, Asset, Camera, Verify};
 
 use crate::load::{self, CliResult};
@@ -48,7 +48,8 @@ impl Gpu {
             device_name: args.device.clone(),
             ..Default::default()
         })?;
-        let options = RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background };
+        let sort = if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared };
+        let options = RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background, sort };
         let renderer = Renderer::new(&ctx, asset, &options)?;
         Ok(Gpu { ctx, renderer: Some(renderer) })
     }
@@ -76,6 +77,7 @@ impl Drop for Gpu {
 pub struct GpuArgs {
     pub device: Option<String>,
     pub validation: bool,
+    pub per_eye_sort: bool,
 }
 
 pub fn run(args: &RenderArgs) -> CliResult {
@@ -114,7 +116,11 @@ pub fn run(args: &RenderArgs) -> CliResult {
         if args.cuda_tiles {
             return Err("--cuda-tiles applies to the CPU reference only (add --reference)".into());
         }
-        let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation };
+        if args.per_eye_sort && !args.stereo {
+            return Err("--per-eye-sort applies to --stereo only".into());
+        }
+        let gpu_args =
+            GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: args.per_eye_sort };
         let mut gpu = Gpu::new(&asset, camera.width, camera.height, views.len() as u32, &gpu_args, background)?;
         log::info!("rendering on {}", gpu.ctx.device_name());
         gpu.render(args.time, &views)?
@@ -145,7 +151,7 @@ pub fn demo(args: &DemoArgs) -> CliResult {
 
     let [w, h] = args.size;
     let camera = asset.cameras()[0].resized(w, h);
-    let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation };
+    let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: false };
     let mut gpu = if args.reference {
         None
     } else {

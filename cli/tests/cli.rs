@@ -135,6 +135,7 @@ fn gpu_render_matches_the_reference_mono_and_stereo() {
     run_with(&path("cpu.png"), &["--reference"]);
     run_with(&path("gpu_stereo.png"), &["--stereo", "--ipd", "0.1", "--validation"]);
     run_with(&path("cpu_stereo.png"), &["--stereo", "--ipd", "0.1", "--reference"]);
+    run_with(&path("gpu_stereo_per_eye.png"), &["--stereo", "--ipd", "0.1", "--per-eye-sort", "--validation"]);
     let (w, h, gpu) = read_rgb(&path("gpu.png"));
     let (_, _, cpu) = read_rgb(&path("cpu.png"));
     assert_eq!((w, h), (128, 68));
@@ -143,6 +144,8 @@ fn gpu_render_matches_the_reference_mono_and_stereo() {
     let (_, _, cpu) = read_rgb(&path("cpu_stereo.png"));
     assert_eq!((w, h), (256, 68), "left | right");
     assert!(psnr(&gpu, &cpu) >= 35.0, "stereo {:.1} dB", psnr(&gpu, &cpu));
+    let (_, _, per_eye) = read_rgb(&path("gpu_stereo_per_eye.png"));
+    assert!(psnr(&per_eye, &cpu) >= 35.0, "stereo, per-eye sort {:.1} dB", psnr(&per_eye, &cpu));
     // The eyes differ: the right half is not the left half.
     let half = |img: &[u8], right: bool| -> Vec<u8> {
         img.chunks(256 * 3)
@@ -152,6 +155,7 @@ fn gpu_render_matches_the_reference_mono_and_stereo() {
     assert_ne!(half(&gpu, false), half(&gpu, true));
     fails(&["render", s(&src), "--time", "0.5", "--device", "no-such-gpu", "-o", s(&path("x.png"))], 1, "no-such-gpu");
     fails(&["render", s(&src), "--time", "0.5", "--cuda-tiles", "-o", s(&path("x.png"))], 1, "--reference");
+    fails(&["render", s(&src), "--time", "0.5", "--per-eye-sort", "-o", s(&path("x.png"))], 1, "--stereo");
 }
 
 #[test]

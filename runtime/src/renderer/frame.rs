@@ -3,7 +3,7 @@
 
 use ash::vk;
 
-use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, SLICE_BINDINGS};
+use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS};
 use super::resident::Resident;
 use crate::error::Result;
 use crate::gpu::sort::{RadixSort, SortBuffers};
@@ -17,6 +17,8 @@ pub struct Frame {
     pub uniforms: Buffer,
     pub runs: Buffer,
     pub sort: SortBuffers,
+    /// The right eye's own sort, with per-eye sorting; else both eyes draw in `sort`'s order.
+    pub sort_right: Option<SortBuffers>,
     pub projected: [Buffer; 2],
     pub accumulation: Image,
     pub target: Image,
@@ -34,6 +36,8 @@ pub struct Frame {
     pub queries: vk::QueryPool,
     /// Whether `cmd` was submitted since `fence` was last waited for.
     pub in_flight: bool,
+    /// Which frame of the renderer this slot last ran (1 for the first).
+    pub serial: u64,
 }
 
 pub const TIMESTAMPS: u32 = 4;
@@ -54,6 +58,8 @@ pub struct FrameSpec {
     pub run_capacity: u64,
     /// Views per render pass: `views` with multiview, else 1 (one pass per eye).
     pub pass_views: u32,
+    /// Sort each eye on its own (stereo only).
+    pub per_eye_sort: bool,
 }
 
 impl Frame {
@@ -111,6 +117,9 @@ impl Frame {
             MemoryKind::Readback,
         )?);
         made.sort = Some(sort.create_buffers(ctx, spec.capacity)?);
+        if spec.per_eye_sort && spec.views == 2 {
+            made.sort_right = Some(sort.create_buffers(ctx, spec.capacity)?);
+        }
 
         let image = |format, usage| {
             vk::ImageCreateInfo::default()
@@ -163,7 +172,7 @@ impl Frame {
             vk::DescriptorPoolSize::default().ty(vk::DescriptorType::UNIFORM_BUFFER).descriptor_count(chunks),
             vk::DescriptorPoolSize::default()
                 .ty(vk::DescriptorType::STORAGE_BUFFER)
-                .descriptor_count(chunks * SLICE_BINDINGS + 3),
+                .descriptor_count(chunks * SLICE_BINDINGS + RASTER_BINDINGS),
             vk::DescriptorPoolSize::default().ty(vk::DescriptorType::INPUT_ATTACHMENT).descriptor_count(passes),
         ];
         let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(chunks + 1 + passes).pool_sizes(&sizes);
@@ -199,6 +208,7 @@ impl Frame {
             uniforms,
             runs,
             sort: made.sort.take().unwrap(),
+            sort_right: made.sort_right.take(),
             projected: [projected0, projected1],
             accumulation,
             target,
@@ -217,6 +227,7 @@ impl Frame {
             fence: made.fence,
             queries: made.queries,
             in_flight: false,
+            serial: 0,
         };
         frame.write_descriptors(ctx, resident);
         Ok(frame)
@@ -224,6 +235,12 @@ impl Frame {
 
     fn write_descriptors(&self, ctx: &Context, resident: &Resident) {
         let whole = |b: &Buffer| (b.raw, 0, vk::WHOLE_SIZE);
+        // Without a right-eye sort the slice pass never writes its right-eye bindings; they
+        // point at the sort's scratch pair so that every descriptor is valid.
+        let (keys_right, values_right, order_right) = match &self.sort_right {
+            Some(s) => (&s.keys[0], &s.values[0], &s.values[0]),
+            None => (&self.sort.keys[1], &self.sort.values[1], &self.sort.values[0]),
+        };
         for (set, chunk) in self.slice_sets.iter().zip(&resident.chunks) {
             let mut buffers = vec![whole(&self.uniforms), whole(&self.runs)];
             buffers.extend((0..Resident::BINDINGS).map(|slot| resident.binding(slot, *chunk)));
@@ -233,11 +250,14 @@ impl Frame {
                 whole(&self.sort.values[0]),
                 whole(&self.projected[0]),
                 whole(&self.projected[1]),
+                whole(keys_right),
+                whole(values_right),
             ]);
             write_buffers(ctx, *set, &buffers, true);
         }
         // The sort's 32-bit keys take four passes and end in pair 0.
-        let raster = [whole(&self.sort.values[0]), whole(&self.projected[0]), whole(&self.projected[1])];
+        let raster =
+            [whole(&self.sort.values[0]), whole(&self.projected[0]), whole(&self.projected[1]), whole(order_right)];
         write_buffers(ctx, self.raster_set, &raster, false);
         for (p, pass) in self.passes.iter().enumerate() {
             let image = [vk::DescriptorImageInfo::default()
@@ -264,6 +284,7 @@ impl Frame {
             framebuffers: self.passes.into_iter().map(|p| p.framebuffer).collect(),
             pool: self.pool,
             sort: Some(self.sort),
+            sort_right: self.sort_right,
             cmd: self.cmd,
             fence: self.fence,
             queries: self.queries,
@@ -304,6 +325,7 @@ struct Made {
     framebuffers: Vec<vk::Framebuffer>,
     pool: vk::DescriptorPool,
     sort: Option<SortBuffers>,
+    sort_right: Option<SortBuffers>,
     cmd: vk::CommandBuffer,
     fence: vk::Fence,
     queries: vk::QueryPool,
@@ -328,8 +350,6 @@ impl Made {
         }
         self.images.into_iter().for_each(|i| ctx.destroy_image(i));
         self.buffers.into_iter().for_each(|b| ctx.destroy_buffer(b));
-        if let Some(s) = self.sort {
-            s.destroy(ctx);
-        }
+        self.sort.into_iter().chain(self.sort_right).for_each(|s| s.destroy(ctx));
     }
 }

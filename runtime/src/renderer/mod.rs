@@ -23,6 +23,8 @@ const FRAMES_IN_FLIGHT: usize = 2;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
 /// View depth at or below which splats are culled, as in 3DGS and the reference.
 const NEAR: f32 = 0.2;
+/// `shaders/splat.glsl`: the right eye has its own sort.
+const FLAG_PER_EYE_SORT: u32 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
@@ -43,6 +45,8 @@ impl TargetFormat {
 /// GPU time of each stage of one frame, in milliseconds, from timestamp queries.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StageTimes {
+    /// Which frame: 1 for the renderer's first.
+    pub frame: u64,
     pub slice: f64,
     pub sort: f64,
     /// Splat raster and resolve (both eyes).
@@ -55,6 +59,19 @@ impl StageTimes {
     }
 }
 
+/// How splats are ordered for blending in stereo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    /// One sort for both eyes, by distance along their mean view axis from their midpoint:
+    /// half the sorting work, and at a 64 mm baseline the eyes rarely disagree on the order
+    /// of overlapping splats.
+    #[default]
+    Shared,
+    /// Each eye sorted by its own view depth, as the reference orders one camera: exact
+    /// blending order per eye for twice the sorting work.
+    PerEye,
+}
+
 #[derive(Clone, Debug)]
 pub struct RendererOptions {
     pub width: u32,
@@ -63,6 +80,8 @@ pub struct RendererOptions {
     pub views: u32,
     pub format: TargetFormat,
     pub background: Vec3,
+    /// Ignored for one view.
+    pub sort: SortOrder,
 }
 
 /// Renders one asset. Owns its GPU copy of the asset and the per-frame resources; destroy it
@@ -76,6 +95,10 @@ pub struct Renderer {
     frames: Vec<Frame>,
     next: usize,
     last: Option<usize>,
+    /// Frames submitted so far.
+    submitted: u64,
+    /// Stage times of the newest finished frame.
+    latest_times: Option<StageTimes>,
     // What the frame logic needs of the asset, copied so the renderer does not borrow it.
     primitives: u32,
     time_range: [f32; 2],
@@ -182,6 +205,8 @@ impl Renderer {
             frames: Vec::new(),
             next: 0,
             last: None,
+            submitted: 0,
+            latest_times: None,
             primitives: asset.len() as u32,
             time_range: info.time_range,
             segments,
@@ -197,6 +222,7 @@ impl Renderer {
             // A segment's runs split at most once more at each chunk boundary.
             run_capacity: (most_runs + renderer.resident.chunks.len()) as u64,
             pass_views,
+            per_eye_sort: options.sort == SortOrder::PerEye,
         };
         for i in 0..FRAMES_IN_FLIGHT {
             match Frame::new(ctx, i, &spec, &renderer.pipelines, &renderer.sort, &renderer.resident, command_pool) {
@@ -279,9 +305,16 @@ impl Renderer {
         for (i, c) in eyes.iter().enumerate() {
             uniforms.eyes[i] = eye(c);
         }
-        // One sort for both eyes: distance along their mean view axis from their midpoint.
-        let origin = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
-        let axis = eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero();
+        let per_eye = self.frames[index].sort_right.is_some();
+        let (origin, axis) = if per_eye {
+            // The left eye's own depth here; the slice pass keys the right eye by its own.
+            uniforms.flags |= FLAG_PER_EYE_SORT;
+            (eyes[0].position, eyes[0].rotation.col(2))
+        } else {
+            // One sort for both eyes: distance along their mean view axis from their midpoint.
+            let origin = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
+            (origin, eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero())
+        };
         uniforms.sort_origin = origin.extend(0.0).to_array();
         uniforms.sort_axis = axis.extend(0.0).to_array();
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
@@ -292,19 +325,34 @@ impl Renderer {
         let submit = vk::SubmitInfo::default().command_buffers(&cmds);
         unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
         frame.in_flight = true;
+        self.submitted += 1;
+        frame.serial = self.submitted;
         self.last = Some(index);
         self.next = (index + 1) % FRAMES_IN_FLIGHT;
         Ok(())
     }
 
     fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
-        let frame = &mut self.frames[index];
-        if frame.in_flight {
-            unsafe { ctx.device.wait_for_fences(&[frame.fence], true, FENCE_TIMEOUT_NS) }
+        if self.frames[index].in_flight {
+            unsafe { ctx.device.wait_for_fences(&[self.frames[index].fence], true, FENCE_TIMEOUT_NS) }
                 .map_err(vk_err("vkWaitForFences"))?;
-            unsafe { ctx.device.reset_fences(&[frame.fence]) }.map_err(vk_err("vkResetFences"))?;
-            frame.in_flight = false;
+            self.retire(ctx, index)?;
         }
+        Ok(())
+    }
+
+    /// A frame whose fence has signalled: keeps its stage times (its queries are reset when the
+    /// slot is recorded again) and frees the slot.
+    fn retire(&mut self, ctx: &Context, index: usize) -> Result<()> {
+        let frame = &mut self.frames[index];
+        // Frames retire in order except at teardown; keep the newest.
+        if self.latest_times.is_none_or(|t| t.frame < frame.serial) {
+            if let Some(s) = read_stage_times(ctx, frame.queries) {
+                self.latest_times = Some(StageTimes { frame: frame.serial, ..s });
+            }
+        }
+        unsafe { ctx.device.reset_fences(&[frame.fence]) }.map_err(vk_err("vkResetFences"))?;
+        frame.in_flight = false;
         Ok(())
     }
 
@@ -353,6 +401,25 @@ impl Renderer {
             // The sort reads the keys, values and count the slice pass wrote.
             crate::gpu::sort::compute_barrier(d, cmd);
             let result = self.sort.record(ctx, cmd, &f.sort, 32)?;
+            if let Some(right) = &f.sort_right {
+                // The right eye sorts the same slots: it gets the count the slice pass made.
+                memory_barrier(
+                    d,
+                    cmd,
+                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_WRITE),
+                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_READ),
+                );
+                let whole = vk::BufferCopy::default().size(16);
+                d.cmd_copy_buffer(cmd, f.sort.count.raw, right.count.raw, &[whole]);
+                memory_barrier(
+                    d,
+                    cmd,
+                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ),
+                );
+                let right_result = self.sort.record(ctx, cmd, right, 32)?;
+                debug_assert_eq!(right_result, 0, "raster reads the right eye's order from pair 0");
+            }
             d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 2);
             debug_assert_eq!(result, 0, "raster reads the sorted order from pair 0");
 
@@ -443,24 +510,17 @@ impl Renderer {
         Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
     }
 
-    /// GPU stage times of the last rendered frame, once it has finished (`None` before that,
-    /// or where the queue has no timestamps). Does not wait for the frame.
-    pub fn stage_times(&self, ctx: &Context) -> Option<StageTimes> {
-        let f = &self.frames[self.last?];
-        if ctx.timestamp_bits == 0 {
-            return None;
+    /// GPU stage times of the most recent finished frame (`None` before one has finished, or
+    /// where the queue has no timestamps). Never waits: frames still running are skipped, so
+    /// in a steady frame loop this is the frame before the last.
+    pub fn stage_times(&mut self, ctx: &Context) -> Option<StageTimes> {
+        for i in 0..self.frames.len() {
+            let f = &self.frames[i];
+            if f.in_flight && unsafe { ctx.device.get_fence_status(f.fence) }.unwrap_or(false) {
+                self.retire(ctx, i).ok()?;
+            }
         }
-        // Only a finished frame's results are read, so WAIT costs nothing.
-        if f.in_flight && !unsafe { ctx.device.get_fence_status(f.fence) }.unwrap_or(false) {
-            return None;
-        }
-        let mut t = [0u64; frame::TIMESTAMPS as usize];
-        let flags = vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT;
-        unsafe { ctx.device.get_query_pool_results(f.queries, 0, &mut t, flags) }.ok()?;
-        let mask = if ctx.timestamp_bits >= 64 { u64::MAX } else { (1u64 << ctx.timestamp_bits) - 1 };
-        let ms =
-            |a: usize, b: usize| ((t[b].wrapping_sub(t[a])) & mask) as f64 * ctx.limits.timestamp_period as f64 * 1e-6;
-        Some(StageTimes { slice: ms(0, 1), sort: ms(1, 2), raster: ms(2, 3) })
+        self.latest_times
     }
 
     /// Waits for the GPU to finish with every frame, then destroys everything.
@@ -477,4 +537,18 @@ impl Renderer {
         self.pipelines.destroy(ctx);
         self.resident.destroy(ctx);
     }
+}
+
+/// A finished frame's stage times; `None` where the queue has no timestamps.
+fn read_stage_times(ctx: &Context, queries: vk::QueryPool) -> Option<StageTimes> {
+    if ctx.timestamp_bits == 0 {
+        return None;
+    }
+    let mut t = [0u64; frame::TIMESTAMPS as usize];
+    // The frame's fence has signalled, so the results are there and WAIT costs nothing.
+    let flags = vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT;
+    unsafe { ctx.device.get_query_pool_results(queries, 0, &mut t, flags) }.ok()?;
+    let mask = if ctx.timestamp_bits >= 64 { u64::MAX } else { (1u64 << ctx.timestamp_bits) - 1 };
+    let ms = |a: usize, b: usize| ((t[b].wrapping_sub(t[a])) & mask) as f64 * ctx.limits.timestamp_period as f64 * 1e-6;
+    Some(StageTimes { frame: 0, slice: ms(0, 1), sort: ms(1, 2), raster: ms(2, 3) })
 }

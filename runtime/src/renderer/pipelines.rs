@@ -9,7 +9,9 @@ use crate::gpu::spirv;
 use crate::gpu::{vk_err, Context};
 
 pub const ACCUMULATION_FORMAT: vk::Format = vk::Format::R16G16B16A16_SFLOAT;
-pub const SLICE_BINDINGS: u32 = 14;
+pub const SLICE_BINDINGS: u32 = 16;
+/// Order, projected records of each eye, the right eye's order (`shaders/splat_vertex.glsl`).
+pub const RASTER_BINDINGS: u32 = 4;
 
 pub struct Pipelines {
     pub slice_set_layout: vk::DescriptorSetLayout,
@@ -89,8 +91,8 @@ impl Pipelines {
         self.slice = crate::gpu::sort::compute_pipeline(ctx, self.slice_layout, "slice", spirv::SLICE_COMP)?;
 
         let vertex = vk::ShaderStageFlags::VERTEX;
-        self.raster_set_layout =
-            set_layout(ctx, &[binding(0, storage, vertex), binding(1, storage, vertex), binding(2, storage, vertex)])?;
+        let raster_bindings: Vec<_> = (0..RASTER_BINDINGS).map(|i| binding(i, storage, vertex)).collect();
+        self.raster_set_layout = set_layout(ctx, &raster_bindings)?;
         self.raster_layout = pipeline_layout(
             ctx,
             self.raster_set_layout,
