@@ -26,8 +26,10 @@ struct Mode {
     sort: SortOrder,
 }
 
-const MODES: [Mode; 5] = [
+const MODES: [Mode; 6] = [
     Mode { name: "mono 1280x720", width: 1280, height: 720, views: 1, sort: SortOrder::Shared },
+    // Neural 3D Video (N3V) captures' size.
+    Mode { name: "mono 1352x1014", width: 1352, height: 1014, views: 1, sort: SortOrder::Shared },
     Mode { name: "mono 1024x1024", width: 1024, height: 1024, views: 1, sort: SortOrder::Shared },
     Mode { name: "stereo 2x1024x1024", width: 1024, height: 1024, views: 2, sort: SortOrder::Shared },
     Mode { name: "stereo per-eye sort", width: 1024, height: 1024, views: 2, sort: SortOrder::PerEye },
