@@ -63,8 +63,8 @@ impl StageTimes {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortOrder {
     /// One sort for both eyes, by distance along their mean view axis from their midpoint:
-    /// half the sorting work, and at a 64 mm baseline the eyes rarely disagree on the order
-    /// of overlapping splats.
+    /// half the sorting work, and the same order as each eye's own view depth when the eyes
+    /// look the same way (they differ only for canted eyes, as some headsets have).
     #[default]
     Shared,
     /// Each eye sorted by its own view depth, as the reference orders one camera: exact
