@@ -2,7 +2,7 @@
 //! `rotation` (its columns are the camera axes in world space), `position`, `fx`, `fy`, image
 //! size, principal point at the image centre unless given; x right, y down, z forward.
 
-use glam::{Mat3, Vec3};
+use glam::{Mat3, Quat, Vec3};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Camera {
@@ -37,6 +37,25 @@ impl Camera {
             rotation: Mat3::from_cols(x, y, z),
             position,
         }
+    }
+
+    /// A view as OpenXR gives it (`XrPosef` + `XrFovf` as tangents): `orientation` rotates the
+    /// view space (x right, y up, looking down −z) into the world; `tan` holds the tangents of
+    /// the left, right, up and down half-angles (left and down negative for a centred view).
+    /// Returns `None` when the frustum is empty or not finite.
+    pub fn from_pose_fov(position: Vec3, orientation: Quat, tan: [f32; 4], width: u32, height: u32) -> Option<Camera> {
+        let [left, right, up, down] = tan;
+        let (w, h) = (width as f32, height as f32);
+        if !(tan.iter().all(|t| t.is_finite()) && right > left && up > down && orientation.is_finite()) {
+            return None;
+        }
+        let q = orientation.normalize();
+        // This convention's camera axes: x right, y down, z forward.
+        let rotation = Mat3::from_cols(q * Vec3::X, q * Vec3::NEG_Y, q * Vec3::NEG_Z);
+        let fx = w / (right - left);
+        let fy = h / (up - down);
+        // Row 0 looks along the up tangent, which is −y in this convention.
+        Some(Camera { width, height, fx, fy, cx: -left * fx, cy: up * fy, rotation, position })
     }
 
     pub fn world_to_camera(&self, p: Vec3) -> Vec3 {
@@ -143,6 +162,34 @@ pub use json::{camera_from_json, cameras_from_json};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pixel coordinates of a world point seen by `c`.
+    fn project(c: &Camera, p: Vec3) -> (f32, f32) {
+        let v = c.world_to_camera(p);
+        (c.fx * v.x / v.z + c.cx, c.fy * v.y / v.z + c.cy)
+    }
+
+    #[test]
+    fn openxr_views_map_to_pixels_as_their_frusta_say() {
+        // Identity pose looks down −z with +y up: a point ahead lands in the centre of a
+        // symmetric frustum, a point up and right lands in the top right.
+        let c = Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [-1.0, 1.0, 1.0, -1.0], 100, 50).unwrap();
+        c.validate().unwrap();
+        let (x, y) = project(&c, Vec3::new(0.0, 0.0, -2.0));
+        assert!((x - 50.0).abs() < 1e-4 && (y - 25.0).abs() < 1e-4, "{x} {y}");
+        let (x, y) = project(&c, Vec3::new(1.0, 1.0, -2.0));
+        assert!((x - 75.0).abs() < 1e-4 && (y - 12.5).abs() < 1e-4, "{x} {y}");
+        // An asymmetric frustum: the left edge at tan −0.5, the right at tan 1.5.
+        let c = Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [-0.5, 1.5, 0.25, -0.75], 200, 100).unwrap();
+        let (x, y) = project(&c, Vec3::new(-1.0, 0.5, -2.0));
+        assert!(x.abs() < 1e-3 && y.abs() < 1e-3, "the top-left corner ray: {x} {y}");
+        // A pose turned 90° left looks down −x.
+        let turned = Quat::from_rotation_y(std::f32::consts::FRAC_PI_2);
+        let c = Camera::from_pose_fov(Vec3::new(1.0, 0.0, 0.0), turned, [-1.0, 1.0, 1.0, -1.0], 10, 10).unwrap();
+        assert!((c.world_to_camera(Vec3::new(-4.0, 0.0, 0.0)) - Vec3::new(0.0, 0.0, 5.0)).length() < 1e-5);
+        assert!(Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [1.0, -1.0, 1.0, -1.0], 10, 10).is_none());
+        assert!(Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [f32::NAN, 1.0, 1.0, -1.0], 10, 10).is_none());
+    }
 
     #[test]
     fn look_at_points_z_at_the_target() {
