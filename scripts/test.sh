@@ -27,6 +27,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 step "runtime without the packer (what a headset player links)"
 cargo clippy --quiet -p splat4d --no-default-features -- -D warnings
+step "libsplat4d.so (the C hosts in the tests link it; cargo test does not build it)"
+cargo build -p splat4d
 step "cargo test (test programs run against trixie's Mesa lavapipe, scripts/vk-chroot.sh)"
 scripts/vk-chroot.sh up
 trap 'scripts/vk-chroot.sh down' EXIT

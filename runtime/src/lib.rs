@@ -7,6 +7,7 @@
 pub mod asset;
 pub mod camera;
 pub mod error;
+pub mod ffi;
 pub mod gpu;
 pub mod math;
 pub mod primitive;

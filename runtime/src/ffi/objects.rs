@@ -1,0 +1,434 @@
+//! Runtimes, assets and renderers behind opaque handles.
+
+use std::ffi::{c_char, CStr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use glam::{Quat, Vec3};
+
+use super::{arg, call, invalid, not_ready, put, versioned, Failure, S4dStatus};
+use crate::asset::{Asset, Verify};
+use crate::camera::Camera;
+use crate::gpu::{Context, ContextOptions};
+use crate::renderer::{Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
+
+/// A Vulkan context and everything rendered with it. Renderers keep it alive: destroying the
+/// runtime before its renderers is allowed, and the GPU objects go with the last renderer.
+pub struct S4dRuntime {
+    context: Arc<Mutex<Context>>,
+}
+
+/// An opened `.s4d` asset (memory-mapped when opened from a path).
+pub struct S4dAsset {
+    asset: Asset,
+}
+
+/// A renderer of one asset into its own offscreen target.
+pub struct S4dRenderer {
+    context: Arc<Mutex<Context>>,
+    renderer: Mutex<Renderer>,
+    width: u32,
+    height: u32,
+    views: u32,
+}
+
+/// Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
+#[repr(C)]
+pub struct S4dRuntimeDesc {
+    /// `sizeof(S4dRuntimeDesc)`.
+    pub struct_size: u32,
+    /// Non-zero: enable the Khronos validation layer and fail if it is not installed.
+    pub validation: u32,
+    /// Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
+    pub device_name: *const c_char,
+}
+
+/// Target pixel formats.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S4dFormat {
+    Rgba8Unorm = 0,
+    /// Blended in linear light and stored sRGB-encoded.
+    Rgba8Srgb = 1,
+}
+
+/// How stereo views are sorted.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S4dSortOrder {
+    /// One sort for both eyes.
+    Shared = 0,
+    /// Each eye sorted by its own depth (exact for canted eyes; twice the sorting).
+    PerEye = 1,
+}
+
+/// What a renderer renders into.
+#[repr(C)]
+pub struct S4dRendererDesc {
+    /// `sizeof(S4dRendererDesc)`.
+    pub struct_size: u32,
+    /// Target size per view, 1..=16384.
+    pub width: u32,
+    pub height: u32,
+    /// 1 (mono) or 2 (stereo: both eyes in one multiview pass where the device allows).
+    pub view_count: u32,
+    /// An `S4dFormat`.
+    pub format: u32,
+    /// An `S4dSortOrder`.
+    pub sort_order: u32,
+    /// Linear RGB behind the splats.
+    pub background: [f32; 3],
+}
+
+/// One view as OpenXR gives it: a pose and the tangents of its field of view.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct S4dView {
+    /// Position of the eye in the asset's space.
+    pub position: [f32; 3],
+    /// Unit quaternion (x, y, z, w) rotating view space (x right, y up, looking down −z) into
+    /// the asset's space.
+    pub orientation: [f32; 4],
+    /// tan of the left, right, up and down half-angles (`XrFovf` angles; left and down are
+    /// negative for a centred view). Asymmetric frusta are fine.
+    pub tan_left: f32,
+    pub tan_right: f32,
+    pub tan_up: f32,
+    pub tan_down: f32,
+}
+
+/// One frame to render.
+#[repr(C)]
+pub struct S4dFrameDesc {
+    /// `sizeof(S4dFrameDesc)`.
+    pub struct_size: u32,
+    /// The renderer's view count.
+    pub view_count: u32,
+    /// `view_count` views.
+    pub views: *const S4dView,
+    /// Playback time in the asset's seconds.
+    pub time_seconds: f64,
+}
+
+/// What an asset holds.
+#[repr(C)]
+pub struct S4dAssetInfo {
+    /// Set by the caller to `sizeof(S4dAssetInfo)`.
+    pub struct_size: u32,
+    pub primitive_count: u32,
+    pub segment_count: u32,
+    pub level_count: u32,
+    pub camera_count: u32,
+    pub sh_degree: u32,
+    pub time_start: f64,
+    pub time_end: f64,
+    pub frame_rate: f64,
+    pub bounds_min: [f32; 3],
+    pub bounds_max: [f32; 3],
+}
+
+/// Statistics of the newest finished frame.
+#[repr(C)]
+pub struct S4dFrameStats {
+    /// Set by the caller to `sizeof(S4dFrameStats)`.
+    pub struct_size: u32,
+    /// Non-zero when the GPU times below are valid (the queue has timestamps).
+    pub gpu_times_valid: u32,
+    /// Which frame (1 for the renderer's first).
+    pub frame_index: u64,
+    /// GPU milliseconds: slice + cull, sort, raster + resolve.
+    pub gpu_slice_ms: f64,
+    pub gpu_sort_ms: f64,
+    pub gpu_raster_ms: f64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic caught at the boundary may have poisoned a lock; the data is still consistent
+    // enough to destroy, and every later call checks its own arguments.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates a standalone runtime.
+///
+/// # Safety
+/// `desc` points to a valid `S4dRuntimeDesc` (`device_name` NULL or NUL-terminated); `out` is
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_runtime_create(desc: *const S4dRuntimeDesc, out: *mut *mut S4dRuntime) -> S4dStatus {
+    call("s4d_runtime_create", || unsafe {
+        let desc = versioned(desc, "desc")?;
+        arg(out as *const *mut S4dRuntime, "out")?;
+        let device_name = match desc.device_name.is_null() {
+            true => None,
+            false => Some(
+                CStr::from_ptr(desc.device_name)
+                    .to_str()
+                    .map_err(|_| invalid("desc->device_name is not UTF-8"))?
+                    .to_owned(),
+            ),
+        };
+        let options = ContextOptions { validation: desc.validation != 0, device_name, ..Default::default() };
+        let context = Context::new(&options)?;
+        let runtime = Box::new(S4dRuntime { context: Arc::new(Mutex::new(context)) });
+        put(out, "out", Box::into_raw(runtime))
+    })
+}
+
+/// Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
+///
+/// # Safety
+/// `runtime` is NULL or from `s4d_runtime_create`, and not used again.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_runtime_destroy(runtime: *mut S4dRuntime) -> S4dStatus {
+    call("s4d_runtime_destroy", || {
+        if !runtime.is_null() {
+            drop(unsafe { Box::from_raw(runtime) });
+        }
+        Ok(())
+    })
+}
+
+/// The number of validation-layer warnings and errors so far (0 without validation).
+///
+/// # Safety
+/// `runtime` is a live runtime; `count` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_runtime_validation_message_count(
+    runtime: *const S4dRuntime,
+    count: *mut u32,
+) -> S4dStatus {
+    call("s4d_runtime_validation_message_count", || unsafe {
+        let runtime = arg(runtime, "runtime")?;
+        let n = lock(&runtime.context).validation_messages().len();
+        put(count, "count", n.min(u32::MAX as usize) as u32)
+    })
+}
+
+/// Opens an `.s4d` file (memory-mapped, fully verified).
+///
+/// # Safety
+/// `path` is a NUL-terminated UTF-8 path; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open(path: *const c_char, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open", || unsafe {
+        let path = CStr::from_ptr(arg(path, "path")?).to_str().map_err(|_| invalid("path is not UTF-8"))?;
+        arg(out as *const *mut S4dAsset, "out")?;
+        let asset = Asset::open(path, Verify::Full)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+    })
+}
+
+/// Opens an `.s4d` asset from memory; the bytes are copied, the caller keeps its buffer.
+///
+/// # Safety
+/// `data` points to `size` readable bytes; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open_memory(data: *const u8, size: usize, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open_memory", || unsafe {
+        let data = arg(data, "data")?;
+        arg(out as *const *mut S4dAsset, "out")?;
+        if size > isize::MAX as usize {
+            return Err(invalid(format!("size {size} is not a buffer size")));
+        }
+        let bytes = std::slice::from_raw_parts(data, size);
+        let asset = Asset::from_bytes(bytes, Verify::Full)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+    })
+}
+
+/// Describes an asset. The caller sets `info->struct_size`.
+///
+/// # Safety
+/// `asset` is a live asset; `info` points to a writable `S4dAssetInfo`.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_get_info(asset: *const S4dAsset, info: *mut S4dAssetInfo) -> S4dStatus {
+    call("s4d_asset_get_info", || unsafe {
+        let asset = &arg(asset, "asset")?.asset;
+        versioned(info as *const S4dAssetInfo, "info")?;
+        let i = asset.info();
+        let value = S4dAssetInfo {
+            struct_size: std::mem::size_of::<S4dAssetInfo>() as u32,
+            primitive_count: i.primitive_count,
+            segment_count: i.segment_count,
+            level_count: i.level_count,
+            camera_count: i.camera_count,
+            sh_degree: i.sh_degree as u32,
+            time_start: i.time_range[0] as f64,
+            time_end: i.time_range[1] as f64,
+            frame_rate: i.frame_rate as f64,
+            bounds_min: i.bounds_min,
+            bounds_max: i.bounds_max,
+        };
+        put(info, "info", value)
+    })
+}
+
+/// Closes an asset (NULL is fine). Renderers made from it do not need it any more.
+///
+/// # Safety
+/// `asset` is NULL or from `s4d_asset_open*`, and not used again.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_destroy(asset: *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_destroy", || {
+        if !asset.is_null() {
+            drop(unsafe { Box::from_raw(asset) });
+        }
+        Ok(())
+    })
+}
+
+/// Creates a renderer of `asset` on `runtime`: uploads the asset and builds the frame's
+/// resources. The asset may be closed afterwards.
+///
+/// # Safety
+/// `runtime` and `asset` are live; `desc` points to a valid `S4dRendererDesc`; `out` is valid
+/// for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_create(
+    runtime: *const S4dRuntime,
+    asset: *const S4dAsset,
+    desc: *const S4dRendererDesc,
+    out: *mut *mut S4dRenderer,
+) -> S4dStatus {
+    call("s4d_renderer_create", || unsafe {
+        let runtime = arg(runtime, "runtime")?;
+        let asset = &arg(asset, "asset")?.asset;
+        let desc = versioned(desc, "desc")?;
+        arg(out as *const *mut S4dRenderer, "out")?;
+        let format = match desc.format {
+            0 => TargetFormat::Rgba8Unorm,
+            1 => TargetFormat::Rgba8Srgb,
+            f => return Err(invalid(format!("desc->format {f} is not an S4dFormat"))),
+        };
+        let sort = match desc.sort_order {
+            0 => SortOrder::Shared,
+            1 => SortOrder::PerEye,
+            s => return Err(invalid(format!("desc->sort_order {s} is not an S4dSortOrder"))),
+        };
+        if !desc.background.iter().all(|c| c.is_finite()) {
+            return Err(invalid("desc->background is not finite"));
+        }
+        let options = RendererOptions {
+            width: desc.width,
+            height: desc.height,
+            views: desc.view_count,
+            format,
+            background: Vec3::from(desc.background),
+            sort,
+        };
+        let renderer = Renderer::new(&lock(&runtime.context), asset, &options)?;
+        let handle = S4dRenderer {
+            context: runtime.context.clone(),
+            renderer: Mutex::new(renderer),
+            width: desc.width,
+            height: desc.height,
+            views: desc.view_count,
+        };
+        put(out, "out", Box::into_raw(Box::new(handle)))
+    })
+}
+
+/// Renders one frame and returns once it is submitted (it waits only for the frame that used
+/// the same resources two frames ago).
+///
+/// # Safety
+/// `renderer` is live; `frame` points to a valid `S4dFrameDesc` whose `views` holds
+/// `view_count` views.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_render(renderer: *const S4dRenderer, frame: *const S4dFrameDesc) -> S4dStatus {
+    call("s4d_renderer_render", || unsafe {
+        let r = arg(renderer, "renderer")?;
+        let frame = versioned(frame, "frame")?;
+        if frame.view_count != r.views {
+            return Err(invalid(format!("{} views for a renderer of {}", frame.view_count, r.views)));
+        }
+        let views = std::slice::from_raw_parts(arg(frame.views, "frame->views")?, frame.view_count as usize);
+        let mut cameras = Vec::with_capacity(views.len());
+        for (i, v) in views.iter().enumerate() {
+            let [x, y, z, w] = v.orientation;
+            let tan = [v.tan_left, v.tan_right, v.tan_up, v.tan_down];
+            let q = Quat::from_xyzw(x, y, z, w);
+            let camera = (q.length() > 0.5)
+                .then(|| Camera::from_pose_fov(Vec3::from(v.position), q, tan, r.width, r.height))
+                .flatten()
+                .ok_or_else(|| invalid(format!("view {i}: the orientation or field of view is not valid")))?;
+            cameras.push(camera);
+        }
+        if !frame.time_seconds.is_finite() {
+            return Err(invalid("frame->time_seconds is not finite"));
+        }
+        lock(&r.renderer).render(&lock(&r.context), frame.time_seconds as f32, &cameras)?;
+        Ok(())
+    })
+}
+
+/// Waits for the last rendered frame and copies view `view` of it into `pixels`: RGBA8, rows
+/// from the top, `width * height * 4` bytes (`size` must say exactly that).
+///
+/// # Safety
+/// `renderer` is live; `pixels` points to `size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_read_back(
+    renderer: *const S4dRenderer,
+    view: u32,
+    pixels: *mut u8,
+    size: usize,
+) -> S4dStatus {
+    call("s4d_renderer_read_back", || unsafe {
+        let r = arg(renderer, "renderer")?;
+        arg(pixels as *const u8, "pixels")?;
+        let want = r.width as usize * r.height as usize * 4;
+        if size != want {
+            return Err(invalid(format!("size is {size}; a {}x{} RGBA8 view is {want} bytes", r.width, r.height)));
+        }
+        if view >= r.views {
+            return Err(invalid(format!("view {view} of a renderer of {}", r.views)));
+        }
+        let images = lock(&r.renderer).read_back(&lock(&r.context)).map_err(|e| match e {
+            crate::Error::InvalidArgument(m) => not_ready(m),
+            e => Failure::from(e),
+        })?;
+        std::slice::from_raw_parts_mut(pixels, size).copy_from_slice(&images[view as usize]);
+        Ok(())
+    })
+}
+
+/// Statistics of the newest finished frame, never waiting for one in flight; NOT_READY before
+/// any frame has finished. The caller sets `stats->struct_size`.
+///
+/// # Safety
+/// `renderer` is live; `stats` points to a writable `S4dFrameStats`.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_get_stats(renderer: *const S4dRenderer, stats: *mut S4dFrameStats) -> S4dStatus {
+    call("s4d_renderer_get_stats", || unsafe {
+        let r = arg(renderer, "renderer")?;
+        versioned(stats as *const S4dFrameStats, "stats")?;
+        let times: Option<StageTimes> = lock(&r.renderer).stage_times(&lock(&r.context));
+        let t = times.ok_or_else(|| not_ready("no frame has finished yet, or the queue has no timestamps"))?;
+        let value = S4dFrameStats {
+            struct_size: std::mem::size_of::<S4dFrameStats>() as u32,
+            gpu_times_valid: 1,
+            frame_index: t.frame,
+            gpu_slice_ms: t.slice,
+            gpu_sort_ms: t.sort,
+            gpu_raster_ms: t.raster,
+        };
+        put(stats, "stats", value)
+    })
+}
+
+/// Destroys a renderer (NULL is fine), after the GPU has finished with it.
+///
+/// # Safety
+/// `renderer` is NULL or from `s4d_renderer_create`, and not used again.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_destroy(renderer: *mut S4dRenderer) -> S4dStatus {
+    call("s4d_renderer_destroy", || {
+        if renderer.is_null() {
+            return Ok(());
+        }
+        let handle = unsafe { Box::from_raw(renderer) };
+        let r = handle.renderer.into_inner().unwrap_or_else(|e| e.into_inner());
+        r.destroy(&lock(&handle.context));
+        Ok(())
+    })
+}

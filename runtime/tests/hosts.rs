@@ -1,0 +1,163 @@
+//! C hosts built against the freshly built `libsplat4d.so` and run: the standalone sample
+//! (its images must match the Rust renderer's for the same views) and the misuse suite.
+//! `cargo test` does not rebuild the cdylib: `cargo build -p splat4d` first (scripts/test.sh
+//! does); a library older than the runtime's sources fails the test rather than test old code.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use splat4d::glam::{Quat, Vec3};
+use splat4d::gpu::{Context, ContextOptions};
+use splat4d::pack::{pack, NoProgress, PackOptions};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::{demo, Camera};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn newest(dir: &Path) -> SystemTime {
+    let mut t = SystemTime::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        let m = if p.is_dir() { newest(&p) } else { entry.metadata().unwrap().modified().unwrap() };
+        t = t.max(m);
+    }
+    t
+}
+
+/// The folder holding a `libsplat4d.so` at least as new as the runtime's sources.
+fn library_dir() -> PathBuf {
+    // target/<profile>/deps/hosts-HASH → target/<profile>; the dev profile's library also serves tests.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let candidates = [profile_dir.clone(), profile_dir.parent().unwrap().join("debug")];
+    let lib =
+        candidates.iter().map(|d| d.join("libsplat4d.so")).find(|p| p.is_file()).unwrap_or_else(|| {
+            panic!("no libsplat4d.so in {}: run `cargo build -p splat4d` first", profile_dir.display())
+        });
+    let built = lib.metadata().unwrap().modified().unwrap();
+    let sources = newest(&root().join("runtime/src")).max(newest(&root().join("shaders")));
+    assert!(built >= sources, "{} is older than the runtime's sources: run `cargo build -p splat4d`", lib.display());
+    lib.parent().unwrap().to_path_buf()
+}
+
+fn compile(source: &str, out: &Path, extra: &[&str]) {
+    let lib = library_dir();
+    let built = Command::new("cc")
+        .args(["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-pedantic", "-pthread"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join(source))
+        .arg("-L")
+        .arg(&lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-lsplat4d", "-lm"])
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap_or_else(|e| panic!("cc: {e} (install gcc)"));
+    assert!(built.status.success(), "compiling {source} failed:\n{}", String::from_utf8_lossy(&built.stderr));
+}
+
+fn read_ppm(path: &Path) -> (u32, u32, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes[..20]).to_string();
+    let mut fields = text.split_whitespace();
+    assert_eq!(fields.next(), Some("P6"));
+    let w: u32 = fields.next().unwrap().parse().unwrap();
+    let h: u32 = fields.next().unwrap().parse().unwrap();
+    let pixels = bytes[bytes.len() - (w * h * 3) as usize..].to_vec();
+    (w, h, pixels)
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let sum: f64 = a.iter().zip(b).map(|(p, q)| (*p as f64 - *q as f64).powi(2)).sum();
+    10.0 * (255.0f64.powi(2) * a.len() as f64 / sum.max(1e-12)).log10()
+}
+
+#[test]
+fn the_c_sample_renders_what_the_rust_renderer_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("render");
+    compile("samples/c/render.c", &exe, &[]);
+    let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the C sample failed:\n{log}");
+    eprintln!("{log}");
+
+    // The same views, rendered by the Rust API.
+    let asset = splat4d::Asset::open(&asset_path, splat4d::Verify::Full).unwrap();
+    let info = asset.info();
+    let (w, h) = (256u32, 160u32);
+    let eye = |offset: f32| {
+        // As the C sample computes it, in f32.
+        let centre = (Vec3::from(info.bounds_min) + Vec3::from(info.bounds_max)) * 0.5;
+        let position = centre + Vec3::new(offset, 0.0, 2.5);
+        let t = h as f32 / w as f32;
+        Camera::from_pose_fov(position, Quat::IDENTITY, [-1.0, 1.0, t, -t], w, h).unwrap()
+    };
+    let time = (0.5 * (info.time_range[0] as f64 + info.time_range[1] as f64)) as f32;
+    let ctx = Context::new(&ContextOptions::default()).unwrap();
+    for (views, files) in
+        [(vec![eye(0.0)], vec!["mono.ppm"]), (vec![eye(-0.032), eye(0.032)], vec!["left.ppm", "right.ppm"])]
+    {
+        let options = RendererOptions {
+            width: w,
+            height: h,
+            views: views.len() as u32,
+            format: TargetFormat::Rgba8Unorm,
+            background: Vec3::ZERO,
+            sort: SortOrder::Shared,
+        };
+        let mut r = Renderer::new(&ctx, &asset, &options).unwrap();
+        r.render(&ctx, time, &views).unwrap();
+        let images = r.read_back(&ctx).unwrap();
+        r.destroy(&ctx);
+        for (image, file) in images.iter().zip(files) {
+            let (pw, ph, c) = read_ppm(&dir.path().join(file));
+            assert_eq!((pw, ph), (w, h));
+            let rust: Vec<u8> = image.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+            let db = psnr(&c, &rust);
+            assert!(db >= 60.0, "{file}: the C host's image is {db:.1} dB from the Rust renderer's");
+            assert!(c.iter().filter(|&&v| v > 20).count() > c.len() / 20, "{file} is nearly empty");
+        }
+    }
+}
+
+#[test]
+fn misuse_of_the_c_abi_gets_statuses_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.s4d");
+    let bytes = pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap();
+    std::fs::write(&good, &bytes).unwrap();
+    let corrupt = dir.path().join("corrupt.s4d");
+    let mut flipped = bytes.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x5a;
+    std::fs::write(&corrupt, &flipped).unwrap();
+    let exe = dir.path().join("misuse");
+    compile("tests/c/misuse.c", &exe, &[]);
+    let out = Command::new(&exe).arg(&good).arg(&corrupt).output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{log}");
+    assert!(out.status.success(), "misuse suite failed:\n{log}");
+}
+
+#[test]
+fn the_library_exports_only_s4d_symbols() {
+    let lib = library_dir().join("libsplat4d.so");
+    let out = Command::new("nm").args(["-D", "--defined-only"]).arg(&lib).output();
+    let Ok(out) = out else { panic!("nm (binutils) is needed for this test") };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert!(names.contains(&"s4d_renderer_render"), "{names:?}");
+    let foreign: Vec<&&str> = names.iter().filter(|n| !n.starts_with("s4d_")).collect();
+    assert!(foreign.is_empty(), "exported beside s4d_*: {foreign:?}");
+}

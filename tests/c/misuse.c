@@ -1,0 +1,181 @@
+/*
+ * Misuse of the C ABI: every call below is wrong in one way, and each must return its
+ * documented status with a message, never crash. Run by runtime/tests/hosts.rs.
+ *
+ *   misuse GOOD.s4d CORRUPT.s4d
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "splat4d.h"
+
+static int failures = 0;
+static int log_records = 0;
+static int log_above_level = 0;
+
+static void on_log(void *user, uint32_t level, const char *message) {
+    (void)user;
+    (void)message;
+    log_records++;
+    if (level > S4D_LOG_LEVEL_INFO) log_above_level++;
+}
+
+static void expect(S4dStatus got, S4dStatus want, const char *what) {
+    const char *message = "";
+    s4d_last_error(&message);
+    if (got != want) {
+        fprintf(stderr, "FAIL %s: status %d, expected %d (%s)\n", what, (int)got, (int)want, message);
+        failures++;
+    } else if (want != S4D_STATUS_OK && (message == NULL || message[0] == '\0')) {
+        fprintf(stderr, "FAIL %s: no message\n", what);
+        failures++;
+    } else {
+        printf("ok   %-58s %s\n", what, want == S4D_STATUS_OK ? "" : message);
+    }
+}
+
+static S4dView view(void) {
+    S4dView v;
+    memset(&v, 0, sizeof v);
+    v.position[2] = 3.0f;
+    v.orientation[3] = 1.0f;
+    v.tan_left = -1.0f;
+    v.tan_right = 1.0f;
+    v.tan_up = 1.0f;
+    v.tan_down = -1.0f;
+    return v;
+}
+
+struct job {
+    S4dRenderer *renderer;
+    S4dStatus status;
+};
+
+static void *render_elsewhere(void *arg) {
+    struct job *job = arg;
+    S4dView v = view();
+    S4dFrameDesc frame = {sizeof(S4dFrameDesc), 1, &v, 0.5};
+    job->status = s4d_renderer_render(job->renderer, &frame);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) return 2;
+    const char *good = argv[1], *corrupt = argv[2];
+    S4dRuntime *runtime = NULL;
+    S4dAsset *asset = NULL;
+    S4dRenderer *renderer = NULL;
+    uint8_t pixels[16 * 16 * 4];
+
+    /* Out-pointers and required inputs. */
+    expect(s4d_get_version(NULL, NULL, NULL), S4D_STATUS_NULL_POINTER, "version into NULL");
+    expect(s4d_last_error(NULL), S4D_STATUS_NULL_POINTER, "last error into NULL");
+    expect(s4d_set_log_callback(NULL, NULL, 99), S4D_STATUS_INVALID_ARGUMENT, "log level 99");
+    expect(s4d_runtime_create(NULL, &runtime), S4D_STATUS_NULL_POINTER, "runtime from a NULL desc");
+    S4dRuntimeDesc rd = {sizeof(S4dRuntimeDesc), 1, NULL};
+    expect(s4d_runtime_create(&rd, NULL), S4D_STATUS_NULL_POINTER, "runtime into NULL");
+    rd.struct_size = 4;
+    expect(s4d_runtime_create(&rd, &runtime), S4D_STATUS_INVALID_ARGUMENT, "runtime desc with struct_size 4");
+    rd.struct_size = sizeof(S4dRuntimeDesc);
+    rd.device_name = "no such GPU";
+    expect(s4d_runtime_create(&rd, &runtime), S4D_STATUS_GPU, "runtime on a GPU that is not there");
+    rd.device_name = "\xff\xfe";
+    expect(s4d_runtime_create(&rd, &runtime), S4D_STATUS_INVALID_ARGUMENT, "device name not UTF-8");
+    rd.device_name = NULL;
+    expect(s4d_set_log_callback(on_log, NULL, S4D_LOG_LEVEL_INFO), S4D_STATUS_OK, "log callback at INFO");
+    expect(s4d_runtime_create(&rd, &runtime), S4D_STATUS_OK, "runtime (validation on)");
+    /* Creating a runtime logs the device it chose, at INFO. */
+    if (log_records == 0 || log_above_level != 0) {
+        fprintf(stderr, "FAIL log callback: %d records, %d above INFO\n", log_records, log_above_level);
+        failures++;
+    }
+    expect(s4d_set_log_callback(NULL, NULL, S4D_LOG_LEVEL_OFF), S4D_STATUS_OK, "log callback off");
+
+    /* Assets. */
+    expect(s4d_asset_open(NULL, &asset), S4D_STATUS_NULL_POINTER, "open NULL path");
+    expect(s4d_asset_open("/no/such/file.s4d", &asset), S4D_STATUS_IO, "open a missing file");
+    expect(s4d_asset_open("/tmp/\xff.s4d", &asset), S4D_STATUS_INVALID_ARGUMENT, "open a non-UTF-8 path");
+    expect(s4d_asset_open(corrupt, &asset), S4D_STATUS_INVALID_ASSET, "open a corrupt asset");
+    expect(s4d_asset_open_memory(NULL, 10, &asset), S4D_STATUS_NULL_POINTER, "open NULL memory");
+    expect(s4d_asset_open_memory(pixels, 0, &asset), S4D_STATUS_INVALID_ASSET, "open 0 bytes");
+    expect(s4d_asset_open_memory(pixels, sizeof pixels, &asset), S4D_STATUS_INVALID_ASSET, "open garbage");
+    expect(s4d_asset_open(good, &asset), S4D_STATUS_OK, "open the good asset");
+    S4dAssetInfo info = {0};
+    expect(s4d_asset_get_info(asset, &info), S4D_STATUS_INVALID_ARGUMENT, "info with struct_size 0");
+    expect(s4d_asset_get_info(NULL, &info), S4D_STATUS_NULL_POINTER, "info of NULL");
+
+    /* Renderers. */
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}};
+    desc.format = 7;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "format 7");
+    desc.format = S4D_FORMAT_RGBA8_UNORM;
+    desc.sort_order = 9;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "sort order 9");
+    desc.sort_order = S4D_SORT_ORDER_SHARED;
+    desc.width = 0;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "width 0");
+    desc.width = 1u << 30;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "width 2^30");
+    desc.width = 16;
+    desc.view_count = 3;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "3 views");
+    desc.view_count = 1;
+    expect(s4d_renderer_create(NULL, asset, &desc, &renderer), S4D_STATUS_NULL_POINTER, "renderer on NULL runtime");
+    expect(s4d_renderer_create(runtime, NULL, &desc, &renderer), S4D_STATUS_NULL_POINTER, "renderer of NULL asset");
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_OK, "renderer");
+    /* The asset may go before the renderer; the runtime too (the renderer keeps it alive). */
+    expect(s4d_asset_destroy(asset), S4D_STATUS_OK, "close the asset first");
+    expect(s4d_runtime_destroy(runtime), S4D_STATUS_OK, "destroy the runtime before its renderer");
+
+    expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_NOT_READY, "read back before rendering");
+    S4dFrameStats stats = {.struct_size = sizeof(S4dFrameStats)};
+    expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_NOT_READY, "stats before rendering");
+    S4dView v = view();
+    S4dFrameDesc frame = {sizeof(S4dFrameDesc), 1, &v, 0.5};
+    frame.view_count = 2;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "2 views for a mono renderer");
+    frame.view_count = 1;
+    frame.views = NULL;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_NULL_POINTER, "NULL views");
+    frame.views = &v;
+    v.tan_left = 2.0f;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "an empty field of view");
+    v = view();
+    v.orientation[3] = 0.0f;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "a zero quaternion");
+    v = view();
+    frame.time_seconds = NAN;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "time NaN");
+    frame.time_seconds = 0.5;
+    frame.struct_size = 100000;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "struct_size 100000");
+    frame.struct_size = sizeof(S4dFrameDesc);
+
+    /* Another thread may render: calls serialise on the runtime's lock. */
+    struct job job = {renderer, S4D_STATUS_INTERNAL};
+    pthread_t thread;
+    pthread_create(&thread, NULL, render_elsewhere, &job);
+    pthread_join(thread, NULL);
+    expect(job.status, S4D_STATUS_OK, "render from another thread");
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_OK, "render");
+    expect(s4d_renderer_read_back(renderer, 1, pixels, sizeof pixels), S4D_STATUS_INVALID_ARGUMENT, "read back view 1 of 1");
+    expect(s4d_renderer_read_back(renderer, 0, pixels, 15), S4D_STATUS_INVALID_ARGUMENT, "read back into 15 bytes");
+    expect(s4d_renderer_read_back(renderer, 0, NULL, sizeof pixels), S4D_STATUS_NULL_POINTER, "read back into NULL");
+    expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_OK, "read back");
+    expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_OK, "stats");
+    if (stats.frame_index != 2) {
+        fprintf(stderr, "FAIL stats of frame %llu, expected 2\n", (unsigned long long)stats.frame_index);
+        failures++;
+    }
+
+    /* Destroy accepts NULL. */
+    expect(s4d_renderer_destroy(renderer), S4D_STATUS_OK, "destroy the renderer (and with it the runtime)");
+    expect(s4d_renderer_destroy(NULL), S4D_STATUS_OK, "destroy NULL renderer");
+    expect(s4d_asset_destroy(NULL), S4D_STATUS_OK, "destroy NULL asset");
+    expect(s4d_runtime_destroy(NULL), S4D_STATUS_OK, "destroy NULL runtime");
+    printf("%d failures\n", failures);
+    return failures == 0 ? 0 : 1;
+}
