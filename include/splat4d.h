@@ -116,7 +116,8 @@ typedef struct S4dRenderer S4dRenderer;
 typedef struct S4dRuntime S4dRuntime;
 
 // Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
-// only for the call. Called on the thread that logs.
+// only for the call. Called on the thread that logs; it must not call
+// `s4d_set_log_callback`.
 typedef void (*S4dLogCallback)(void *user, uint32_t level, const char *message);
 
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
@@ -128,6 +129,38 @@ typedef struct S4dRuntimeDesc {
   // Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
   const char *device_name;
 } S4dRuntimeDesc;
+
+// `vkGetInstanceProcAddr` as the host's loader gives it.
+typedef void (*(*S4dGetInstanceProcAddr)(void *instance, const char *name))(void);
+
+// A host's Vulkan objects, lent to an embedded runtime (DESIGN §6); Unity's
+// `IUnityGraphicsVulkan` gives exactly these. The host keeps ownership: it destroys them only
+// after the runtime and every renderer made from it.
+typedef struct S4dVulkanHostDesc {
+  // `sizeof(S4dVulkanHostDesc)`.
+  uint32_t struct_size;
+  // The family of `queue`; it must do graphics and compute.
+  uint32_t queue_family_index;
+  S4dGetInstanceProcAddr get_instance_proc_addr;
+  // `VkInstance`, created with `instance_api_version` ≥ 1.1.
+  void *instance;
+  // `VkPhysicalDevice`.
+  void *physical_device;
+  // `VkDevice`.
+  void *device;
+  // `VkQueue`. splat4d submits to it while a call runs; the host must not submit to it from
+  // another thread at the same time (Vulkan's external synchronisation rule).
+  void *queue;
+  uint32_t instance_api_version;
+  // Non-zero if the host enabled the `multiview` feature on `device` (else stereo renders
+  // one pass per eye).
+  uint32_t multiview_enabled;
+  // Non-zero if the host enabled `VK_EXT_debug_utils` on `instance` (object names).
+  uint32_t debug_utils_enabled;
+  // Non-zero: collect the validation layer's messages (the host enabled the layer and
+  // `VK_EXT_debug_utils`).
+  uint32_t validation;
+} S4dVulkanHostDesc;
 
 // What an asset holds.
 typedef struct S4dAssetInfo {
@@ -235,6 +268,14 @@ S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max
 // valid for a write.
 S4dStatus s4d_runtime_create(const struct S4dRuntimeDesc *desc, struct S4dRuntime **out);
 
+// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
+//
+// # Safety
+// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
+// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
+S4dStatus s4d_runtime_create_embedded(const struct S4dVulkanHostDesc *desc,
+                                      struct S4dRuntime **out);
+
 // Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
 //
 // # Safety
@@ -327,6 +368,14 @@ S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max
 // `desc` points to a valid `S4dRuntimeDesc` (`device_name` NULL or NUL-terminated); `out` is
 // valid for a write.
 S4dStatus s4d_runtime_create(const struct S4dRuntimeDesc *desc, struct S4dRuntime **out);
+
+// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
+//
+// # Safety
+// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
+// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
+S4dStatus s4d_runtime_create_embedded(const struct S4dVulkanHostDesc *desc,
+                                      struct S4dRuntime **out);
 
 // Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
 //

@@ -168,3 +168,112 @@ fn bad_host_handles_are_refused() {
     assert!(unsafe { Context::from_host(&host.lend(), &options) }.is_err(), "the host chooses the device");
     host.destroy();
 }
+
+/// The same through the C ABI: `s4d_runtime_create_embedded` on the host's device renders what
+/// a standalone Rust renderer renders for the same OpenXR-style views.
+#[test]
+fn the_c_abi_runtime_runs_on_a_host_device() {
+    use splat4d::ffi::*;
+    use splat4d::glam::Quat;
+    use std::ptr::null_mut;
+
+    let bytes = splat4d::pack::pack(&demo::scene(), &Default::default(), &splat4d::pack::NoProgress).unwrap();
+    let (w, h) = (96u32, 64u32);
+    let view = |x: f32| S4dView {
+        position: [x, 0.0, -4.0],
+        orientation: [0.0, 1.0, 0.0, 0.0], // turned to look down +z, at the demo scene
+        tan_left: -0.8,
+        tan_right: 0.7,
+        tan_up: 0.5,
+        tan_down: -0.55,
+    };
+    let views = [view(-0.032), view(0.032)];
+
+    let host = Host::new();
+    let lent = host.lend();
+    let desc = S4dVulkanHostDesc {
+        struct_size: std::mem::size_of::<S4dVulkanHostDesc>() as u32,
+        queue_family_index: lent.queue_family,
+        get_instance_proc_addr: Some(unsafe {
+            std::mem::transmute::<
+                vk::PFN_vkGetInstanceProcAddr,
+                unsafe extern "system" fn(*mut c_void, *const std::ffi::c_char) -> Option<unsafe extern "system" fn()>,
+            >(lent.get_instance_proc_addr)
+        }),
+        instance: vk::Handle::as_raw(lent.instance) as *mut c_void,
+        physical_device: vk::Handle::as_raw(lent.physical_device) as *mut c_void,
+        device: vk::Handle::as_raw(lent.device) as *mut c_void,
+        queue: vk::Handle::as_raw(lent.queue) as *mut c_void,
+        instance_api_version: lent.instance_api_version,
+        multiview_enabled: 1,
+        debug_utils_enabled: 1,
+        validation: 1,
+    };
+    let mut pixels = vec![vec![0u8; (w * h * 4) as usize]; 2];
+    unsafe {
+        let (mut runtime, mut asset, mut renderer) = (null_mut(), null_mut(), null_mut());
+        assert_eq!(s4d_runtime_create_embedded(&desc, &mut runtime), S4dStatus::Ok);
+        assert_eq!(s4d_asset_open_memory(bytes.as_ptr(), bytes.len(), &mut asset), S4dStatus::Ok);
+        let rd = S4dRendererDesc {
+            struct_size: std::mem::size_of::<S4dRendererDesc>() as u32,
+            width: w,
+            height: h,
+            view_count: 2,
+            format: S4dFormat::Rgba8Unorm as u32,
+            sort_order: S4dSortOrder::Shared as u32,
+            background: [0.0; 3],
+        };
+        assert_eq!(s4d_renderer_create(runtime, asset, &rd, &mut renderer), S4dStatus::Ok);
+        let frame = S4dFrameDesc {
+            struct_size: std::mem::size_of::<S4dFrameDesc>() as u32,
+            view_count: 2,
+            views: views.as_ptr(),
+            time_seconds: 1.3,
+        };
+        assert_eq!(s4d_renderer_render(renderer, &frame), S4dStatus::Ok);
+        for (v, p) in pixels.iter_mut().enumerate() {
+            assert_eq!(s4d_renderer_read_back(renderer, v as u32, p.as_mut_ptr(), p.len()), S4dStatus::Ok);
+        }
+        let mut messages = u32::MAX;
+        assert_eq!(s4d_runtime_validation_message_count(runtime, &mut messages), S4dStatus::Ok);
+        assert_eq!(messages, 0, "validation messages on the host's device");
+        assert_eq!(s4d_renderer_destroy(renderer), S4dStatus::Ok);
+        assert_eq!(s4d_asset_destroy(asset), S4dStatus::Ok);
+        assert_eq!(s4d_runtime_destroy(runtime), S4dStatus::Ok);
+    }
+    host.destroy();
+
+    let asset = Asset::from_bytes(&bytes, splat4d::Verify::Full).unwrap();
+    let eyes: Vec<Camera> = views
+        .iter()
+        .map(|v| {
+            let [x, y, z, q] = v.orientation;
+            let tan = [v.tan_left, v.tan_right, v.tan_up, v.tan_down];
+            Camera::from_pose_fov(Vec3::from(v.position), Quat::from_xyzw(x, y, z, q), tan, w, h).unwrap()
+        })
+        .collect();
+    let ctx = Context::new(&ContextOptions::default()).unwrap();
+    let mut renderer = Renderer::new(
+        &ctx,
+        &asset,
+        &RendererOptions {
+            width: w,
+            height: h,
+            views: 2,
+            format: TargetFormat::Rgba8Unorm,
+            background: Vec3::ZERO,
+            sort: SortOrder::Shared,
+        },
+    )
+    .unwrap();
+    renderer.render(&ctx, 1.3, &eyes).unwrap();
+    let expected = renderer.read_back(&ctx).unwrap();
+    renderer.destroy(&ctx);
+    for (eye, (got, want)) in pixels.iter().zip(&expected).enumerate() {
+        let differing = got.iter().zip(want).filter(|(a, b)| a != b).count();
+        assert!(differing <= got.len() / 1000, "eye {eye}: {differing} bytes differ from the standalone render");
+    }
+    assert!(pixels[0].iter().filter(|&&v| v > 20).count() > pixels[0].len() / 20, "the frame is nearly empty");
+    let messages = HOST_MESSAGES.lock().unwrap().clone();
+    assert!(messages.is_empty(), "host validation messages: {messages:#?}");
+}

@@ -45,10 +45,12 @@ fn library_dir() -> PathBuf {
     lib.parent().unwrap().to_path_buf()
 }
 
-fn compile(source: &str, out: &Path, extra: &[&str]) {
+/// Builds a C (`.c`, C99) or C++ (`.cpp`, C++17) host with every warning an error.
+fn compile(source: &str, out: &Path) {
     let lib = library_dir();
-    let built = Command::new("cc")
-        .args(["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-pedantic", "-pthread"])
+    let (compiler, std) = if source.ends_with(".cpp") { ("c++", "-std=c++17") } else { ("cc", "-std=c99") };
+    let built = Command::new(compiler)
+        .args([std, "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-pedantic", "-pthread"])
         .arg("-I")
         .arg(root().join("include"))
         .arg(root().join(source))
@@ -56,11 +58,10 @@ fn compile(source: &str, out: &Path, extra: &[&str]) {
         .arg(&lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .args(["-lsplat4d", "-lm"])
-        .args(extra)
         .arg("-o")
         .arg(out)
         .output()
-        .unwrap_or_else(|e| panic!("cc: {e} (install gcc)"));
+        .unwrap_or_else(|e| panic!("{compiler}: {e} (install gcc and g++)"));
     assert!(built.status.success(), "compiling {source} failed:\n{}", String::from_utf8_lossy(&built.stderr));
 }
 
@@ -86,7 +87,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     let asset_path = dir.path().join("demo.s4d");
     std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
     let exe = dir.path().join("render");
-    compile("samples/c/render.c", &exe, &[]);
+    compile("samples/c/render.c", &exe);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the C sample failed:\n{log}");
@@ -131,6 +132,25 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     }
 }
 
+/// The C++ wrapper (include/splat4d.hpp): stereo into an _SRGB target with per-eye sorting,
+/// and a failing call surfacing as an exception with the library's status and message.
+#[test]
+fn the_cpp_sample_renders_through_the_raii_wrapper() {
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("render_cpp");
+    compile("samples/cpp/render.cpp", &exe);
+    let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the C++ sample failed:\n{log}");
+    assert!(log.contains("expected failure (3)") && log.contains("/no/such/asset.s4d"), "{log}");
+    let (_, _, left) = read_ppm(&dir.path().join("left.ppm"));
+    let (_, _, right) = read_ppm(&dir.path().join("right.ppm"));
+    assert!(left.iter().filter(|&&v| v > 20).count() > left.len() / 20, "left eye nearly empty");
+    assert_ne!(left, right, "the eyes see the same image");
+}
+
 #[test]
 fn misuse_of_the_c_abi_gets_statuses_and_messages() {
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +163,7 @@ fn misuse_of_the_c_abi_gets_statuses_and_messages() {
     flipped[at] ^= 0x5a;
     std::fs::write(&corrupt, &flipped).unwrap();
     let exe = dir.path().join("misuse");
-    compile("tests/c/misuse.c", &exe, &[]);
+    compile("tests/c/misuse.c", &exe);
     let out = Command::new(&exe).arg(&good).arg(&corrupt).output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{log}");

@@ -18,7 +18,8 @@ pub enum S4dLogLevel {
 }
 
 /// Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
-/// only for the call. Called on the thread that logs.
+/// only for the call. Called on the thread that logs; it must not call
+/// `s4d_set_log_callback`.
 pub type S4dLogCallback = Option<unsafe extern "C" fn(user: *mut c_void, level: u32, message: *const c_char)>;
 
 struct Sink {

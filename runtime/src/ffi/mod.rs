@@ -64,6 +64,10 @@ pub(crate) fn invalid(message: impl Into<String>) -> Failure {
     Failure(S4dStatus::InvalidArgument, message.into())
 }
 
+pub(crate) fn null(name: &str) -> Failure {
+    Failure(S4dStatus::NullPointer, format!("{name} is NULL"))
+}
+
 pub(crate) fn not_ready(message: impl Into<String>) -> Failure {
     Failure(S4dStatus::NotReady, message.into())
 }
@@ -93,7 +97,7 @@ pub(crate) fn call(function: &str, body: impl FnOnce() -> Result<(), Failure>) -
 /// # Safety
 /// A non-NULL `p` points to a valid `T` for `'a`.
 pub(crate) unsafe fn arg<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failure> {
-    unsafe { p.as_ref() }.ok_or_else(|| Failure(S4dStatus::NullPointer, format!("{name} is NULL")))
+    unsafe { p.as_ref() }.ok_or_else(|| null(name))
 }
 
 /// Writes `value` to the out-parameter `out`, or fails when it is NULL.
@@ -102,7 +106,7 @@ pub(crate) unsafe fn arg<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failur
 /// A non-NULL `out` is valid for a write of `T`.
 pub(crate) unsafe fn put<T>(out: *mut T, name: &str, value: T) -> Result<(), Failure> {
     if out.is_null() {
-        return Err(Failure(S4dStatus::NullPointer, format!("{name} is NULL")));
+        return Err(null(name));
     }
     unsafe { out.write(value) };
     Ok(())
@@ -115,7 +119,7 @@ pub(crate) unsafe fn put<T>(out: *mut T, name: &str, value: T) -> Result<(), Fai
 /// A non-NULL `p` points to at least `struct_size` readable bytes, `struct_size` first.
 pub(crate) unsafe fn versioned<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failure> {
     if p.is_null() {
-        return Err(Failure(S4dStatus::NullPointer, format!("{name} is NULL")));
+        return Err(null(name));
     }
     // Only the size is read until it says the whole struct is there.
     let size = unsafe { (p as *const u32).read_unaligned() } as usize;

@@ -1,14 +1,15 @@
 //! Runtimes, assets and renderers behind opaque handles.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ash::vk::{self, Handle};
 use glam::{Quat, Vec3};
 
-use super::{arg, call, invalid, not_ready, put, versioned, Failure, S4dStatus};
+use super::{arg, call, invalid, not_ready, null, put, versioned, Failure, S4dStatus};
 use crate::asset::{Asset, Verify};
 use crate::camera::Camera;
-use crate::gpu::{Context, ContextOptions};
+use crate::gpu::{Context, ContextOptions, HostVulkan};
 use crate::renderer::{Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
 
 /// A Vulkan context and everything rendered with it. Renderers keep it alive: destroying the
@@ -40,6 +41,41 @@ pub struct S4dRuntimeDesc {
     pub validation: u32,
     /// Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
     pub device_name: *const c_char,
+}
+
+/// `vkGetInstanceProcAddr` as the host's loader gives it.
+pub type S4dGetInstanceProcAddr = Option<
+    unsafe extern "system" fn(instance: *mut c_void, name: *const c_char) -> Option<unsafe extern "system" fn()>,
+>;
+
+/// A host's Vulkan objects, lent to an embedded runtime (DESIGN §6); Unity's
+/// `IUnityGraphicsVulkan` gives exactly these. The host keeps ownership: it destroys them only
+/// after the runtime and every renderer made from it.
+#[repr(C)]
+pub struct S4dVulkanHostDesc {
+    /// `sizeof(S4dVulkanHostDesc)`.
+    pub struct_size: u32,
+    /// The family of `queue`; it must do graphics and compute.
+    pub queue_family_index: u32,
+    pub get_instance_proc_addr: S4dGetInstanceProcAddr,
+    /// `VkInstance`, created with `instance_api_version` ≥ 1.1.
+    pub instance: *mut c_void,
+    /// `VkPhysicalDevice`.
+    pub physical_device: *mut c_void,
+    /// `VkDevice`.
+    pub device: *mut c_void,
+    /// `VkQueue`. splat4d submits to it while a call runs; the host must not submit to it from
+    /// another thread at the same time (Vulkan's external synchronisation rule).
+    pub queue: *mut c_void,
+    pub instance_api_version: u32,
+    /// Non-zero if the host enabled the `multiview` feature on `device` (else stereo renders
+    /// one pass per eye).
+    pub multiview_enabled: u32,
+    /// Non-zero if the host enabled `VK_EXT_debug_utils` on `instance` (object names).
+    pub debug_utils_enabled: u32,
+    /// Non-zero: collect the validation layer's messages (the host enabled the layer and
+    /// `VK_EXT_debug_utils`).
+    pub validation: u32,
 }
 
 /// Target pixel formats.
@@ -168,6 +204,42 @@ pub unsafe extern "C" fn s4d_runtime_create(desc: *const S4dRuntimeDesc, out: *m
         };
         let options = ContextOptions { validation: desc.validation != 0, device_name, ..Default::default() };
         let context = Context::new(&options)?;
+        let runtime = Box::new(S4dRuntime { context: Arc::new(Mutex::new(context)) });
+        put(out, "out", Box::into_raw(runtime))
+    })
+}
+
+/// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
+///
+/// # Safety
+/// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
+/// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_runtime_create_embedded(
+    desc: *const S4dVulkanHostDesc,
+    out: *mut *mut S4dRuntime,
+) -> S4dStatus {
+    call("s4d_runtime_create_embedded", || unsafe {
+        let desc = versioned(desc, "desc")?;
+        arg(out as *const *mut S4dRuntime, "out")?;
+        let gipa = desc.get_instance_proc_addr.ok_or_else(|| null("desc->get_instance_proc_addr"))?;
+        let host = HostVulkan {
+            // Dispatchable Vulkan handles are pointers; ash's are the same pointer-sized values.
+            get_instance_proc_addr: std::mem::transmute::<
+                unsafe extern "system" fn(*mut c_void, *const c_char) -> Option<unsafe extern "system" fn()>,
+                vk::PFN_vkGetInstanceProcAddr,
+            >(gipa),
+            instance: vk::Instance::from_raw(desc.instance as u64),
+            instance_api_version: desc.instance_api_version,
+            physical_device: vk::PhysicalDevice::from_raw(desc.physical_device as u64),
+            device: vk::Device::from_raw(desc.device as u64),
+            queue_family: desc.queue_family_index,
+            queue: vk::Queue::from_raw(desc.queue as u64),
+            multiview_enabled: desc.multiview_enabled != 0,
+            debug_utils_enabled: desc.debug_utils_enabled != 0,
+        };
+        let options = ContextOptions { validation: desc.validation != 0, ..Default::default() };
+        let context = Context::from_host(&host, &options)?;
         let runtime = Box::new(S4dRuntime { context: Arc::new(Mutex::new(context)) });
         put(out, "out", Box::into_raw(runtime))
     })

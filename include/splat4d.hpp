@@ -1,0 +1,167 @@
+// splat4d.hpp: a header-only C++17 RAII wrapper over splat4d.h. Handles are move-only and
+// destroyed by their destructors; a failing call throws splat4d::Error with the status and
+// the library's message.
+#ifndef SPLAT4D_HPP
+#define SPLAT4D_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "splat4d.h"
+
+namespace splat4d {
+
+class Error : public std::runtime_error {
+public:
+    Error(S4dStatus status, const std::string &message) : std::runtime_error(message), status_(status) {}
+    S4dStatus status() const noexcept { return status_; }
+
+private:
+    S4dStatus status_;
+};
+
+inline void check(S4dStatus status) {
+    if (status == S4D_STATUS_OK) return;
+    const char *message = "";
+    s4d_last_error(&message);
+    throw Error(status, message ? message : "");
+}
+
+namespace detail {
+// One owned handle of type T, released with Destroy.
+template <typename T, S4dStatus (*Destroy)(T *)>
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(T *raw) : raw_(raw) {}
+    Handle(const Handle &) = delete;
+    Handle &operator=(const Handle &) = delete;
+    Handle(Handle &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    Handle &operator=(Handle &&other) noexcept {
+        if (this != &other) {
+            reset();
+            raw_ = std::exchange(other.raw_, nullptr);
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+    T *get() const noexcept { return raw_; }
+    void reset() noexcept {
+        if (raw_) Destroy(raw_);  // destroy never fails for a live handle
+        raw_ = nullptr;
+    }
+
+private:
+    T *raw_ = nullptr;
+};
+}  // namespace detail
+
+class Runtime {
+public:
+    // Standalone: splat4d creates its own Vulkan instance and device.
+    explicit Runtime(bool validation = false, const char *device_name = nullptr) {
+        S4dRuntimeDesc desc{};
+        desc.struct_size = sizeof desc;
+        desc.validation = validation ? 1u : 0u;
+        desc.device_name = device_name;
+        S4dRuntime *raw = nullptr;
+        check(s4d_runtime_create(&desc, &raw));
+        handle_ = Handle(raw);
+    }
+    S4dRuntime *get() const noexcept { return handle_.get(); }
+    uint32_t validation_message_count() const {
+        uint32_t n = 0;
+        check(s4d_runtime_validation_message_count(get(), &n));
+        return n;
+    }
+
+private:
+    using Handle = detail::Handle<S4dRuntime, s4d_runtime_destroy>;
+    Handle handle_;
+};
+
+class Asset {
+public:
+    explicit Asset(const std::string &path) {
+        S4dAsset *raw = nullptr;
+        check(s4d_asset_open(path.c_str(), &raw));
+        handle_ = Handle(raw);
+    }
+    Asset(const void *data, std::size_t size) {
+        S4dAsset *raw = nullptr;
+        check(s4d_asset_open_memory(static_cast<const uint8_t *>(data), size, &raw));
+        handle_ = Handle(raw);
+    }
+    S4dAsset *get() const noexcept { return handle_.get(); }
+    S4dAssetInfo info() const {
+        S4dAssetInfo info{};
+        info.struct_size = sizeof info;
+        check(s4d_asset_get_info(get(), &info));
+        return info;
+    }
+
+private:
+    using Handle = detail::Handle<S4dAsset, s4d_asset_destroy>;
+    Handle handle_;
+};
+
+class Renderer {
+public:
+    Renderer(const Runtime &runtime, const Asset &asset, uint32_t width, uint32_t height, uint32_t views,
+             S4dFormat format = S4D_FORMAT_RGBA8_UNORM, S4dSortOrder sort = S4D_SORT_ORDER_SHARED)
+        : width_(width), height_(height), views_(views) {
+        S4dRendererDesc desc{};
+        desc.struct_size = sizeof desc;
+        desc.width = width;
+        desc.height = height;
+        desc.view_count = views;
+        desc.format = format;
+        desc.sort_order = sort;
+        S4dRenderer *raw = nullptr;
+        check(s4d_renderer_create(runtime.get(), asset.get(), &desc, &raw));
+        handle_ = Handle(raw);
+    }
+    S4dRenderer *get() const noexcept { return handle_.get(); }
+
+    // Renders one frame at `seconds` for `views` (as many as the renderer has).
+    void render(double seconds, const std::vector<S4dView> &views) {
+        S4dFrameDesc frame{};
+        frame.struct_size = sizeof frame;
+        frame.view_count = static_cast<uint32_t>(views.size());
+        frame.views = views.data();
+        frame.time_seconds = seconds;
+        check(s4d_renderer_render(get(), &frame));
+    }
+
+    // The last frame's view `view` as RGBA8, rows from the top (waits for the frame).
+    std::vector<uint8_t> read_back(uint32_t view) const {
+        std::vector<uint8_t> pixels(static_cast<std::size_t>(width_) * height_ * 4);
+        check(s4d_renderer_read_back(get(), view, pixels.data(), pixels.size()));
+        return pixels;
+    }
+
+    // Statistics of the newest finished frame; throws NOT_READY before one has finished.
+    S4dFrameStats stats() const {
+        S4dFrameStats stats{};
+        stats.struct_size = sizeof stats;
+        check(s4d_renderer_get_stats(get(), &stats));
+        return stats;
+    }
+
+    uint32_t width() const noexcept { return width_; }
+    uint32_t height() const noexcept { return height_; }
+    uint32_t views() const noexcept { return views_; }
+
+private:
+    using Handle = detail::Handle<S4dRenderer, s4d_renderer_destroy>;
+    Handle handle_;
+    uint32_t width_, height_, views_;
+};
+
+}  // namespace splat4d
+
+#endif  // SPLAT4D_HPP
