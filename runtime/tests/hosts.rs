@@ -181,3 +181,30 @@ fn the_library_exports_only_s4d_symbols() {
     let foreign: Vec<&&str> = names.iter().filter(|n| !n.starts_with("s4d_")).collect();
     assert!(foreign.is_empty(), "exported beside s4d_*: {foreign:?}");
 }
+
+/// The C# bindings (samples/unity) under Mono: compiled with warnings as errors, then the
+/// console test renders a frame and checks the error paths and the playback clock.
+#[test]
+fn the_csharp_bindings_run_under_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let unity = root().join("samples/unity");
+    let exe = dir.path().join("test.exe");
+    let built = Command::new("mcs")
+        .arg("-warnaserror")
+        .arg(format!("-out:{}", exe.display()))
+        .args(["Splat4d.cs", "Playback.cs", "Tests/ConsoleTest.cs"].map(|f| unity.join(f)))
+        .output()
+        .unwrap_or_else(|e| panic!("mcs: {e} (install mono-mcs)"));
+    assert!(built.status.success(), "mcs:\n{}", String::from_utf8_lossy(&built.stdout));
+    let out = Command::new("mono")
+        .arg(&exe)
+        .arg(&asset_path)
+        .env("LD_LIBRARY_PATH", library_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("mono: {e} (install mono-runtime)"));
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{log}");
+    assert!(out.status.success() && log.contains("0 failures"), "the C# console test failed:\n{log}");
+}

@@ -1,0 +1,236 @@
+// C# bindings of splat4d.h for Unity (P/Invoke) and any .NET or Mono host. Structs mirror the
+// header field by field; handles are SafeHandles, so the GC releases what Dispose did not; a
+// failing call throws Splat4dException with the status and the library's message.
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Splat4d
+{
+    public enum Status : int
+    {
+        Ok = 0, NullPointer = 1, InvalidArgument = 2, Io = 3, InvalidAsset = 4, Gpu = 5, Internal = 6, NotReady = 7,
+    }
+
+    public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1 }
+
+    public enum SortOrder : uint { Shared = 0, PerEye = 1 }
+
+    public class Splat4dException : Exception
+    {
+        public readonly Status Status;
+        public Splat4dException(Status status, string message) : base(message) { Status = status; }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct View
+    {
+        // Eye position in the asset's space; orientation (x, y, z, w) rotates view space (x right,
+        // y up, looking down -z) into it; tangents of the four half-angles (XrFovf).
+        public float PositionX, PositionY, PositionZ;
+        public float OrientationX, OrientationY, OrientationZ, OrientationW;
+        public float TanLeft, TanRight, TanUp, TanDown;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AssetInfo
+    {
+        public uint StructSize, PrimitiveCount, SegmentCount, LevelCount, CameraCount, ShDegree;
+        public double TimeStart, TimeEnd, FrameRate;
+        public float BoundsMinX, BoundsMinY, BoundsMinZ, BoundsMaxX, BoundsMaxY, BoundsMaxZ;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct FrameStats
+    {
+        public uint StructSize, GpuTimesValid;
+        public ulong FrameIndex;
+        public double GpuSliceMs, GpuSortMs, GpuRasterMs;
+    }
+
+    public static class Native
+    {
+        const string Lib = "splat4d";
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct RuntimeDesc { public uint StructSize, Validation; public IntPtr DeviceName; }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct RendererDesc
+        {
+            public uint StructSize, Width, Height, ViewCount, Format, SortOrder;
+            public float BackgroundR, BackgroundG, BackgroundB;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct FrameDesc { public uint StructSize, ViewCount; public IntPtr Views; public double TimeSeconds; }
+
+        [DllImport(Lib)] internal static extern Status s4d_get_version(out uint major, out uint minor, out uint patch);
+        [DllImport(Lib)] internal static extern Status s4d_last_error(out IntPtr message);
+        [DllImport(Lib)] internal static extern Status s4d_runtime_create(ref RuntimeDesc desc, out RuntimeHandle runtime);
+        [DllImport(Lib)] internal static extern Status s4d_runtime_destroy(IntPtr runtime);
+        [DllImport(Lib)] internal static extern Status s4d_runtime_validation_message_count(RuntimeHandle runtime, out uint count);
+        [DllImport(Lib)] internal static extern Status s4d_asset_open(byte[] utf8Path, out AssetHandle asset);
+        [DllImport(Lib)] internal static extern Status s4d_asset_open_memory(byte[] data, UIntPtr size, out AssetHandle asset);
+        [DllImport(Lib)] internal static extern Status s4d_asset_get_info(AssetHandle asset, ref AssetInfo info);
+        [DllImport(Lib)] internal static extern Status s4d_asset_destroy(IntPtr asset);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_create(RuntimeHandle runtime, AssetHandle asset, ref RendererDesc desc, out RendererHandle renderer);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_render(RendererHandle renderer, ref FrameDesc frame);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_read_back(RendererHandle renderer, uint view, byte[] pixels, UIntPtr size);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_get_stats(RendererHandle renderer, ref FrameStats stats);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_destroy(IntPtr renderer);
+
+        internal static string LastError()
+        {
+            IntPtr p;
+            if (s4d_last_error(out p) != Status.Ok || p == IntPtr.Zero) return "";
+            int n = 0;
+            while (Marshal.ReadByte(p, n) != 0) n++;
+            var bytes = new byte[n];
+            Marshal.Copy(p, bytes, 0, n);
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        internal static void Check(Status status)
+        {
+            if (status != Status.Ok) throw new Splat4dException(status, LastError());
+        }
+
+        internal static byte[] Utf8(string s)
+        {
+            var bytes = Encoding.UTF8.GetBytes(s);
+            Array.Resize(ref bytes, bytes.Length + 1);
+            return bytes;
+        }
+    }
+
+    public sealed class RuntimeHandle : SafeHandle
+    {
+        RuntimeHandle() : base(IntPtr.Zero, true) { }
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+        protected override bool ReleaseHandle() { return Native.s4d_runtime_destroy(handle) == Status.Ok; }
+    }
+
+    public sealed class AssetHandle : SafeHandle
+    {
+        AssetHandle() : base(IntPtr.Zero, true) { }
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+        protected override bool ReleaseHandle() { return Native.s4d_asset_destroy(handle) == Status.Ok; }
+    }
+
+    public sealed class RendererHandle : SafeHandle
+    {
+        RendererHandle() : base(IntPtr.Zero, true) { }
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+        protected override bool ReleaseHandle() { return Native.s4d_renderer_destroy(handle) == Status.Ok; }
+    }
+
+    /// A standalone runtime: splat4d owns its Vulkan device.
+    public sealed class Runtime : IDisposable
+    {
+        internal readonly RuntimeHandle Handle;
+
+        public Runtime(bool validation = false)
+        {
+            var desc = new Native.RuntimeDesc
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Native.RuntimeDesc)),
+                Validation = validation ? 1u : 0u,
+            };
+            Native.Check(Native.s4d_runtime_create(ref desc, out Handle));
+        }
+
+        public static Version LibraryVersion
+        {
+            get
+            {
+                uint major, minor, patch;
+                Native.Check(Native.s4d_get_version(out major, out minor, out patch));
+                return new Version((int)major, (int)minor, (int)patch);
+            }
+        }
+
+        public uint ValidationMessageCount
+        {
+            get { uint n; Native.Check(Native.s4d_runtime_validation_message_count(Handle, out n)); return n; }
+        }
+
+        public void Dispose() { Handle.Dispose(); }
+    }
+
+    public sealed class Asset : IDisposable
+    {
+        internal readonly AssetHandle Handle;
+
+        public Asset(string path) { Native.Check(Native.s4d_asset_open(Native.Utf8(path), out Handle)); }
+
+        public Asset(byte[] data) { Native.Check(Native.s4d_asset_open_memory(data, (UIntPtr)data.Length, out Handle)); }
+
+        public AssetInfo Info
+        {
+            get
+            {
+                var info = new AssetInfo { StructSize = (uint)Marshal.SizeOf(typeof(AssetInfo)) };
+                Native.Check(Native.s4d_asset_get_info(Handle, ref info));
+                return info;
+            }
+        }
+
+        public void Dispose() { Handle.Dispose(); }
+    }
+
+    public sealed class Renderer : IDisposable
+    {
+        readonly RendererHandle handle;
+        public readonly uint Width, Height, ViewCount;
+
+        public Renderer(Runtime runtime, Asset asset, uint width, uint height, uint viewCount,
+                        Format format = Format.Rgba8Unorm, SortOrder sort = SortOrder.Shared)
+        {
+            var desc = new Native.RendererDesc
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Native.RendererDesc)),
+                Width = width, Height = height, ViewCount = viewCount, Format = (uint)format, SortOrder = (uint)sort,
+            };
+            Native.Check(Native.s4d_renderer_create(runtime.Handle, asset.Handle, ref desc, out handle));
+            Width = width; Height = height; ViewCount = viewCount;
+        }
+
+        public void Render(double seconds, View[] views)
+        {
+            var pinned = GCHandle.Alloc(views, GCHandleType.Pinned);
+            try
+            {
+                var frame = new Native.FrameDesc
+                {
+                    StructSize = (uint)Marshal.SizeOf(typeof(Native.FrameDesc)),
+                    ViewCount = (uint)views.Length,
+                    Views = pinned.AddrOfPinnedObject(),
+                    TimeSeconds = seconds,
+                };
+                Native.Check(Native.s4d_renderer_render(handle, ref frame));
+            }
+            finally { pinned.Free(); }
+        }
+
+        /// The last frame's view as RGBA8, rows from the top.
+        public byte[] ReadBack(uint view)
+        {
+            var pixels = new byte[Width * Height * 4];
+            Native.Check(Native.s4d_renderer_read_back(handle, view, pixels, (UIntPtr)pixels.Length));
+            return pixels;
+        }
+
+        public FrameStats Stats
+        {
+            get
+            {
+                var stats = new FrameStats { StructSize = (uint)Marshal.SizeOf(typeof(FrameStats)) };
+                Native.Check(Native.s4d_renderer_get_stats(handle, ref stats));
+                return stats;
+            }
+        }
+
+        public void Dispose() { handle.Dispose(); }
+    }
+}

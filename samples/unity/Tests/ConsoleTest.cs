@@ -1,0 +1,73 @@
+// Runs the C# bindings against libsplat4d.so under Mono: opens an asset, renders a frame,
+// checks the pixels, the error paths and the playback clock. Exit code 0 on success.
+//
+//   mcs -out:test.exe ../Splat4d.cs ../Playback.cs ConsoleTest.cs && mono test.exe ASSET.s4d
+using System;
+using System.IO;
+using Splat4d;
+
+static class ConsoleTest
+{
+    static int failures;
+
+    static void Expect(bool ok, string what)
+    {
+        Console.WriteLine((ok ? "ok   " : "FAIL ") + what);
+        if (!ok) failures++;
+    }
+
+    static void ExpectThrows(Status status, string what, Action action)
+    {
+        try { action(); Expect(false, what + ": no exception"); }
+        catch (Splat4dException e) { Expect(e.Status == status && e.Message.Length > 0, what + ": " + e.Status + " " + e.Message); }
+    }
+
+    static int Main(string[] args)
+    {
+        Console.WriteLine("splat4d " + Runtime.LibraryVersion);
+        ExpectThrows(Status.Io, "open a missing file", () => new Asset("/no/such/file.s4d"));
+        ExpectThrows(Status.InvalidAsset, "open garbage", () => new Asset(new byte[64]));
+        using (var runtime = new Runtime(validation: true))
+        using (var asset = new Asset(File.ReadAllBytes(args[0])))
+        {
+            var info = asset.Info;
+            Expect(info.PrimitiveCount > 0 && info.TimeEnd > info.TimeStart, "asset info: " + info.PrimitiveCount + " primitives");
+            ExpectThrows(Status.InvalidArgument, "a 0x0 renderer", () => new Renderer(runtime, asset, 0, 0, 1));
+            ExpectThrows(Status.InvalidArgument, "format 5", () => new Renderer(runtime, asset, 8, 8, 1, (Format)5));
+            using (var renderer = new Renderer(runtime, asset, 96, 64, 1))
+            {
+                ExpectThrows(Status.NotReady, "read back before rendering", () => renderer.ReadBack(0));
+                var view = new View
+                {
+                    PositionX = 0.5f * (info.BoundsMinX + info.BoundsMaxX),
+                    PositionY = 0.5f * (info.BoundsMinY + info.BoundsMaxY),
+                    PositionZ = 0.5f * (info.BoundsMinZ + info.BoundsMaxZ) + 2.5f,
+                    OrientationW = 1,
+                    TanLeft = -1, TanRight = 1, TanUp = 0.667f, TanDown = -0.667f,
+                };
+                ExpectThrows(Status.InvalidArgument, "two views for one", () => renderer.Render(0.5, new[] { view, view }));
+                renderer.Render(0.5 * (info.TimeStart + info.TimeEnd), new[] { view });
+                var pixels = renderer.ReadBack(0);
+                int lit = 0;
+                for (int i = 0; i < pixels.Length; i += 4) if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 60) lit++;
+                Expect(lit > pixels.Length / 4 / 20, "the frame shows the scene (" + lit + " lit pixels)");
+                Expect(renderer.Stats.FrameIndex == 1, "stats of frame 1");
+                ExpectThrows(Status.InvalidArgument, "read back view 3", () => renderer.ReadBack(3));
+            }
+            Expect(runtime.ValidationMessageCount == 0, "no validation messages");
+        }
+
+        var clock = new Playback(0, 4);
+        Expect(Math.Abs(clock.Advance(1.5) - 1.5) < 1e-9, "plays");
+        clock.Speed = 2;
+        Expect(Math.Abs(clock.Advance(1.5) - 0.5) < 1e-9, "loops at double speed");
+        clock.Playing = false;
+        Expect(clock.Advance(1) == 0.5, "pauses");
+        clock.Playing = true; clock.Loop = false; clock.Speed = -1;
+        Expect(clock.Advance(2) == 0 && !clock.Playing, "stops at the start playing backwards");
+        clock.Seek(9);
+        Expect(clock.Time == 4, "seeks within the range");
+        Console.WriteLine(failures + " failures");
+        return failures == 0 ? 0 : 1;
+    }
+}
