@@ -222,6 +222,17 @@ typedef struct S4dFrameDesc {
   double time_seconds;
 } S4dFrameDesc;
 
+// A host's image for `s4d_renderer_record`.
+typedef struct S4dHostImage {
+  // `sizeof(S4dHostImage)`.
+  uint32_t struct_size;
+  // The `VkImageLayout` the image is left in: COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL,
+  // TRANSFER_SRC_OPTIMAL, GENERAL or PRESENT_SRC_KHR.
+  uint32_t final_layout;
+  // `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
+  uint64_t image;
+} S4dHostImage;
+
 // Statistics of the newest finished frame.
 typedef struct S4dFrameStats {
   // Set by the caller to `sizeof(S4dFrameStats)`.
@@ -331,6 +342,26 @@ S4dStatus s4d_renderer_create(const struct S4dRuntime *runtime,
 // `view_count` views.
 S4dStatus s4d_renderer_render(const struct S4dRenderer *renderer, const struct S4dFrameDesc *frame);
 
+// Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
+// the recording state, outside a render pass) drawing into the host's image; nothing is
+// submitted. The synchronisation contract:
+// - before: earlier accesses to the image are ordered (by the host's barriers or submission
+//   order) before the color-attachment-output, fragment and transfer stages; its contents are
+//   discarded (every pixel is written);
+// - after: the image is in `final_layout`, written at COLOR_ATTACHMENT_OUTPUT with
+//   COLOR_ATTACHMENT_WRITE; the host's next use of it needs a barrier from there;
+// - a renderer reuses the resources of the frame two frames back, so the command buffer
+//   recorded two frames earlier must have completed before this call, and the renderer must
+//   outlive the host's last command buffer that holds its commands.
+//
+// # Safety
+// `renderer` is live and its runtime embedded in the device that owns `command_buffer` and
+// the image; `frame` and `image` point to valid structs.
+S4dStatus s4d_renderer_record(const struct S4dRenderer *renderer,
+                              void *command_buffer,
+                              const struct S4dFrameDesc *frame,
+                              const struct S4dHostImage *image);
+
 // Waits for the last rendered frame and copies view `view` of it into `pixels`: RGBA8, rows
 // from the top, `width * height * 4` bytes (`size` must say exactly that).
 //
@@ -431,6 +462,26 @@ S4dStatus s4d_renderer_create(const struct S4dRuntime *runtime,
 // `renderer` is live; `frame` points to a valid `S4dFrameDesc` whose `views` holds
 // `view_count` views.
 S4dStatus s4d_renderer_render(const struct S4dRenderer *renderer, const struct S4dFrameDesc *frame);
+
+// Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
+// the recording state, outside a render pass) drawing into the host's image; nothing is
+// submitted. The synchronisation contract:
+// - before: earlier accesses to the image are ordered (by the host's barriers or submission
+//   order) before the color-attachment-output, fragment and transfer stages; its contents are
+//   discarded (every pixel is written);
+// - after: the image is in `final_layout`, written at COLOR_ATTACHMENT_OUTPUT with
+//   COLOR_ATTACHMENT_WRITE; the host's next use of it needs a barrier from there;
+// - a renderer reuses the resources of the frame two frames back, so the command buffer
+//   recorded two frames earlier must have completed before this call, and the renderer must
+//   outlive the host's last command buffer that holds its commands.
+//
+// # Safety
+// `renderer` is live and its runtime embedded in the device that owns `command_buffer` and
+// the image; `frame` and `image` point to valid structs.
+S4dStatus s4d_renderer_record(const struct S4dRenderer *renderer,
+                              void *command_buffer,
+                              const struct S4dFrameDesc *frame,
+                              const struct S4dHostImage *image);
 
 // Waits for the last rendered frame and copies view `view` of it into `pixels`: RGBA8, rows
 // from the top, `width * height * 4` bytes (`size` must say exactly that).

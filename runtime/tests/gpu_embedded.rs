@@ -169,17 +169,9 @@ fn bad_host_handles_are_refused() {
     host.destroy();
 }
 
-/// The same through the C ABI: `s4d_runtime_create_embedded` on the host's device renders what
-/// a standalone Rust renderer renders for the same OpenXR-style views.
-#[test]
-fn the_c_abi_runtime_runs_on_a_host_device() {
-    use splat4d::ffi::*;
-    use splat4d::glam::Quat;
-    use std::ptr::null_mut;
-
-    let bytes = splat4d::pack::pack(&demo::scene(), &Default::default(), &splat4d::pack::NoProgress).unwrap();
-    let (w, h) = (96u32, 64u32);
-    let view = |x: f32| S4dView {
+/// Views as OpenXR gives them, seeing the demo scene from behind its cameras.
+fn xr_views() -> [splat4d::ffi::S4dView; 2] {
+    let view = |x: f32| splat4d::ffi::S4dView {
         position: [x, 0.0, -4.0],
         orientation: [0.0, 1.0, 0.0, 0.0], // turned to look down +z, at the demo scene
         tan_left: -0.8,
@@ -187,63 +179,13 @@ fn the_c_abi_runtime_runs_on_a_host_device() {
         tan_up: 0.5,
         tan_down: -0.55,
     };
-    let views = [view(-0.032), view(0.032)];
+    [view(-0.032), view(0.032)]
+}
 
-    let host = Host::new();
-    let lent = host.lend();
-    let desc = S4dVulkanHostDesc {
-        struct_size: std::mem::size_of::<S4dVulkanHostDesc>() as u32,
-        queue_family_index: lent.queue_family,
-        get_instance_proc_addr: Some(unsafe {
-            std::mem::transmute::<
-                vk::PFN_vkGetInstanceProcAddr,
-                unsafe extern "system" fn(*mut c_void, *const std::ffi::c_char) -> Option<unsafe extern "system" fn()>,
-            >(lent.get_instance_proc_addr)
-        }),
-        instance: vk::Handle::as_raw(lent.instance) as *mut c_void,
-        physical_device: vk::Handle::as_raw(lent.physical_device) as *mut c_void,
-        device: vk::Handle::as_raw(lent.device) as *mut c_void,
-        queue: vk::Handle::as_raw(lent.queue) as *mut c_void,
-        instance_api_version: lent.instance_api_version,
-        multiview_enabled: 1,
-        debug_utils_enabled: 1,
-        validation: 1,
-    };
-    let mut pixels = vec![vec![0u8; (w * h * 4) as usize]; 2];
-    unsafe {
-        let (mut runtime, mut asset, mut renderer) = (null_mut(), null_mut(), null_mut());
-        assert_eq!(s4d_runtime_create_embedded(&desc, &mut runtime), S4dStatus::Ok);
-        assert_eq!(s4d_asset_open_memory(bytes.as_ptr(), bytes.len(), &mut asset), S4dStatus::Ok);
-        let rd = S4dRendererDesc {
-            struct_size: std::mem::size_of::<S4dRendererDesc>() as u32,
-            width: w,
-            height: h,
-            view_count: 2,
-            format: S4dFormat::Rgba8Unorm as u32,
-            sort_order: S4dSortOrder::Shared as u32,
-            background: [0.0; 3],
-        };
-        assert_eq!(s4d_renderer_create(runtime, asset, &rd, &mut renderer), S4dStatus::Ok);
-        let frame = S4dFrameDesc {
-            struct_size: std::mem::size_of::<S4dFrameDesc>() as u32,
-            view_count: 2,
-            views: views.as_ptr(),
-            time_seconds: 1.3,
-        };
-        assert_eq!(s4d_renderer_render(renderer, &frame), S4dStatus::Ok);
-        for (v, p) in pixels.iter_mut().enumerate() {
-            assert_eq!(s4d_renderer_read_back(renderer, v as u32, p.as_mut_ptr(), p.len()), S4dStatus::Ok);
-        }
-        let mut messages = u32::MAX;
-        assert_eq!(s4d_runtime_validation_message_count(runtime, &mut messages), S4dStatus::Ok);
-        assert_eq!(messages, 0, "validation messages on the host's device");
-        assert_eq!(s4d_renderer_destroy(renderer), S4dStatus::Ok);
-        assert_eq!(s4d_asset_destroy(asset), S4dStatus::Ok);
-        assert_eq!(s4d_runtime_destroy(runtime), S4dStatus::Ok);
-    }
-    host.destroy();
-
-    let asset = Asset::from_bytes(&bytes, splat4d::Verify::Full).unwrap();
+/// The frame a standalone Rust renderer makes of `views` at t = 1.3.
+fn standalone_frame(bytes: &[u8], views: &[splat4d::ffi::S4dView], w: u32, h: u32) -> Vec<Vec<u8>> {
+    use splat4d::glam::Quat;
+    let asset = Asset::from_bytes(bytes, splat4d::Verify::Full).unwrap();
     let eyes: Vec<Camera> = views
         .iter()
         .map(|v| {
@@ -253,27 +195,272 @@ fn the_c_abi_runtime_runs_on_a_host_device() {
         })
         .collect();
     let ctx = Context::new(&ContextOptions::default()).unwrap();
-    let mut renderer = Renderer::new(
-        &ctx,
-        &asset,
-        &RendererOptions {
-            width: w,
-            height: h,
-            views: 2,
-            format: TargetFormat::Rgba8Unorm,
-            background: Vec3::ZERO,
-            sort: SortOrder::Shared,
-        },
-    )
-    .unwrap();
+    let options = RendererOptions {
+        width: w,
+        height: h,
+        views: 2,
+        format: TargetFormat::Rgba8Unorm,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+    };
+    let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
     renderer.render(&ctx, 1.3, &eyes).unwrap();
-    let expected = renderer.read_back(&ctx).unwrap();
+    let frame = renderer.read_back(&ctx).unwrap();
     renderer.destroy(&ctx);
-    for (eye, (got, want)) in pixels.iter().zip(&expected).enumerate() {
-        let differing = got.iter().zip(want).filter(|(a, b)| a != b).count();
-        assert!(differing <= got.len() / 1000, "eye {eye}: {differing} bytes differ from the standalone render");
+    frame
+}
+
+/// Same within a few bytes (slot order of equal-depth splats may differ between runs).
+fn assert_same_frame(got: &[Vec<u8>], want: &[Vec<u8>]) {
+    for (eye, (g, w)) in got.iter().zip(want).enumerate() {
+        let differing = g.iter().zip(w).filter(|(a, b)| a != b).count();
+        assert!(differing <= g.len() / 1000, "eye {eye}: {differing} bytes differ from the standalone render");
+        assert!(g.iter().filter(|&&v| v > 20).count() > g.len() / 20, "eye {eye} is nearly empty");
     }
-    assert!(pixels[0].iter().filter(|&&v| v > 20).count() > pixels[0].len() / 20, "the frame is nearly empty");
+}
+
+/// An embedded runtime, the demo asset and a stereo renderer, all through the C ABI.
+struct CRuntime {
+    runtime: *mut splat4d::ffi::S4dRuntime,
+    asset: *mut splat4d::ffi::S4dAsset,
+    renderer: *mut splat4d::ffi::S4dRenderer,
+}
+
+impl CRuntime {
+    fn new(host: &Host, bytes: &[u8], w: u32, h: u32) -> CRuntime {
+        use splat4d::ffi::*;
+        use std::ptr::null_mut;
+        let lent = host.lend();
+        let desc = S4dVulkanHostDesc {
+            struct_size: std::mem::size_of::<S4dVulkanHostDesc>() as u32,
+            queue_family_index: lent.queue_family,
+            get_instance_proc_addr: Some(unsafe {
+                std::mem::transmute::<
+                    vk::PFN_vkGetInstanceProcAddr,
+                    unsafe extern "system" fn(
+                        *mut c_void,
+                        *const std::ffi::c_char,
+                    ) -> Option<unsafe extern "system" fn()>,
+                >(lent.get_instance_proc_addr)
+            }),
+            instance: vk::Handle::as_raw(lent.instance) as *mut c_void,
+            physical_device: vk::Handle::as_raw(lent.physical_device) as *mut c_void,
+            device: vk::Handle::as_raw(lent.device) as *mut c_void,
+            queue: vk::Handle::as_raw(lent.queue) as *mut c_void,
+            instance_api_version: lent.instance_api_version,
+            multiview_enabled: 1,
+            debug_utils_enabled: 1,
+            validation: 1,
+        };
+        let mut c = CRuntime { runtime: null_mut(), asset: null_mut(), renderer: null_mut() };
+        unsafe {
+            assert_eq!(s4d_runtime_create_embedded(&desc, &mut c.runtime), S4dStatus::Ok);
+            assert_eq!(s4d_asset_open_memory(bytes.as_ptr(), bytes.len(), &mut c.asset), S4dStatus::Ok);
+            let rd = S4dRendererDesc {
+                struct_size: std::mem::size_of::<S4dRendererDesc>() as u32,
+                width: w,
+                height: h,
+                view_count: 2,
+                format: S4dFormat::Rgba8Unorm as u32,
+                sort_order: S4dSortOrder::Shared as u32,
+                background: [0.0; 3],
+            };
+            assert_eq!(s4d_renderer_create(c.runtime, c.asset, &rd, &mut c.renderer), S4dStatus::Ok);
+        }
+        c
+    }
+
+    fn destroy(self) {
+        use splat4d::ffi::*;
+        unsafe {
+            let mut messages = u32::MAX;
+            assert_eq!(s4d_runtime_validation_message_count(self.runtime, &mut messages), S4dStatus::Ok);
+            // The host's messenger sees the same messages: it says what they are.
+            assert_eq!(messages, 0, "validation messages on the host's device: {:#?}", HOST_MESSAGES.lock().unwrap());
+            assert_eq!(s4d_renderer_destroy(self.renderer), S4dStatus::Ok);
+            assert_eq!(s4d_asset_destroy(self.asset), S4dStatus::Ok);
+            assert_eq!(s4d_runtime_destroy(self.runtime), S4dStatus::Ok);
+        }
+    }
+}
+
+fn demo_bytes() -> Vec<u8> {
+    splat4d::pack::pack(&demo::scene(), &Default::default(), &splat4d::pack::NoProgress).unwrap()
+}
+
+/// The same through the C ABI: `s4d_runtime_create_embedded` on the host's device renders what
+/// a standalone Rust renderer renders for the same OpenXR-style views.
+#[test]
+fn the_c_abi_runtime_runs_on_a_host_device() {
+    use splat4d::ffi::*;
+    let (w, h) = (96u32, 64u32);
+    let bytes = demo_bytes();
+    let views = xr_views();
+    let host = Host::new();
+    let c = CRuntime::new(&host, &bytes, w, h);
+    let mut pixels = vec![vec![0u8; (w * h * 4) as usize]; 2];
+    unsafe {
+        let frame = S4dFrameDesc {
+            struct_size: std::mem::size_of::<S4dFrameDesc>() as u32,
+            view_count: 2,
+            views: views.as_ptr(),
+            time_seconds: 1.3,
+        };
+        assert_eq!(s4d_renderer_render(c.renderer, &frame), S4dStatus::Ok);
+        for (v, p) in pixels.iter_mut().enumerate() {
+            assert_eq!(s4d_renderer_read_back(c.renderer, v as u32, p.as_mut_ptr(), p.len()), S4dStatus::Ok);
+        }
+    }
+    c.destroy();
+    host.destroy();
+    assert_same_frame(&pixels, &standalone_frame(&bytes, &views, w, h));
+    let messages = HOST_MESSAGES.lock().unwrap().clone();
+    assert!(messages.is_empty(), "host validation messages: {messages:#?}");
+}
+
+/// Embedded rendering proper: the host records splat4d's frame into its own command buffer,
+/// drawing into its own two-layer image, copies the image out and submits it all itself,
+/// three frames in a row (so slots are reused); the last frame matches the standalone render.
+#[test]
+fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
+    use splat4d::ffi::*;
+    let (w, h) = (96u32, 64u32);
+    let bytes = demo_bytes();
+    let views = xr_views();
+    let host = Host::new();
+    let c = CRuntime::new(&host, &bytes, w, h);
+    let d = &host.device;
+    let memory_type = |bits: u32, flags: vk::MemoryPropertyFlags| {
+        let props = unsafe { host.instance.get_physical_device_memory_properties(host.physical_device) };
+        (0..props.memory_type_count)
+            .find(|&i| bits & (1 << i) != 0 && props.memory_types[i as usize].property_flags.contains(flags))
+            .expect("a memory type")
+    };
+    let pixels = unsafe {
+        let image_info = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(vk::Format::R8G8B8A8_UNORM)
+            .extent(vk::Extent3D { width: w, height: h, depth: 1 })
+            .mip_levels(1)
+            .array_layers(2)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .usage(vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC);
+        let image = d.create_image(&image_info, None).unwrap();
+        let req = d.get_image_memory_requirements(image);
+        let alloc = vk::MemoryAllocateInfo::default()
+            .allocation_size(req.size)
+            .memory_type_index(memory_type(req.memory_type_bits, vk::MemoryPropertyFlags::DEVICE_LOCAL));
+        let image_memory = d.allocate_memory(&alloc, None).unwrap();
+        d.bind_image_memory(image, image_memory, 0).unwrap();
+        let bytes_out = (2 * w * h * 4) as u64;
+        let buffer = d
+            .create_buffer(
+                &vk::BufferCreateInfo::default().size(bytes_out).usage(vk::BufferUsageFlags::TRANSFER_DST),
+                None,
+            )
+            .unwrap();
+        let req = d.get_buffer_memory_requirements(buffer);
+        let host_visible = vk::MemoryPropertyFlags::HOST_VISIBLE | vk::MemoryPropertyFlags::HOST_COHERENT;
+        let alloc = vk::MemoryAllocateInfo::default()
+            .allocation_size(req.size)
+            .memory_type_index(memory_type(req.memory_type_bits, host_visible));
+        let buffer_memory = d.allocate_memory(&alloc, None).unwrap();
+        d.bind_buffer_memory(buffer, buffer_memory, 0).unwrap();
+        let pool = d
+            .create_command_pool(
+                &vk::CommandPoolCreateInfo::default()
+                    .queue_family_index(host.queue_family)
+                    .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER),
+                None,
+            )
+            .unwrap();
+        let alloc = vk::CommandBufferAllocateInfo::default().command_pool(pool).command_buffer_count(1);
+        let cmd = d.allocate_command_buffers(&alloc).unwrap()[0];
+        let fence = d.create_fence(&vk::FenceCreateInfo::default(), None).unwrap();
+
+        for frame_index in 0..3 {
+            d.begin_command_buffer(cmd, &vk::CommandBufferBeginInfo::default()).unwrap();
+            let frame = S4dFrameDesc {
+                struct_size: std::mem::size_of::<S4dFrameDesc>() as u32,
+                view_count: 2,
+                views: views.as_ptr(),
+                time_seconds: 1.3,
+            };
+            let target = S4dHostImage {
+                struct_size: std::mem::size_of::<S4dHostImage>() as u32,
+                final_layout: vk::ImageLayout::TRANSFER_SRC_OPTIMAL.as_raw() as u32,
+                image: vk::Handle::as_raw(image),
+            };
+            let status = s4d_renderer_record(c.renderer, vk::Handle::as_raw(cmd) as *mut c_void, &frame, &target);
+            assert_eq!(status, S4dStatus::Ok, "frame {frame_index}");
+            // The contract: splat4d's writes are at COLOR_ATTACHMENT_OUTPUT; the copy follows.
+            let barrier = vk::MemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
+                .dst_access_mask(vk::AccessFlags::TRANSFER_READ);
+            d.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &[barrier],
+                &[],
+                &[],
+            );
+            let layers = vk::ImageSubresourceLayers::default().aspect_mask(vk::ImageAspectFlags::COLOR).layer_count(2);
+            let region = vk::BufferImageCopy::default().image_subresource(layers).image_extent(vk::Extent3D {
+                width: w,
+                height: h,
+                depth: 1,
+            });
+            d.cmd_copy_image_to_buffer(cmd, image, vk::ImageLayout::TRANSFER_SRC_OPTIMAL, buffer, &[region]);
+            let barrier = vk::MemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+                .dst_access_mask(vk::AccessFlags::HOST_READ);
+            d.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &[barrier],
+                &[],
+                &[],
+            );
+            d.end_command_buffer(cmd).unwrap();
+            let cmds = [cmd];
+            d.queue_submit(host.queue, &[vk::SubmitInfo::default().command_buffers(&cmds)], fence).unwrap();
+            d.wait_for_fences(&[fence], true, u64::MAX).unwrap();
+            d.reset_fences(&[fence]).unwrap();
+            d.reset_command_buffer(cmd, vk::CommandBufferResetFlags::empty()).unwrap();
+        }
+        // The host's frames retire as their slots come round again: their stage times show up.
+        let mut stats = S4dFrameStats {
+            struct_size: std::mem::size_of::<S4dFrameStats>() as u32,
+            gpu_times_valid: 0,
+            frame_index: 0,
+            gpu_slice_ms: 0.0,
+            gpu_sort_ms: 0.0,
+            gpu_raster_ms: 0.0,
+        };
+        assert_eq!(s4d_renderer_get_stats(c.renderer, &mut stats), S4dStatus::Ok);
+        assert_eq!(stats.frame_index, 1, "the first host frame retired when its slot was reused");
+        let mut one = [0u8; 4];
+        let no_read_back = s4d_renderer_read_back(c.renderer, 0, one.as_mut_ptr(), 4);
+        assert_ne!(no_read_back, S4dStatus::Ok);
+
+        let mapped = d.map_memory(buffer_memory, 0, bytes_out, vk::MemoryMapFlags::empty()).unwrap() as *const u8;
+        let all = std::slice::from_raw_parts(mapped, bytes_out as usize).to_vec();
+        d.unmap_memory(buffer_memory);
+        d.destroy_fence(fence, None);
+        d.destroy_command_pool(pool, None);
+        d.destroy_buffer(buffer, None);
+        d.free_memory(buffer_memory, None);
+        d.destroy_image(image, None);
+        d.free_memory(image_memory, None);
+        all.chunks((w * h * 4) as usize).map(<[u8]>::to_vec).collect::<Vec<_>>()
+    };
+    c.destroy();
+    host.destroy();
+    assert_same_frame(&pixels, &standalone_frame(&bytes, &views, w, h));
     let messages = HOST_MESSAGES.lock().unwrap().clone();
     assert!(messages.is_empty(), "host validation messages: {messages:#?}");
 }

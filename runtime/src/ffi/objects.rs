@@ -10,7 +10,7 @@ use super::{arg, call, invalid, not_ready, null, put, versioned, Failure, S4dSta
 use crate::asset::{Asset, Verify};
 use crate::camera::Camera;
 use crate::gpu::{Context, ContextOptions, HostVulkan};
-use crate::renderer::{Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
+use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
 
 /// A Vulkan context and everything rendered with it. Renderers keep it alive: destroying the
 /// runtime before its renderers is allowed, and the GPU objects go with the last renderer.
@@ -143,6 +143,18 @@ pub struct S4dFrameDesc {
     pub views: *const S4dView,
     /// Playback time in the asset's seconds.
     pub time_seconds: f64,
+}
+
+/// A host's image for `s4d_renderer_record`.
+#[repr(C)]
+pub struct S4dHostImage {
+    /// `sizeof(S4dHostImage)`.
+    pub struct_size: u32,
+    /// The `VkImageLayout` the image is left in: COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL,
+    /// TRANSFER_SRC_OPTIMAL, GENERAL or PRESENT_SRC_KHR.
+    pub final_layout: u32,
+    /// `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
+    pub image: u64,
 }
 
 /// What an asset holds.
@@ -409,6 +421,18 @@ pub unsafe extern "C" fn s4d_renderer_create(
 pub unsafe extern "C" fn s4d_renderer_render(renderer: *const S4dRenderer, frame: *const S4dFrameDesc) -> S4dStatus {
     call("s4d_renderer_render", || unsafe {
         let r = arg(renderer, "renderer")?;
+        let (time, cameras) = frame_cameras(r, frame)?;
+        lock(&r.renderer).render(&lock(&r.context), time, &cameras)?;
+        Ok(())
+    })
+}
+
+/// A frame's time and one camera per view, checked.
+///
+/// # Safety
+/// `frame` is NULL or a valid `S4dFrameDesc` whose `views` holds `view_count` views.
+unsafe fn frame_cameras(r: &S4dRenderer, frame: *const S4dFrameDesc) -> Result<(f32, Vec<Camera>), Failure> {
+    unsafe {
         let frame = versioned(frame, "frame")?;
         if frame.view_count != r.views {
             return Err(invalid(format!("{} views for a renderer of {}", frame.view_count, r.views)));
@@ -428,7 +452,43 @@ pub unsafe extern "C" fn s4d_renderer_render(renderer: *const S4dRenderer, frame
         if !frame.time_seconds.is_finite() {
             return Err(invalid("frame->time_seconds is not finite"));
         }
-        lock(&r.renderer).render(&lock(&r.context), frame.time_seconds as f32, &cameras)?;
+        Ok((frame.time_seconds as f32, cameras))
+    }
+}
+
+/// Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
+/// the recording state, outside a render pass) drawing into the host's image; nothing is
+/// submitted. The synchronisation contract:
+/// - before: earlier accesses to the image are ordered (by the host's barriers or submission
+///   order) before the color-attachment-output, fragment and transfer stages; its contents are
+///   discarded (every pixel is written);
+/// - after: the image is in `final_layout`, written at COLOR_ATTACHMENT_OUTPUT with
+///   COLOR_ATTACHMENT_WRITE; the host's next use of it needs a barrier from there;
+/// - a renderer reuses the resources of the frame two frames back, so the command buffer
+///   recorded two frames earlier must have completed before this call, and the renderer must
+///   outlive the host's last command buffer that holds its commands.
+///
+/// # Safety
+/// `renderer` is live and its runtime embedded in the device that owns `command_buffer` and
+/// the image; `frame` and `image` point to valid structs.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_record(
+    renderer: *const S4dRenderer,
+    command_buffer: *mut c_void,
+    frame: *const S4dFrameDesc,
+    image: *const S4dHostImage,
+) -> S4dStatus {
+    call("s4d_renderer_record", || unsafe {
+        let r = arg(renderer, "renderer")?;
+        arg(command_buffer as *const u8, "command_buffer")?;
+        let image = versioned(image, "image")?;
+        let (time, cameras) = frame_cameras(r, frame)?;
+        let target = HostTarget {
+            image: vk::Image::from_raw(image.image),
+            final_layout: vk::ImageLayout::from_raw(image.final_layout as i32),
+        };
+        let cmd = vk::CommandBuffer::from_raw(command_buffer as u64);
+        lock(&r.renderer).record_into(&lock(&r.context), cmd, time, &cameras, target)?;
         Ok(())
     })
 }

@@ -38,6 +38,11 @@ pub struct Frame {
     pub in_flight: bool,
     /// Which frame of the renderer this slot last ran (1 for the first).
     pub serial: u64,
+    /// Whether the slot's last frame went into a host's command buffer (no fence of ours).
+    pub host_pending: bool,
+    /// Views of the host's image and framebuffers on them, for that frame.
+    host_views: Vec<vk::ImageView>,
+    host_framebuffers: Vec<vk::Framebuffer>,
 }
 
 pub const TIMESTAMPS: u32 = 4;
@@ -228,6 +233,9 @@ impl Frame {
             queries: made.queries,
             in_flight: false,
             serial: 0,
+            host_pending: false,
+            host_views: Vec::new(),
+            host_framebuffers: Vec::new(),
         };
         frame.write_descriptors(ctx, resident);
         Ok(frame)
@@ -272,7 +280,57 @@ impl Frame {
         }
     }
 
-    pub fn destroy(self, ctx: &Context, command_pool: vk::CommandPool) {
+    /// Framebuffers over a host's image (one per pass, `pass_views` layers each) beside this
+    /// frame's accumulation image. They live until [`Frame::release_host`].
+    pub fn attach_host(
+        &mut self,
+        ctx: &Context,
+        render_pass: vk::RenderPass,
+        image: vk::Image,
+        format: vk::Format,
+        (width, height, pass_views): (u32, u32, u32),
+    ) -> Result<Vec<vk::Framebuffer>> {
+        let d = &ctx.device;
+        for (pass, _) in self.passes.iter().enumerate() {
+            let layers = vk::ImageSubresourceRange::default()
+                .aspect_mask(vk::ImageAspectFlags::COLOR)
+                .level_count(1)
+                .base_array_layer(pass as u32 * pass_views)
+                .layer_count(pass_views);
+            let info = vk::ImageViewCreateInfo::default()
+                .image(image)
+                .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
+                .format(format)
+                .subresource_range(layers);
+            let view = unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?;
+            self.host_views.push(view);
+            let attachments = [self.views[2 * pass], view];
+            let fb_info = vk::FramebufferCreateInfo::default()
+                .render_pass(render_pass)
+                .attachments(&attachments)
+                .width(width)
+                .height(height)
+                .layers(1);
+            let fb = unsafe { d.create_framebuffer(&fb_info, None) }.map_err(vk_err("vkCreateFramebuffer"))?;
+            self.host_framebuffers.push(fb);
+        }
+        Ok(self.host_framebuffers.clone())
+    }
+
+    /// Destroys what [`Frame::attach_host`] made; the GPU must be done with it.
+    pub fn release_host(&mut self, ctx: &Context) {
+        unsafe {
+            for fb in self.host_framebuffers.drain(..) {
+                ctx.device.destroy_framebuffer(fb, None);
+            }
+            for v in self.host_views.drain(..) {
+                ctx.device.destroy_image_view(v, None);
+            }
+        }
+    }
+
+    pub fn destroy(mut self, ctx: &Context, command_pool: vk::CommandPool) {
+        self.release_host(ctx);
         let made = Made {
             buffers: vec![self.uniforms, self.runs, self.readback, {
                 let [p0, p1] = self.projected;

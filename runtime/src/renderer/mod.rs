@@ -3,6 +3,7 @@
 //! logic lives here; the Vulkan plumbing in `gpu`.
 
 mod frame;
+mod host;
 mod pipelines;
 mod resident;
 
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::gpu::sort::{memory_barrier, RadixSort};
 use crate::gpu::{vk_err, Context};
 use frame::{Frame, FrameSpec, UNIFORM_BYTES};
+pub use host::HostTarget;
 use pipelines::Pipelines;
 use resident::Resident;
 
@@ -97,6 +99,12 @@ pub struct Renderer {
     last: Option<usize>,
     /// Frames submitted so far.
     submitted: u64,
+    /// Whether the last frame went into a host's image (nothing to read back).
+    last_to_host: bool,
+    /// Views per render pass: all of them with multiview, else 1.
+    pass_views: u32,
+    /// Render passes ending in a host's layout, made on first use.
+    host_passes: Vec<(vk::ImageLayout, vk::RenderPass)>,
     /// Stage times of the newest finished frame.
     latest_times: Option<StageTimes>,
     // What the frame logic needs of the asset, copied so the renderer does not borrow it.
@@ -206,6 +214,9 @@ impl Renderer {
             next: 0,
             last: None,
             submitted: 0,
+            last_to_host: false,
+            pass_views,
+            host_passes: Vec::new(),
             latest_times: None,
             primitives: asset.len() as u32,
             time_range: info.time_range,
@@ -244,6 +255,30 @@ impl Renderer {
     /// size). Returns once the frame is submitted; waits only for the frame that last used
     /// the same resources, two frames ago.
     pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
+        let (index, dispatches) = self.prepare(ctx, time, eyes)?;
+        self.record(ctx, index, &dispatches)?;
+        let frame = &mut self.frames[index];
+        let cmds = [frame.cmd];
+        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
+        frame.in_flight = true;
+        self.finish_frame(index, false);
+        Ok(())
+    }
+
+    /// Counts the frame and moves on to the next slot.
+    fn finish_frame(&mut self, index: usize, to_host: bool) {
+        self.submitted += 1;
+        self.frames[index].serial = self.submitted;
+        self.last = Some(index);
+        self.last_to_host = to_host;
+        self.next = (index + 1) % FRAMES_IN_FLIGHT;
+    }
+
+    /// Checks a frame's arguments, takes the next slot once the GPU is done with it, and
+    /// writes the frame's uniforms and active runs. Returns the slot and the slice dispatches.
+    #[allow(clippy::type_complexity)]
+    fn prepare(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<(usize, Vec<(usize, u32, u32, u32)>)> {
         if eyes.len() != self.options.views as usize {
             return Err(Error::InvalidArgument(format!("{} cameras for {} views", eyes.len(), self.options.views)));
         }
@@ -318,21 +353,13 @@ impl Renderer {
         uniforms.sort_origin = origin.extend(0.0).to_array();
         uniforms.sort_axis = axis.extend(0.0).to_array();
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
-
-        self.record(ctx, index, &dispatches)?;
-        let frame = &mut self.frames[index];
-        let cmds = [frame.cmd];
-        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
-        unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
-        frame.in_flight = true;
-        self.submitted += 1;
-        frame.serial = self.submitted;
-        self.last = Some(index);
-        self.next = (index + 1) % FRAMES_IN_FLIGHT;
-        Ok(())
+        Ok((index, dispatches))
     }
 
     fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
+        if self.frames[index].host_pending {
+            self.retire_host(ctx, index);
+        }
         if self.frames[index].in_flight {
             unsafe { ctx.device.wait_for_fences(&[self.frames[index].fence], true, FENCE_TIMEOUT_NS) }
                 .map_err(vk_err("vkWaitForFences"))?;
@@ -347,7 +374,7 @@ impl Renderer {
         let frame = &mut self.frames[index];
         // Frames retire in order except at teardown; keep the newest.
         if self.latest_times.is_none_or(|t| t.frame < frame.serial) {
-            if let Some(s) = read_stage_times(ctx, frame.queries) {
+            if let Some(s) = read_stage_times(ctx, frame.queries, true) {
                 self.latest_times = Some(StageTimes { frame: frame.serial, ..s });
             }
         }
@@ -356,16 +383,39 @@ impl Renderer {
         Ok(())
     }
 
+    /// Records the frame into the slot's own command buffer, with the copy out for read-back.
     fn record(&self, ctx: &Context, index: usize, dispatches: &[(usize, u32, u32, u32)]) -> Result<()> {
         let d = &ctx.device;
         let f = &self.frames[index];
         let cmd = f.cmd;
-        let (w, h) = (self.options.width, self.options.height);
         unsafe {
             d.reset_command_buffer(cmd, vk::CommandBufferResetFlags::empty())
                 .map_err(vk_err("vkResetCommandBuffer"))?;
             let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
             d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
+        }
+        let framebuffers: Vec<vk::Framebuffer> = f.passes.iter().map(|p| p.framebuffer).collect();
+        self.record_frame(ctx, index, cmd, dispatches, self.pipelines.render_pass, &framebuffers, true)?;
+        unsafe { d.end_command_buffer(cmd) }.map_err(vk_err("vkEndCommandBuffer"))
+    }
+
+    /// The frame's commands: slice, sort, one render pass per framebuffer (one per eye without
+    /// multiview) and, with `copy_out`, the copy of the target into the read-back buffer.
+    #[allow(clippy::too_many_arguments)]
+    fn record_frame(
+        &self,
+        ctx: &Context,
+        index: usize,
+        cmd: vk::CommandBuffer,
+        dispatches: &[(usize, u32, u32, u32)],
+        render_pass: vk::RenderPass,
+        framebuffers: &[vk::Framebuffer],
+        copy_out: bool,
+    ) -> Result<()> {
+        let d = &ctx.device;
+        let f = &self.frames[index];
+        let (w, h) = (self.options.width, self.options.height);
+        unsafe {
             d.cmd_reset_query_pool(cmd, f.queries, 0, frame::TIMESTAMPS + self.options.views);
             d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
 
@@ -430,10 +480,10 @@ impl Renderer {
                 vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
             let bg = self.options.background;
             let srgb = (self.options.format == TargetFormat::Rgba8Srgb) as u32;
-            for (eye, pass) in f.passes.iter().enumerate() {
+            for (eye, (pass, &framebuffer)) in f.passes.iter().zip(framebuffers).enumerate() {
                 let begin = vk::RenderPassBeginInfo::default()
-                    .render_pass(self.pipelines.render_pass)
-                    .framebuffer(pass.framebuffer)
+                    .render_pass(render_pass)
+                    .framebuffer(framebuffer)
                     .render_area(area)
                     .clear_values(&clear);
                 d.cmd_begin_render_pass(cmd, &begin, vk::SubpassContents::INLINE);
@@ -472,6 +522,9 @@ impl Renderer {
                 d.cmd_end_render_pass(cmd);
             }
             d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, 3);
+            if !copy_out {
+                return Ok(());
+            }
 
             let layers = vk::ImageSubresourceLayers::default()
                 .aspect_mask(vk::ImageAspectFlags::COLOR)
@@ -494,7 +547,6 @@ impl Renderer {
                 (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
                 (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
             );
-            d.end_command_buffer(cmd).map_err(vk_err("vkEndCommandBuffer"))?;
         }
         Ok(())
     }
@@ -503,6 +555,9 @@ impl Renderer {
     /// rows from the top. For a `_SRGB` target these are the sRGB-encoded bytes.
     pub fn read_back(&mut self, ctx: &Context) -> Result<Vec<Vec<u8>>> {
         let index = self.last.ok_or_else(|| Error::InvalidArgument("nothing rendered yet".into()))?;
+        if self.last_to_host {
+            return Err(Error::InvalidArgument("the last frame was recorded into a host's image".into()));
+        }
         self.wait(ctx, index)?;
         let per_view = (self.options.width * self.options.height * 4) as usize;
         let mut pixels = vec![0u8; per_view * self.options.views as usize];
@@ -532,21 +587,28 @@ impl Renderer {
         for f in self.frames.drain(..) {
             f.destroy(ctx, self.command_pool);
         }
-        unsafe { ctx.device.destroy_command_pool(self.command_pool, None) };
+        unsafe {
+            ctx.device.destroy_command_pool(self.command_pool, None);
+            for (_, pass) in self.host_passes.drain(..) {
+                ctx.device.destroy_render_pass(pass, None);
+            }
+        }
         self.sort.destroy(ctx);
         self.pipelines.destroy(ctx);
         self.resident.destroy(ctx);
     }
 }
 
-/// A finished frame's stage times; `None` where the queue has no timestamps.
-fn read_stage_times(ctx: &Context, queries: vk::QueryPool) -> Option<StageTimes> {
+/// A finished frame's stage times; `None` where the queue has no timestamps (or, without
+/// `wait`, where the results are not there).
+fn read_stage_times(ctx: &Context, queries: vk::QueryPool, wait: bool) -> Option<StageTimes> {
     if ctx.timestamp_bits == 0 {
         return None;
     }
     let mut t = [0u64; frame::TIMESTAMPS as usize];
-    // The frame's fence has signalled, so the results are there and WAIT costs nothing.
-    let flags = vk::QueryResultFlags::TYPE_64 | vk::QueryResultFlags::WAIT;
+    // The frame has finished, so the results are there and WAIT costs nothing.
+    let flags =
+        vk::QueryResultFlags::TYPE_64 | if wait { vk::QueryResultFlags::WAIT } else { vk::QueryResultFlags::empty() };
     unsafe { ctx.device.get_query_pool_results(queries, 0, &mut t, flags) }.ok()?;
     let mask = if ctx.timestamp_bits >= 64 { u64::MAX } else { (1u64 << ctx.timestamp_bits) - 1 };
     let ms = |a: usize, b: usize| ((t[b].wrapping_sub(t[a])) & mask) as f64 * ctx.limits.timestamp_period as f64 * 1e-6;

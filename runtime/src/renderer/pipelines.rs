@@ -106,7 +106,7 @@ impl Pipelines {
             vk::PushConstantRange::default().stage_flags(fragment).size(20),
         )?;
 
-        self.render_pass = render_pass(ctx, target, views)?;
+        self.render_pass = render_pass(ctx, target, views, None)?;
         self.splat = graphics_pipeline(ctx, self, 0, views)?;
         self.resolve = graphics_pipeline(ctx, self, 1, views)?;
         Ok(())
@@ -130,8 +130,15 @@ impl Pipelines {
 }
 
 /// Subpass 0 blends splats into the accumulation image; subpass 1 reads it as an input
-/// attachment and writes the target, which ends ready to be copied out.
-fn render_pass(ctx: &Context, target: vk::Format, views: u32) -> Result<vk::RenderPass> {
+/// attachment and writes every pixel of the target, which ends ready to be copied out, or, for
+/// a host's image, in the layout the host asked for. Passes differing only in that layout are
+/// compatible, so the pipelines serve both.
+pub fn render_pass(
+    ctx: &Context,
+    target: vk::Format,
+    views: u32,
+    host_layout: Option<vk::ImageLayout>,
+) -> Result<vk::RenderPass> {
     let attachments = [
         vk::AttachmentDescription::default()
             .format(ACCUMULATION_FORMAT)
@@ -145,8 +152,9 @@ fn render_pass(ctx: &Context, target: vk::Format, views: u32) -> Result<vk::Rend
             .samples(vk::SampleCountFlags::TYPE_1)
             .load_op(vk::AttachmentLoadOp::DONT_CARE)
             .store_op(vk::AttachmentStoreOp::STORE)
+            // Every pixel is overwritten: what was there need not be kept.
             .initial_layout(vk::ImageLayout::UNDEFINED)
-            .final_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
+            .final_layout(host_layout.unwrap_or(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)),
     ];
     let acc_write =
         [vk::AttachmentReference::default().attachment(0).layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL)];
@@ -169,7 +177,14 @@ fn render_pass(ctx: &Context, target: vk::Format, views: u32) -> Result<vk::Rend
         vk::SubpassDependency::default()
             .src_subpass(vk::SUBPASS_EXTERNAL)
             .dst_subpass(0)
-            .src_stage_mask(vk::PipelineStageFlags::COMPUTE_SHADER | vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT)
+            // A host's image may last have been read by a shader or a copy: those reads finish
+            // before the layout transition overwrites it.
+            .src_stage_mask(
+                vk::PipelineStageFlags::COMPUTE_SHADER
+                    | vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT
+                    | vk::PipelineStageFlags::FRAGMENT_SHADER
+                    | vk::PipelineStageFlags::TRANSFER,
+            )
             .dst_stage_mask(
                 vk::PipelineStageFlags::DRAW_INDIRECT
                     | vk::PipelineStageFlags::VERTEX_SHADER
@@ -191,7 +206,8 @@ fn render_pass(ctx: &Context, target: vk::Format, views: u32) -> Result<vk::Rend
             .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
             .dst_access_mask(vk::AccessFlags::INPUT_ATTACHMENT_READ | vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
             .dependency_flags(vk::DependencyFlags::BY_REGION | view_local),
-        // The target is copied out after the pass.
+        // The target is copied out after the pass (a host orders its own later use with a
+        // barrier from COLOR_ATTACHMENT_OUTPUT, as its contract says).
         vk::SubpassDependency::default()
             .src_subpass(1)
             .dst_subpass(vk::SUBPASS_EXTERNAL)
