@@ -46,7 +46,7 @@ fn library_dir() -> PathBuf {
 }
 
 /// Builds a C (`.c`, C99) or C++ (`.cpp`, C++17) host with every warning an error.
-fn compile(source: &str, out: &Path) {
+fn compile(source: &str, out: &Path, libs: &[&str]) {
     let lib = library_dir();
     let (compiler, std) = if source.ends_with(".cpp") { ("c++", "-std=c++17") } else { ("cc", "-std=c99") };
     let built = Command::new(compiler)
@@ -58,6 +58,7 @@ fn compile(source: &str, out: &Path) {
         .arg(&lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .args(["-lsplat4d", "-lm"])
+        .args(libs)
         .arg("-o")
         .arg(out)
         .output()
@@ -87,7 +88,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     let asset_path = dir.path().join("demo.s4d");
     std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
     let exe = dir.path().join("render");
-    compile("samples/c/render.c", &exe);
+    compile("samples/c/render.c", &exe, &[]);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the C sample failed:\n{log}");
@@ -132,6 +133,22 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     }
 }
 
+/// Embedded mode from C (samples/c/embedded.c): a host with its own Vulkan instance, device,
+/// command buffer and image, validation on; its frame must match the standalone one.
+#[test]
+fn the_embedded_c_host_records_into_its_own_command_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("embedded");
+    compile("samples/c/embedded.c", &exe, &["-lvulkan"]);
+    let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{log}");
+    assert!(out.status.success(), "the embedded C host failed:\n{log}");
+    assert!(dir.path().join("embedded_right.ppm").is_file());
+}
+
 /// The C++ wrapper (include/splat4d.hpp): stereo into an _SRGB target with per-eye sorting,
 /// and a failing call surfacing as an exception with the library's status and message.
 #[test]
@@ -140,7 +157,7 @@ fn the_cpp_sample_renders_through_the_raii_wrapper() {
     let asset_path = dir.path().join("demo.s4d");
     std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
     let exe = dir.path().join("render_cpp");
-    compile("samples/cpp/render.cpp", &exe);
+    compile("samples/cpp/render.cpp", &exe, &[]);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the C++ sample failed:\n{log}");
@@ -163,7 +180,7 @@ fn misuse_of_the_c_abi_gets_statuses_and_messages() {
     flipped[at] ^= 0x5a;
     std::fs::write(&corrupt, &flipped).unwrap();
     let exe = dir.path().join("misuse");
-    compile("tests/c/misuse.c", &exe);
+    compile("tests/c/misuse.c", &exe, &[]);
     let out = Command::new(&exe).arg(&good).arg(&corrupt).output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{log}");
