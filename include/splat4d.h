@@ -120,6 +120,21 @@ typedef struct S4dRuntime S4dRuntime;
 // `s4d_set_log_callback`.
 typedef void (*S4dLogCallback)(void *user, uint32_t level, const char *message);
 
+// One view as OpenXR gives it: a pose and the tangents of its field of view.
+typedef struct S4dView {
+  // Position of the eye in the asset's space.
+  float position[3];
+  // Unit quaternion (x, y, z, w) rotating view space (x right, y up, looking down −z) into
+  // the asset's space.
+  float orientation[4];
+  // tan of the left, right, up and down half-angles (`XrFovf` angles; left and down are
+  // negative for a centred view). Asymmetric frusta are fine.
+  float tan_left;
+  float tan_right;
+  float tan_up;
+  float tan_down;
+} S4dView;
+
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
 typedef struct S4dRuntimeDesc {
   // `sizeof(S4dRuntimeDesc)`.
@@ -195,21 +210,6 @@ typedef struct S4dRendererDesc {
   float background[3];
 } S4dRendererDesc;
 
-// One view as OpenXR gives it: a pose and the tangents of its field of view.
-typedef struct S4dView {
-  // Position of the eye in the asset's space.
-  float position[3];
-  // Unit quaternion (x, y, z, w) rotating view space (x right, y up, looking down −z) into
-  // the asset's space.
-  float orientation[4];
-  // tan of the left, right, up and down half-angles (`XrFovf` angles; left and down are
-  // negative for a centred view). Asymmetric frusta are fine.
-  float tan_left;
-  float tan_right;
-  float tan_up;
-  float tan_down;
-} S4dView;
-
 // One frame to render.
 typedef struct S4dFrameDesc {
   // `sizeof(S4dFrameDesc)`.
@@ -271,6 +271,15 @@ S4dStatus s4d_last_error(const char **message);
 // # Safety
 // `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
 S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
+
+// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
+// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
+// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
+// rotation and translation or a projection that is not a perspective one.
+//
+// # Safety
+// `view` and `projection` point to 16 floats each; `out` is valid for a write.
+S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
 // Creates a standalone runtime.
 //
@@ -392,6 +401,15 @@ S4dStatus s4d_renderer_destroy(struct S4dRenderer *renderer);
 // # Safety
 // `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
 S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
+
+// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
+// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
+// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
+// rotation and translation or a projection that is not a perspective one.
+//
+// # Safety
+// `view` and `projection` point to 16 floats each; `out` is valid for a write.
+S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
 // Creates a standalone runtime.
 //

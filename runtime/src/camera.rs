@@ -2,7 +2,7 @@
 //! `rotation` (its columns are the camera axes in world space), `position`, `fx`, `fy`, image
 //! size, principal point at the image centre unless given; x right, y down, z forward.
 
-use glam::{Mat3, Quat, Vec3};
+use glam::{Mat3, Mat4, Quat, Vec3};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Camera {
@@ -56,6 +56,29 @@ impl Camera {
         let fy = h / (up - down);
         // Row 0 looks along the up tangent, which is −y in this convention.
         Some(Camera { width, height, fx, fy, cx: -left * fx, cy: up * fy, rotation, position })
+    }
+
+    /// The pose and field-of-view tangents of [`Camera::from_pose_fov`] from a view matrix
+    /// (world to view space, x right, y up, looking down −z) and a perspective projection
+    /// matrix, either OpenGL's (clip y up) or Vulkan's (clip y down, as OpenXR's helpers make
+    /// for Vulkan), asymmetric frusta included. `None` for a non-rigid view or a projection
+    /// that is not a perspective one.
+    pub fn pose_fov_from_matrices(view: Mat4, projection: Mat4) -> Option<(Vec3, Quat, [f32; 4])> {
+        let pose = view.inverse();
+        let (scale, orientation, position) = pose.to_scale_rotation_translation();
+        let rigid = pose.is_finite() && (scale - Vec3::ONE).abs().max_element() < 1e-3;
+        let p = projection.to_cols_array();
+        // A perspective projection: w' = −z, no shear into w.
+        let perspective = p[11] == -1.0 && p[3] == 0.0 && p[7] == 0.0 && p[15] == 0.0 && p[0] != 0.0 && p[5] != 0.0;
+        if !(rigid && perspective && p.iter().all(|v| v.is_finite())) {
+            return None;
+        }
+        // x: P00 = 2 / (r − l), P20 = (r + l) / (r − l), in tangents; y likewise, where a
+        // negative P11 means clip y points down (Vulkan) and the up tangent comes out the same.
+        let (width, sum_x) = (2.0 / p[0], p[8] * 2.0 / p[0]);
+        let (height, sum_y) = (2.0 / p[5].abs(), p[9] * 2.0 / p[5]);
+        let tan = [0.5 * (sum_x - width), 0.5 * (sum_x + width), 0.5 * (sum_y + height), 0.5 * (sum_y - height)];
+        Some((position, orientation, tan))
     }
 
     pub fn world_to_camera(&self, p: Vec3) -> Vec3 {
@@ -189,6 +212,53 @@ mod tests {
         assert!((c.world_to_camera(Vec3::new(-4.0, 0.0, 0.0)) - Vec3::new(0.0, 0.0, 5.0)).length() < 1e-5);
         assert!(Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [1.0, -1.0, 1.0, -1.0], 10, 10).is_none());
         assert!(Camera::from_pose_fov(Vec3::ZERO, Quat::IDENTITY, [f32::NAN, 1.0, 1.0, -1.0], 10, 10).is_none());
+    }
+
+    /// A projection as OpenXR's `XrMatrix4x4f_CreateProjectionFov` builds it (near 0.05,
+    /// infinite far), with clip y up (OpenGL) or down (Vulkan).
+    fn xr_projection(tan: [f32; 4], vulkan: bool) -> Mat4 {
+        let [l, r, u, d] = tan;
+        let w = r - l;
+        let h = if vulkan { d - u } else { u - d };
+        let near = 0.05;
+        Mat4::from_cols_array(&[
+            2.0 / w,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            2.0 / h,
+            0.0,
+            0.0,
+            (r + l) / w,
+            (u + d) / h,
+            -1.0,
+            -1.0,
+            0.0,
+            0.0,
+            -2.0 * near,
+            0.0,
+        ])
+    }
+
+    #[test]
+    fn view_and_projection_matrices_give_back_pose_and_tangents() {
+        let tan = [-0.9, 0.7, 0.6, -0.8];
+        let orientation = Quat::from_euler(glam::EulerRot::YXZ, 0.4, -0.2, 0.1);
+        let position = Vec3::new(0.3, 1.6, -2.0);
+        let view = Mat4::from_rotation_translation(orientation, position).inverse();
+        for vulkan in [false, true] {
+            let (p, q, t) = Camera::pose_fov_from_matrices(view, xr_projection(tan, vulkan)).unwrap();
+            assert!((p - position).length() < 1e-4, "{p}");
+            assert!(q.dot(orientation).abs() > 1.0 - 1e-5, "{q}");
+            for (a, b) in t.iter().zip(tan) {
+                assert!((a - b).abs() < 1e-5, "vulkan {vulkan}: {t:?}");
+            }
+        }
+        // Not a rigid view, not a perspective projection.
+        let scaled = Mat4::from_scale(Vec3::splat(2.0)) * view;
+        assert!(Camera::pose_fov_from_matrices(scaled, xr_projection(tan, false)).is_none());
+        assert!(Camera::pose_fov_from_matrices(view, Mat4::IDENTITY).is_none());
     }
 
     #[test]

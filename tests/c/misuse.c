@@ -154,6 +154,25 @@ int main(int argc, char **argv) {
     expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_INVALID_ARGUMENT, "struct_size 100000");
     frame.struct_size = sizeof(S4dFrameDesc);
 
+    /* Views from matrices: column-major, a symmetric 90-degree GL projection, eye at z = 3. */
+    float identity[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    float view_matrix[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, -3, 1};
+    float projection[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -1, -1, 0, 0, -0.1f, 0};
+    S4dView from_matrices;
+    expect(s4d_view_from_matrices(NULL, projection, &from_matrices), S4D_STATUS_NULL_POINTER, "view matrix NULL");
+    expect(s4d_view_from_matrices(view_matrix, projection, NULL), S4D_STATUS_NULL_POINTER, "view into NULL");
+    expect(s4d_view_from_matrices(view_matrix, identity, &from_matrices), S4D_STATUS_INVALID_ARGUMENT,
+           "an orthographic projection");
+    expect(s4d_view_from_matrices(view_matrix, projection, &from_matrices), S4D_STATUS_OK, "view from matrices");
+    if (from_matrices.position[2] != 3.0f || from_matrices.tan_left != -1.0f || from_matrices.tan_up != 1.0f) {
+        fprintf(stderr, "FAIL view from matrices: z %f, left %f, up %f\n", from_matrices.position[2],
+                from_matrices.tan_left, from_matrices.tan_up);
+        failures++;
+    }
+    frame.views = &from_matrices;
+    expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_OK, "render a view from matrices");
+    frame.views = &v;
+
     /* Another thread may render: calls serialise on the runtime's lock. */
     struct job job = {renderer, S4D_STATUS_INTERNAL};
     pthread_t thread;
@@ -166,8 +185,8 @@ int main(int argc, char **argv) {
     expect(s4d_renderer_read_back(renderer, 0, NULL, sizeof pixels), S4D_STATUS_NULL_POINTER, "read back into NULL");
     expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_OK, "read back");
     expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_OK, "stats");
-    if (stats.frame_index != 2) {
-        fprintf(stderr, "FAIL stats of frame %llu, expected 2\n", (unsigned long long)stats.frame_index);
+    if (stats.frame_index != 3) {
+        fprintf(stderr, "FAIL stats of frame %llu, expected 3\n", (unsigned long long)stats.frame_index);
         failures++;
     }
 

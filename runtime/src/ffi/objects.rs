@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ash::vk::{self, Handle};
-use glam::{Quat, Vec3};
+use glam::{Mat4, Quat, Vec3};
 
 use super::{arg, call, invalid, not_ready, null, put, versioned, Failure, S4dStatus};
 use crate::asset::{Asset, Verify};
@@ -193,6 +193,40 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic caught at the boundary may have poisoned a lock; the data is still consistent
     // enough to destroy, and every later call checks its own arguments.
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
+/// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
+/// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
+/// rotation and translation or a projection that is not a perspective one.
+///
+/// # Safety
+/// `view` and `projection` point to 16 floats each; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_view_from_matrices(
+    view: *const f32,
+    projection: *const f32,
+    out: *mut S4dView,
+) -> S4dStatus {
+    call("s4d_view_from_matrices", || unsafe {
+        let read = |p: *const f32, name: &str| -> Result<Mat4, Failure> {
+            arg(p, name)?;
+            Ok(Mat4::from_cols_slice(std::slice::from_raw_parts(p, 16)))
+        };
+        let (view, projection) = (read(view, "view")?, read(projection, "projection")?);
+        let (position, orientation, [tan_left, tan_right, tan_up, tan_down]) =
+            Camera::pose_fov_from_matrices(view, projection)
+                .ok_or_else(|| invalid("view is not rigid or projection is not a perspective projection"))?;
+        let value = S4dView {
+            position: position.to_array(),
+            orientation: orientation.to_array(),
+            tan_left,
+            tan_right,
+            tan_up,
+            tan_down,
+        };
+        put(out, "out", value)
+    })
 }
 
 /// Creates a standalone runtime.
