@@ -115,6 +115,22 @@ typedef struct S4dRenderer S4dRenderer;
 // runtime before its renderers is allowed, and the GPU objects go with the last renderer.
 typedef struct S4dRuntime S4dRuntime;
 
+// What an asset holds.
+typedef struct S4dAssetInfo {
+  // Set by the caller to `sizeof(S4dAssetInfo)`.
+  uint32_t struct_size;
+  uint32_t primitive_count;
+  uint32_t segment_count;
+  uint32_t level_count;
+  uint32_t camera_count;
+  uint32_t sh_degree;
+  double time_start;
+  double time_end;
+  double frame_rate;
+  float bounds_min[3];
+  float bounds_max[3];
+} S4dAssetInfo;
+
 // Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
 // only for the call. Called on the thread that logs; it must not call
 // `s4d_set_log_callback`.
@@ -134,64 +150,6 @@ typedef struct S4dView {
   float tan_up;
   float tan_down;
 } S4dView;
-
-// Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
-typedef struct S4dRuntimeDesc {
-  // `sizeof(S4dRuntimeDesc)`.
-  uint32_t struct_size;
-  // Non-zero: enable the Khronos validation layer and fail if it is not installed.
-  uint32_t validation;
-  // Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
-  const char *device_name;
-} S4dRuntimeDesc;
-
-// `vkGetInstanceProcAddr` as the host's loader gives it.
-typedef void (*(*S4dGetInstanceProcAddr)(void *instance, const char *name))(void);
-
-// A host's Vulkan objects, lent to an embedded runtime (DESIGN §6); Unity's
-// `IUnityGraphicsVulkan` gives exactly these. The host keeps ownership: it destroys them only
-// after the runtime and every renderer made from it.
-typedef struct S4dVulkanHostDesc {
-  // `sizeof(S4dVulkanHostDesc)`.
-  uint32_t struct_size;
-  // The family of `queue`; it must do graphics and compute.
-  uint32_t queue_family_index;
-  S4dGetInstanceProcAddr get_instance_proc_addr;
-  // `VkInstance`, created with `instance_api_version` ≥ 1.1.
-  void *instance;
-  // `VkPhysicalDevice`.
-  void *physical_device;
-  // `VkDevice`.
-  void *device;
-  // `VkQueue`. splat4d submits to it while a call runs; the host must not submit to it from
-  // another thread at the same time (Vulkan's external synchronisation rule).
-  void *queue;
-  uint32_t instance_api_version;
-  // Non-zero if the host enabled the `multiview` feature on `device` (else stereo renders
-  // one pass per eye).
-  uint32_t multiview_enabled;
-  // Non-zero if the host enabled `VK_EXT_debug_utils` on `instance` (object names).
-  uint32_t debug_utils_enabled;
-  // Non-zero: collect the validation layer's messages (the host enabled the layer and
-  // `VK_EXT_debug_utils`).
-  uint32_t validation;
-} S4dVulkanHostDesc;
-
-// What an asset holds.
-typedef struct S4dAssetInfo {
-  // Set by the caller to `sizeof(S4dAssetInfo)`.
-  uint32_t struct_size;
-  uint32_t primitive_count;
-  uint32_t segment_count;
-  uint32_t level_count;
-  uint32_t camera_count;
-  uint32_t sh_degree;
-  double time_start;
-  double time_end;
-  double frame_rate;
-  float bounds_min[3];
-  float bounds_max[3];
-} S4dAssetInfo;
 
 // What a renderer renders into.
 typedef struct S4dRendererDesc {
@@ -247,6 +205,48 @@ typedef struct S4dFrameStats {
   double gpu_raster_ms;
 } S4dFrameStats;
 
+// Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
+typedef struct S4dRuntimeDesc {
+  // `sizeof(S4dRuntimeDesc)`.
+  uint32_t struct_size;
+  // Non-zero: enable the Khronos validation layer and fail if it is not installed.
+  uint32_t validation;
+  // Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
+  const char *device_name;
+} S4dRuntimeDesc;
+
+// `vkGetInstanceProcAddr` as the host's loader gives it.
+typedef void (*(*S4dGetInstanceProcAddr)(void *instance, const char *name))(void);
+
+// A host's Vulkan objects, lent to an embedded runtime (DESIGN §6); Unity's
+// `IUnityGraphicsVulkan` gives exactly these. The host keeps ownership: it destroys them only
+// after the runtime and every renderer made from it.
+typedef struct S4dVulkanHostDesc {
+  // `sizeof(S4dVulkanHostDesc)`.
+  uint32_t struct_size;
+  // The family of `queue`; it must do graphics and compute.
+  uint32_t queue_family_index;
+  S4dGetInstanceProcAddr get_instance_proc_addr;
+  // `VkInstance`, created with `instance_api_version` ≥ 1.1.
+  void *instance;
+  // `VkPhysicalDevice`.
+  void *physical_device;
+  // `VkDevice`.
+  void *device;
+  // `VkQueue`. splat4d submits to it while a call runs; the host must not submit to it from
+  // another thread at the same time (Vulkan's external synchronisation rule).
+  void *queue;
+  uint32_t instance_api_version;
+  // Non-zero if the host enabled the `multiview` feature on `device` (else stereo renders
+  // one pass per eye).
+  uint32_t multiview_enabled;
+  // Non-zero if the host enabled `VK_EXT_debug_utils` on `instance` (object names).
+  uint32_t debug_utils_enabled;
+  // Non-zero: collect the validation layer's messages (the host enabled the layer and
+  // `VK_EXT_debug_utils`).
+  uint32_t validation;
+} S4dVulkanHostDesc;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -263,50 +263,6 @@ S4dStatus s4d_get_version(uint32_t *major, uint32_t *minor, uint32_t *patch);
 // # Safety
 // `message` is NULL or valid for a write.
 S4dStatus s4d_last_error(const char **message);
-
-// Sends the runtime's log records up to `max_level` (an `S4dLogLevel`) to `callback`; a NULL
-// callback or `S4D_LOG_LEVEL_OFF` stops them. If the process already has a Rust logger (a
-// Rust host), that logger keeps the records and this fails with INVALID_ARGUMENT.
-//
-// # Safety
-// `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
-S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
-
-// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
-// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
-// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
-// rotation and translation or a projection that is not a perspective one.
-//
-// # Safety
-// `view` and `projection` point to 16 floats each; `out` is valid for a write.
-S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
-
-// Creates a standalone runtime.
-//
-// # Safety
-// `desc` points to a valid `S4dRuntimeDesc` (`device_name` NULL or NUL-terminated); `out` is
-// valid for a write.
-S4dStatus s4d_runtime_create(const struct S4dRuntimeDesc *desc, struct S4dRuntime **out);
-
-// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
-//
-// # Safety
-// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
-// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
-S4dStatus s4d_runtime_create_embedded(const struct S4dVulkanHostDesc *desc,
-                                      struct S4dRuntime **out);
-
-// Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
-//
-// # Safety
-// `runtime` is NULL or from `s4d_runtime_create`, and not used again.
-S4dStatus s4d_runtime_destroy(struct S4dRuntime *runtime);
-
-// The number of validation-layer warnings and errors so far (0 without validation).
-//
-// # Safety
-// `runtime` is a live runtime; `count` is valid for a write.
-S4dStatus s4d_runtime_validation_message_count(const struct S4dRuntime *runtime, uint32_t *count);
 
 // Opens an `.s4d` file (memory-mapped, fully verified).
 //
@@ -331,6 +287,23 @@ S4dStatus s4d_asset_get_info(const struct S4dAsset *asset, struct S4dAssetInfo *
 // # Safety
 // `asset` is NULL or from `s4d_asset_open*`, and not used again.
 S4dStatus s4d_asset_destroy(struct S4dAsset *asset);
+
+// Sends the runtime's log records up to `max_level` (an `S4dLogLevel`) to `callback`; a NULL
+// callback or `S4D_LOG_LEVEL_OFF` stops them. If the process already has a Rust logger (a
+// Rust host), that logger keeps the records and this fails with INVALID_ARGUMENT.
+//
+// # Safety
+// `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
+S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
+
+// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
+// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
+// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
+// rotation and translation or a projection that is not a perspective one.
+//
+// # Safety
+// `view` and `projection` point to 16 floats each; `out` is valid for a write.
+S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
 // Creates a renderer of `asset` on `runtime`: uploads the asset and builds the frame's
 // resources. The asset may be closed afterwards.
@@ -394,6 +367,33 @@ S4dStatus s4d_renderer_get_stats(const struct S4dRenderer *renderer, struct S4dF
 // `renderer` is NULL or from `s4d_renderer_create`, and not used again.
 S4dStatus s4d_renderer_destroy(struct S4dRenderer *renderer);
 
+// Creates a standalone runtime.
+//
+// # Safety
+// `desc` points to a valid `S4dRuntimeDesc` (`device_name` NULL or NUL-terminated); `out` is
+// valid for a write.
+S4dStatus s4d_runtime_create(const struct S4dRuntimeDesc *desc, struct S4dRuntime **out);
+
+// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
+//
+// # Safety
+// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
+// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
+S4dStatus s4d_runtime_create_embedded(const struct S4dVulkanHostDesc *desc,
+                                      struct S4dRuntime **out);
+
+// Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
+//
+// # Safety
+// `runtime` is NULL or from `s4d_runtime_create`, and not used again.
+S4dStatus s4d_runtime_destroy(struct S4dRuntime *runtime);
+
+// The number of validation-layer warnings and errors so far (0 without validation).
+//
+// # Safety
+// `runtime` is a live runtime; `count` is valid for a write.
+S4dStatus s4d_runtime_validation_message_count(const struct S4dRuntime *runtime, uint32_t *count);
+
 // Sends the runtime's log records up to `max_level` (an `S4dLogLevel`) to `callback`; a NULL
 // callback or `S4D_LOG_LEVEL_OFF` stops them. If the process already has a Rust logger (a
 // Rust host), that logger keeps the records and this fails with INVALID_ARGUMENT.
@@ -401,15 +401,6 @@ S4dStatus s4d_renderer_destroy(struct S4dRenderer *renderer);
 // # Safety
 // `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
 S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
-
-// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
-// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
-// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
-// rotation and translation or a projection that is not a perspective one.
-//
-// # Safety
-// `view` and `projection` point to 16 floats each; `out` is valid for a write.
-S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
 // Creates a standalone runtime.
 //
@@ -461,6 +452,15 @@ S4dStatus s4d_asset_get_info(const struct S4dAsset *asset, struct S4dAssetInfo *
 // # Safety
 // `asset` is NULL or from `s4d_asset_open*`, and not used again.
 S4dStatus s4d_asset_destroy(struct S4dAsset *asset);
+
+// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
+// and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,
+// column-major (as OpenXR's and glm's). Fails with INVALID_ARGUMENT for a view that is not a
+// rotation and translation or a projection that is not a perspective one.
+//
+// # Safety
+// `view` and `projection` point to 16 floats each; `out` is valid for a write.
+S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
 // Creates a renderer of `asset` on `runtime`: uploads the asset and builds the frame's
 // resources. The asset may be closed afterwards.

@@ -13,7 +13,7 @@ fn generate() -> String {
     let config = cbindgen::Config::from_file(runtime.join("cbindgen.toml")).expect("cbindgen.toml");
     // Source files, not the crate: this runs where cargo may not be (scripts/vk-chroot.sh).
     let mut builder = cbindgen::Builder::new().with_config(config);
-    for file in ["mod.rs", "log_bridge.rs", "objects.rs"] {
+    for file in ["mod.rs", "log_bridge.rs", "runtime.rs", "asset.rs", "renderer.rs"] {
         builder = builder.with_src(runtime.join("src/ffi").join(file));
     }
     let mut out = Vec::new();

@@ -7,17 +7,22 @@
 //! (its renderers included) are serialised by a lock in the runtime; calls on one renderer by
 //! the renderer's lock. The log callback is called on whichever thread logs.
 
+mod asset;
 mod log_bridge;
-mod objects;
+mod renderer;
+mod runtime;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::error::Error;
 
+pub use asset::*;
 pub use log_bridge::*;
-pub use objects::*;
+pub use renderer::*;
+pub use runtime::*;
 
 /// What a call did. Every function returns one; anything but `S4D_STATUS_OK` leaves a message
 /// for `s4d_last_error` on the calling thread.
@@ -90,6 +95,12 @@ pub(crate) fn call(function: &str, body: impl FnOnce() -> Result<(), Failure>) -
     log::debug!("{message}");
     LAST_ERROR.with(|e| *e.borrow_mut() = CString::new(message.replace('\0', " ")).unwrap_or_default());
     failure.0
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic caught at the boundary may have poisoned a lock; the data is still consistent
+    // enough to destroy, and every later call checks its own arguments.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `p` as a reference, or a NULL-pointer failure naming the argument.

@@ -1,27 +1,15 @@
-//! Runtimes, assets and renderers behind opaque handles.
+//! Renderers of one asset: views, frames into their own target or a host's image, statistics.
 
-use std::ffi::{c_char, c_void, CStr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ffi::c_void;
+use std::sync::{Arc, Mutex};
 
 use ash::vk::{self, Handle};
 use glam::{Mat4, Quat, Vec3};
 
-use super::{arg, call, invalid, not_ready, null, put, versioned, Failure, S4dStatus};
-use crate::asset::{Asset, Verify};
+use super::{arg, call, invalid, lock, not_ready, put, versioned, Failure, S4dAsset, S4dRuntime, S4dStatus};
 use crate::camera::Camera;
-use crate::gpu::{Context, ContextOptions, HostVulkan};
+use crate::gpu::Context;
 use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
-
-/// A Vulkan context and everything rendered with it. Renderers keep it alive: destroying the
-/// runtime before its renderers is allowed, and the GPU objects go with the last renderer.
-pub struct S4dRuntime {
-    context: Arc<Mutex<Context>>,
-}
-
-/// An opened `.s4d` asset (memory-mapped when opened from a path).
-pub struct S4dAsset {
-    asset: Asset,
-}
 
 /// A renderer of one asset into its own offscreen target.
 pub struct S4dRenderer {
@@ -30,52 +18,6 @@ pub struct S4dRenderer {
     width: u32,
     height: u32,
     views: u32,
-}
-
-/// Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
-#[repr(C)]
-pub struct S4dRuntimeDesc {
-    /// `sizeof(S4dRuntimeDesc)`.
-    pub struct_size: u32,
-    /// Non-zero: enable the Khronos validation layer and fail if it is not installed.
-    pub validation: u32,
-    /// Use the first GPU whose name contains this (UTF-8, case-insensitive); NULL: the best one.
-    pub device_name: *const c_char,
-}
-
-/// `vkGetInstanceProcAddr` as the host's loader gives it.
-pub type S4dGetInstanceProcAddr = Option<
-    unsafe extern "system" fn(instance: *mut c_void, name: *const c_char) -> Option<unsafe extern "system" fn()>,
->;
-
-/// A host's Vulkan objects, lent to an embedded runtime (DESIGN §6); Unity's
-/// `IUnityGraphicsVulkan` gives exactly these. The host keeps ownership: it destroys them only
-/// after the runtime and every renderer made from it.
-#[repr(C)]
-pub struct S4dVulkanHostDesc {
-    /// `sizeof(S4dVulkanHostDesc)`.
-    pub struct_size: u32,
-    /// The family of `queue`; it must do graphics and compute.
-    pub queue_family_index: u32,
-    pub get_instance_proc_addr: S4dGetInstanceProcAddr,
-    /// `VkInstance`, created with `instance_api_version` ≥ 1.1.
-    pub instance: *mut c_void,
-    /// `VkPhysicalDevice`.
-    pub physical_device: *mut c_void,
-    /// `VkDevice`.
-    pub device: *mut c_void,
-    /// `VkQueue`. splat4d submits to it while a call runs; the host must not submit to it from
-    /// another thread at the same time (Vulkan's external synchronisation rule).
-    pub queue: *mut c_void,
-    pub instance_api_version: u32,
-    /// Non-zero if the host enabled the `multiview` feature on `device` (else stereo renders
-    /// one pass per eye).
-    pub multiview_enabled: u32,
-    /// Non-zero if the host enabled `VK_EXT_debug_utils` on `instance` (object names).
-    pub debug_utils_enabled: u32,
-    /// Non-zero: collect the validation layer's messages (the host enabled the layer and
-    /// `VK_EXT_debug_utils`).
-    pub validation: u32,
 }
 
 /// Target pixel formats.
@@ -157,23 +99,6 @@ pub struct S4dHostImage {
     pub image: u64,
 }
 
-/// What an asset holds.
-#[repr(C)]
-pub struct S4dAssetInfo {
-    /// Set by the caller to `sizeof(S4dAssetInfo)`.
-    pub struct_size: u32,
-    pub primitive_count: u32,
-    pub segment_count: u32,
-    pub level_count: u32,
-    pub camera_count: u32,
-    pub sh_degree: u32,
-    pub time_start: f64,
-    pub time_end: f64,
-    pub frame_rate: f64,
-    pub bounds_min: [f32; 3],
-    pub bounds_max: [f32; 3],
-}
-
 /// Statistics of the newest finished frame.
 #[repr(C)]
 pub struct S4dFrameStats {
@@ -187,12 +112,6 @@ pub struct S4dFrameStats {
     pub gpu_slice_ms: f64,
     pub gpu_sort_ms: f64,
     pub gpu_raster_ms: f64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic caught at the boundary may have poisoned a lock; the data is still consistent
-    // enough to destroy, and every later call checks its own arguments.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
@@ -226,171 +145,6 @@ pub unsafe extern "C" fn s4d_view_from_matrices(
             tan_down,
         };
         put(out, "out", value)
-    })
-}
-
-/// Creates a standalone runtime.
-///
-/// # Safety
-/// `desc` points to a valid `S4dRuntimeDesc` (`device_name` NULL or NUL-terminated); `out` is
-/// valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_runtime_create(desc: *const S4dRuntimeDesc, out: *mut *mut S4dRuntime) -> S4dStatus {
-    call("s4d_runtime_create", || unsafe {
-        let desc = versioned(desc, "desc")?;
-        arg(out as *const *mut S4dRuntime, "out")?;
-        let device_name = match desc.device_name.is_null() {
-            true => None,
-            false => Some(
-                CStr::from_ptr(desc.device_name)
-                    .to_str()
-                    .map_err(|_| invalid("desc->device_name is not UTF-8"))?
-                    .to_owned(),
-            ),
-        };
-        let options = ContextOptions { validation: desc.validation != 0, device_name, ..Default::default() };
-        let context = Context::new(&options)?;
-        let runtime = Box::new(S4dRuntime { context: Arc::new(Mutex::new(context)) });
-        put(out, "out", Box::into_raw(runtime))
-    })
-}
-
-/// Creates an embedded runtime on a host's Vulkan device (see `S4dVulkanHostDesc`).
-///
-/// # Safety
-/// `desc` points to a valid `S4dVulkanHostDesc` whose handles are live, come from its
-/// `get_instance_proc_addr`, and outlive the runtime; `out` is valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_runtime_create_embedded(
-    desc: *const S4dVulkanHostDesc,
-    out: *mut *mut S4dRuntime,
-) -> S4dStatus {
-    call("s4d_runtime_create_embedded", || unsafe {
-        let desc = versioned(desc, "desc")?;
-        arg(out as *const *mut S4dRuntime, "out")?;
-        let gipa = desc.get_instance_proc_addr.ok_or_else(|| null("desc->get_instance_proc_addr"))?;
-        let host = HostVulkan {
-            // Dispatchable Vulkan handles are pointers; ash's are the same pointer-sized values.
-            get_instance_proc_addr: std::mem::transmute::<
-                unsafe extern "system" fn(*mut c_void, *const c_char) -> Option<unsafe extern "system" fn()>,
-                vk::PFN_vkGetInstanceProcAddr,
-            >(gipa),
-            instance: vk::Instance::from_raw(desc.instance as u64),
-            instance_api_version: desc.instance_api_version,
-            physical_device: vk::PhysicalDevice::from_raw(desc.physical_device as u64),
-            device: vk::Device::from_raw(desc.device as u64),
-            queue_family: desc.queue_family_index,
-            queue: vk::Queue::from_raw(desc.queue as u64),
-            multiview_enabled: desc.multiview_enabled != 0,
-            debug_utils_enabled: desc.debug_utils_enabled != 0,
-        };
-        let options = ContextOptions { validation: desc.validation != 0, ..Default::default() };
-        let context = Context::from_host(&host, &options)?;
-        let runtime = Box::new(S4dRuntime { context: Arc::new(Mutex::new(context)) });
-        put(out, "out", Box::into_raw(runtime))
-    })
-}
-
-/// Destroys a runtime handle (NULL is fine). Renderers made from it stay usable.
-///
-/// # Safety
-/// `runtime` is NULL or from `s4d_runtime_create`, and not used again.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_runtime_destroy(runtime: *mut S4dRuntime) -> S4dStatus {
-    call("s4d_runtime_destroy", || {
-        if !runtime.is_null() {
-            drop(unsafe { Box::from_raw(runtime) });
-        }
-        Ok(())
-    })
-}
-
-/// The number of validation-layer warnings and errors so far (0 without validation).
-///
-/// # Safety
-/// `runtime` is a live runtime; `count` is valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_runtime_validation_message_count(
-    runtime: *const S4dRuntime,
-    count: *mut u32,
-) -> S4dStatus {
-    call("s4d_runtime_validation_message_count", || unsafe {
-        let runtime = arg(runtime, "runtime")?;
-        let n = lock(&runtime.context).validation_messages().len();
-        put(count, "count", n.min(u32::MAX as usize) as u32)
-    })
-}
-
-/// Opens an `.s4d` file (memory-mapped, fully verified).
-///
-/// # Safety
-/// `path` is a NUL-terminated UTF-8 path; `out` is valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_asset_open(path: *const c_char, out: *mut *mut S4dAsset) -> S4dStatus {
-    call("s4d_asset_open", || unsafe {
-        let path = CStr::from_ptr(arg(path, "path")?).to_str().map_err(|_| invalid("path is not UTF-8"))?;
-        arg(out as *const *mut S4dAsset, "out")?;
-        let asset = Asset::open(path, Verify::Full)?;
-        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
-    })
-}
-
-/// Opens an `.s4d` asset from memory; the bytes are copied, the caller keeps its buffer.
-///
-/// # Safety
-/// `data` points to `size` readable bytes; `out` is valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_asset_open_memory(data: *const u8, size: usize, out: *mut *mut S4dAsset) -> S4dStatus {
-    call("s4d_asset_open_memory", || unsafe {
-        let data = arg(data, "data")?;
-        arg(out as *const *mut S4dAsset, "out")?;
-        if size > isize::MAX as usize {
-            return Err(invalid(format!("size {size} is not a buffer size")));
-        }
-        let bytes = std::slice::from_raw_parts(data, size);
-        let asset = Asset::from_bytes(bytes, Verify::Full)?;
-        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
-    })
-}
-
-/// Describes an asset. The caller sets `info->struct_size`.
-///
-/// # Safety
-/// `asset` is a live asset; `info` points to a writable `S4dAssetInfo`.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_asset_get_info(asset: *const S4dAsset, info: *mut S4dAssetInfo) -> S4dStatus {
-    call("s4d_asset_get_info", || unsafe {
-        let asset = &arg(asset, "asset")?.asset;
-        versioned(info as *const S4dAssetInfo, "info")?;
-        let i = asset.info();
-        let value = S4dAssetInfo {
-            struct_size: std::mem::size_of::<S4dAssetInfo>() as u32,
-            primitive_count: i.primitive_count,
-            segment_count: i.segment_count,
-            level_count: i.level_count,
-            camera_count: i.camera_count,
-            sh_degree: i.sh_degree as u32,
-            time_start: i.time_range[0] as f64,
-            time_end: i.time_range[1] as f64,
-            frame_rate: i.frame_rate as f64,
-            bounds_min: i.bounds_min,
-            bounds_max: i.bounds_max,
-        };
-        put(info, "info", value)
-    })
-}
-
-/// Closes an asset (NULL is fine). Renderers made from it do not need it any more.
-///
-/// # Safety
-/// `asset` is NULL or from `s4d_asset_open*`, and not used again.
-#[no_mangle]
-pub unsafe extern "C" fn s4d_asset_destroy(asset: *mut S4dAsset) -> S4dStatus {
-    call("s4d_asset_destroy", || {
-        if !asset.is_null() {
-            drop(unsafe { Box::from_raw(asset) });
-        }
-        Ok(())
     })
 }
 

@@ -1,0 +1,101 @@
+//! Assets: opened `.s4d` files or bytes.
+
+use std::ffi::{c_char, CStr};
+
+use super::{arg, call, invalid, put, versioned, S4dStatus};
+use crate::asset::{Asset, Verify};
+
+/// An opened `.s4d` asset (memory-mapped when opened from a path).
+pub struct S4dAsset {
+    pub(super) asset: Asset,
+}
+
+/// What an asset holds.
+#[repr(C)]
+pub struct S4dAssetInfo {
+    /// Set by the caller to `sizeof(S4dAssetInfo)`.
+    pub struct_size: u32,
+    pub primitive_count: u32,
+    pub segment_count: u32,
+    pub level_count: u32,
+    pub camera_count: u32,
+    pub sh_degree: u32,
+    pub time_start: f64,
+    pub time_end: f64,
+    pub frame_rate: f64,
+    pub bounds_min: [f32; 3],
+    pub bounds_max: [f32; 3],
+}
+
+/// Opens an `.s4d` file (memory-mapped, fully verified).
+///
+/// # Safety
+/// `path` is a NUL-terminated UTF-8 path; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open(path: *const c_char, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open", || unsafe {
+        let path = CStr::from_ptr(arg(path, "path")?).to_str().map_err(|_| invalid("path is not UTF-8"))?;
+        arg(out as *const *mut S4dAsset, "out")?;
+        let asset = Asset::open(path, Verify::Full)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+    })
+}
+
+/// Opens an `.s4d` asset from memory; the bytes are copied, the caller keeps its buffer.
+///
+/// # Safety
+/// `data` points to `size` readable bytes; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open_memory(data: *const u8, size: usize, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open_memory", || unsafe {
+        let data = arg(data, "data")?;
+        arg(out as *const *mut S4dAsset, "out")?;
+        if size > isize::MAX as usize {
+            return Err(invalid(format!("size {size} is not a buffer size")));
+        }
+        let bytes = std::slice::from_raw_parts(data, size);
+        let asset = Asset::from_bytes(bytes, Verify::Full)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+    })
+}
+
+/// Describes an asset. The caller sets `info->struct_size`.
+///
+/// # Safety
+/// `asset` is a live asset; `info` points to a writable `S4dAssetInfo`.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_get_info(asset: *const S4dAsset, info: *mut S4dAssetInfo) -> S4dStatus {
+    call("s4d_asset_get_info", || unsafe {
+        let asset = &arg(asset, "asset")?.asset;
+        versioned(info as *const S4dAssetInfo, "info")?;
+        let i = asset.info();
+        let value = S4dAssetInfo {
+            struct_size: std::mem::size_of::<S4dAssetInfo>() as u32,
+            primitive_count: i.primitive_count,
+            segment_count: i.segment_count,
+            level_count: i.level_count,
+            camera_count: i.camera_count,
+            sh_degree: i.sh_degree as u32,
+            time_start: i.time_range[0] as f64,
+            time_end: i.time_range[1] as f64,
+            frame_rate: i.frame_rate as f64,
+            bounds_min: i.bounds_min,
+            bounds_max: i.bounds_max,
+        };
+        put(info, "info", value)
+    })
+}
+
+/// Closes an asset (NULL is fine). Renderers made from it do not need it any more.
+///
+/// # Safety
+/// `asset` is NULL or from `s4d_asset_open*`, and not used again.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_destroy(asset: *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_destroy", || {
+        if !asset.is_null() {
+            drop(unsafe { Box::from_raw(asset) });
+        }
+        Ok(())
+    })
+}
