@@ -16,6 +16,15 @@ use splat4d::{demo, Asset, Camera};
 /// The host's own validation messages (warnings and errors).
 static HOST_MESSAGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// These tests run one at a time: a host's own instance-level calls (enumerating devices may
+/// unload drivers) are not covered by the lock splat4d holds around its own, and the Vulkan
+/// loader can crash when another thread is inside it at that moment.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 unsafe extern "system" fn on_host_message(
     _severity: vk::DebugUtilsMessageSeverityFlagsEXT,
     _types: vk::DebugUtilsMessageTypeFlagsEXT,
@@ -115,6 +124,7 @@ fn render_stereo(ctx: &Context, asset: &Asset, eyes: &[Camera]) -> Vec<Vec<u8>> 
 
 #[test]
 fn a_host_device_renders_what_standalone_renders_and_gets_it_back_clean() {
+    let _serial = one_at_a_time();
     let asset = common::pack_open(&demo::scene(), false);
     let c = asset.cameras()[0].resized(128, 72);
     let right = c.rotation.col(0) * 0.032;
@@ -148,6 +158,7 @@ fn a_host_device_renders_what_standalone_renders_and_gets_it_back_clean() {
 
 #[test]
 fn bad_host_handles_are_refused() {
+    let _serial = one_at_a_time();
     let host = Host::new();
     let mut lent = host.lend();
     lent.device = vk::Device::null();
@@ -292,6 +303,7 @@ fn demo_bytes() -> Vec<u8> {
 /// a standalone Rust renderer renders for the same OpenXR-style views.
 #[test]
 fn the_c_abi_runtime_runs_on_a_host_device() {
+    let _serial = one_at_a_time();
     use splat4d::ffi::*;
     let (w, h) = (96u32, 64u32);
     let bytes = demo_bytes();
@@ -323,6 +335,7 @@ fn the_c_abi_runtime_runs_on_a_host_device() {
 /// three frames in a row (so slots are reused); the last frame matches the standalone render.
 #[test]
 fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
+    let _serial = one_at_a_time();
     use splat4d::ffi::*;
     let (w, h) = (96u32, 64u32);
     let bytes = demo_bytes();

@@ -14,6 +14,17 @@ use super::vk_err;
 use crate::error::{Error, Result};
 
 const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
+
+/// Held around splat4d's calls that go through the Vulkan loader's instance-level code:
+/// creating and destroying contexts (instances, device enumeration) and naming objects. The
+/// loader may unload drivers while one thread enumerates devices, and another thread inside
+/// the loader at that moment can crash (seen with loader 1.4 and lavapipe: SIGSEGV in
+/// vkSetDebugUtilsObjectNameEXT while a second context ran vkEnumeratePhysicalDevices).
+static LOADER: Mutex<()> = Mutex::new(());
+
+fn loader_lock() -> std::sync::MutexGuard<'static, ()> {
+    LOADER.lock().unwrap_or_else(|e| e.into_inner())
+}
 /// A submission that has not finished after this long is a hung GPU, reported as an error.
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
 
@@ -141,6 +152,7 @@ unsafe extern "system" fn on_message(
 
 impl Context {
     pub fn new(options: &ContextOptions) -> Result<Context> {
+        let _loader = loader_lock();
         // SAFETY: loading the system's Vulkan loader; nothing else runs in it at this point.
         let entry = unsafe { ash::Entry::load() }
             .map_err(|e| Error::Gpu(format!("cannot load the Vulkan loader (libvulkan): {e}")))?;
@@ -241,6 +253,7 @@ impl Context {
     /// outlives the context; `queue` is queue of `device` in `queue_family`; the `*_enabled`
     /// flags say the truth.
     pub unsafe fn from_host(host: &HostVulkan, options: &ContextOptions) -> Result<Context> {
+        let _loader = loader_lock();
         if host.instance == vk::Instance::null()
             || host.physical_device == vk::PhysicalDevice::null()
             || host.device == vk::Device::null()
@@ -377,6 +390,7 @@ impl Context {
     pub(crate) fn name<H: vk::Handle>(&self, handle: H, name: &str) {
         if let (Some(d), Ok(name)) = (&self.debug_device, CString::new(name)) {
             let info = vk::DebugUtilsObjectNameInfoEXT::default().object_handle(handle).object_name(&name);
+            let _loader = loader_lock();
             // Naming is best effort: a failure changes nothing but the debugging output.
             let _ = unsafe { d.set_debug_utils_object_name(&info) };
         }
@@ -576,6 +590,7 @@ impl Debug {
 
 impl Drop for Context {
     fn drop(&mut self) {
+        let _loader = loader_lock();
         unsafe {
             // Objects die only when the GPU is done with them. Every submission of ours was
             // waited for by its owner; standalone, idling the device costs nobody anything and
