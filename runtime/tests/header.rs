@@ -11,11 +11,9 @@ fn root() -> PathBuf {
 fn generate() -> String {
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = cbindgen::Config::from_file(runtime.join("cbindgen.toml")).expect("cbindgen.toml");
-    // Source files, not the crate: this runs where cargo may not be (scripts/vk-chroot.sh).
-    let mut builder = cbindgen::Builder::new().with_config(config);
-    for file in ["mod.rs", "log_bridge.rs", "runtime.rs", "asset.rs", "renderer.rs"] {
-        builder = builder.with_src(runtime.join("src/ffi").join(file));
-    }
+    // The module's source, not the crate: this runs where cargo may not be (scripts/vk-chroot.sh).
+    // cbindgen follows its `mod` declarations to the other files.
+    let builder = cbindgen::Builder::new().with_config(config).with_src(runtime.join("src/ffi/mod.rs"));
     let mut out = Vec::new();
     builder.generate().expect("cbindgen").write(&mut out);
     String::from_utf8(out).unwrap()
@@ -29,6 +27,12 @@ fn the_checked_in_header_is_current() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut declared: Vec<&str> = fresh.lines().filter(|l| l.starts_with("S4dStatus s4d_")).collect();
+    let all = declared.len();
+    declared.sort();
+    declared.dedup();
+    assert_eq!(declared.len(), all, "a function is declared twice");
+    assert!(all >= 15, "{all} functions");
     assert!(
         checked_in == fresh,
         "include/splat4d.h is stale: regenerate it with SPLAT4D_BLESS=1 cargo test -p splat4d --test header"
