@@ -117,15 +117,6 @@ fn write_png(path: &PathBuf, rgb: &[u8]) {
     w.write_image_data(rgb).unwrap();
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
 #[test]
 fn reference_renders_match_golden_images() {
     let bless = std::env::var_os("SPLAT4D_BLESS").is_some();
@@ -148,7 +139,7 @@ fn reference_renders_match_golden_images() {
                 let want = read_png(&path).unwrap_or_else(|| {
                     panic!("{} is missing or not {}x{} RGB; bless it", path.display(), SIZE.0, SIZE.1)
                 });
-                let db = psnr(&rgb, &want);
+                let db = common::psnr(&rgb, &want, 3);
                 compared += 1;
                 if db < MIN_PSNR {
                     std::fs::create_dir_all(&failures_dir).unwrap();

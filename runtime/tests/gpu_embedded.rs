@@ -406,18 +406,15 @@ fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
             };
             let status = s4d_renderer_record(c.renderer, vk::Handle::as_raw(cmd) as *mut c_void, &frame, &target);
             assert_eq!(status, S4dStatus::Ok, "frame {frame_index}");
+            let barrier = |src: (vk::PipelineStageFlags, vk::AccessFlags),
+                           dst: (vk::PipelineStageFlags, vk::AccessFlags)| {
+                let b = vk::MemoryBarrier::default().src_access_mask(src.1).dst_access_mask(dst.1);
+                d.cmd_pipeline_barrier(cmd, src.0, dst.0, vk::DependencyFlags::empty(), &[b], &[], &[]);
+            };
             // The contract: splat4d's writes are at COLOR_ATTACHMENT_OUTPUT; the copy follows.
-            let barrier = vk::MemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
-                .dst_access_mask(vk::AccessFlags::TRANSFER_READ);
-            d.cmd_pipeline_barrier(
-                cmd,
-                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &[barrier],
-                &[],
-                &[],
+            barrier(
+                (vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
+                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_READ),
             );
             let layers = vk::ImageSubresourceLayers::default().aspect_mask(vk::ImageAspectFlags::COLOR).layer_count(2);
             let region = vk::BufferImageCopy::default().image_subresource(layers).image_extent(vk::Extent3D {
@@ -426,17 +423,9 @@ fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
                 depth: 1,
             });
             d.cmd_copy_image_to_buffer(cmd, image, vk::ImageLayout::TRANSFER_SRC_OPTIMAL, buffer, &[region]);
-            let barrier = vk::MemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
-                .dst_access_mask(vk::AccessFlags::HOST_READ);
-            d.cmd_pipeline_barrier(
-                cmd,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::PipelineStageFlags::HOST,
-                vk::DependencyFlags::empty(),
-                &[barrier],
-                &[],
-                &[],
+            barrier(
+                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+                (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
             );
             d.end_command_buffer(cmd).unwrap();
             let cmds = [cmd];

@@ -19,18 +19,6 @@ fn options(w: u32, h: u32, views: u32, format: TargetFormat) -> RendererOptions 
     RendererOptions { width: w, height: h, views, format, background: Vec3::ZERO, sort: SortOrder::Shared }
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mut sum = 0.0f64;
-    let mut n = 0usize;
-    for (p, q) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        for c in 0..3 {
-            sum += (p[c] as f64 - q[c] as f64).powi(2);
-            n += 1;
-        }
-    }
-    10.0 * (255.0f64.powi(2) * n as f64 / sum.max(1e-12)).log10()
-}
-
 #[test]
 fn five_hundred_frames_allocate_nothing_new() {
     let ctx = context();
@@ -109,7 +97,7 @@ fn an_asset_larger_than_one_binding_renders() {
     let gpu = renderer.read_back(&ctx).unwrap().remove(0);
     renderer.destroy(&ctx);
     let reference = render(&asset, 0.5, &camera, &RenderSettings::default()).to_rgba8();
-    let db = psnr(&gpu, &reference);
+    let db = common::psnr(&gpu, &reference, 4);
     eprintln!("{N} primitives in {} bytes of SH: {db:.2} dB against the reference", sh_bytes);
     assert!(db >= 38.0, "{db:.2} dB");
     assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());

@@ -18,21 +18,6 @@ fn context(disable_multiview: bool) -> Context {
         .unwrap_or_else(|e| panic!("a Vulkan device with validation layers is required for this test: {e}"))
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let (mut sum, mut n) = (0.0f64, 0usize);
-    for (p, q) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        for c in 0..3 {
-            sum += (p[c] as f64 - q[c] as f64).powi(2);
-            n += 1;
-        }
-    }
-    if sum == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64.powi(2) * n as f64 / sum).log10()
-    }
-}
-
 fn save(name: &str, w: u32, h: u32, rgba: &[u8]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/gpu-failures");
     std::fs::create_dir_all(&dir).unwrap();
@@ -56,7 +41,7 @@ fn compare(
     worst: &mut f64,
 ) -> Option<String> {
     let reference = render(asset, t, camera, &RenderSettings::default()).to_rgba8();
-    let db = psnr(gpu, &reference);
+    let db = common::psnr(gpu, &reference, 4);
     *worst = worst.min(db);
     if db >= min_db {
         return None;
@@ -256,7 +241,7 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
         renderer.destroy(&ctx);
         for (image, eye) in images.iter().zip(&eyes) {
             let reference = render(&asset, 0.5, eye, &RenderSettings::default()).to_rgba8();
-            psnrs.push(psnr(image, &reference));
+            psnrs.push(common::psnr(image, &reference, 4));
         }
     }
     eprintln!(

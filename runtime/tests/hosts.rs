@@ -77,11 +77,6 @@ fn read_ppm(path: &Path) -> (u32, u32, Vec<u8>) {
     (w, h, pixels)
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let sum: f64 = a.iter().zip(b).map(|(p, q)| (*p as f64 - *q as f64).powi(2)).sum();
-    10.0 * (255.0f64.powi(2) * a.len() as f64 / sum.max(1e-12)).log10()
-}
-
 #[test]
 fn the_c_sample_renders_what_the_rust_renderer_renders() {
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +121,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
             let (pw, ph, c) = read_ppm(&dir.path().join(file));
             assert_eq!((pw, ph), (w, h));
             let rust: Vec<u8> = image.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-            let db = psnr(&c, &rust);
+            let db = common::psnr(&c, &rust, 3);
             assert!(db >= 60.0, "{file}: the C host's image is {db:.1} dB from the Rust renderer's");
             assert!(c.iter().filter(|&&v| v > 20).count() > c.len() / 20, "{file} is nearly empty");
         }
