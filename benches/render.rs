@@ -136,6 +136,7 @@ fn main() {
                 format: TargetFormat::Rgba8Unorm,
                 background: Vec3::ZERO,
                 sort: mode.sort,
+                stats: true,
             };
             let mut renderer = Renderer::new(&ctx, asset, &options).expect("renderer");
             let camera = base.resized(mode.width, mode.height);

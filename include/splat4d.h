@@ -105,8 +105,30 @@ typedef uint32_t S4dLogLevel;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Export formats of a capture.
+enum S4dCaptureFormat
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Chrome trace-event JSON: opens in Perfetto UI (ui.perfetto.dev) and chrome://tracing.
+  S4D_CAPTURE_FORMAT_CHROME_TRACE = 0,
+  // One line per frame, with a header naming the columns.
+  S4D_CAPTURE_FORMAT_CSV = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum S4dCaptureFormat S4dCaptureFormat;
+#else
+typedef uint32_t S4dCaptureFormat;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An opened `.s4d` asset (memory-mapped when opened from a path).
 typedef struct S4dAsset S4dAsset;
+
+// A finished capture. Immutable: every function on it may be called from any thread at once.
+typedef struct S4dCapture S4dCapture;
 
 // A renderer of one asset into its own offscreen target.
 typedef struct S4dRenderer S4dRenderer;
@@ -130,6 +152,52 @@ typedef struct S4dAssetInfo {
   float bounds_min[3];
   float bounds_max[3];
 } S4dAssetInfo;
+
+// What one frame cost and drew. The caller sets `struct_size` to `sizeof(S4dFrameStats)`;
+// hosts built against an older header get the fields their struct has room for.
+typedef struct S4dFrameStats {
+  uint32_t struct_size;
+  // Non-zero when the GPU times and counts below are valid (the queue has timestamps and
+  // the renderer's stats are on).
+  uint32_t gpu_times_valid;
+  // Which frame (1 for the renderer's first).
+  uint64_t frame_index;
+  // GPU milliseconds per stage: slice + cull, sort, raster (every view), resolve.
+  double gpu_slice_ms;
+  double gpu_sort_ms;
+  double gpu_raster_ms;
+  double gpu_resolve_ms;
+  // When the frame began on the CPU, in nanoseconds since the renderer was created.
+  uint64_t cpu_start_ns;
+  // CPU milliseconds per phase: waiting for the frame's resources, preparing, recording,
+  // submitting (0 for frames recorded into a host's command buffer).
+  double cpu_wait_ms;
+  double cpu_prepare_ms;
+  double cpu_record_ms;
+  double cpu_submit_ms;
+  // When the frame began on the GPU, in nanoseconds of the GPU's clock.
+  uint64_t gpu_start_ns;
+  // Playback time the frame showed.
+  double time_seconds;
+  uint32_t view_count;
+  // The temporal segment of `time_seconds` (0xFFFFFFFF outside the asset's time range).
+  uint32_t segment;
+  // Primitives of the active runs, those that passed the temporal and frustum culls, and
+  // splats drawn into each view.
+  uint32_t active;
+  uint32_t visible;
+  uint32_t drawn[2];
+  // Active primitives per level of detail.
+  uint32_t level_active[8];
+  // Segments streamed in for the frame.
+  uint32_t segment_uploads;
+  uint32_t reserved;
+  // Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
+  // CPU for the frame.
+  uint64_t resident_bytes;
+  uint64_t gpu_memory_bytes;
+  uint64_t upload_bytes;
+} S4dFrameStats;
 
 // Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
 // only for the call. Called on the thread that logs; it must not call
@@ -166,6 +234,9 @@ typedef struct S4dRendererDesc {
   uint32_t sort_order;
   // Linear RGB behind the splats.
   float background[3];
+  // Non-zero: no per-frame GPU timestamps and counts (`S4dFrameStats` then holds only
+  // what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
+  uint32_t disable_stats;
 } S4dRendererDesc;
 
 // One frame to render.
@@ -190,20 +261,6 @@ typedef struct S4dHostImage {
   // `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
   uint64_t image;
 } S4dHostImage;
-
-// Statistics of the newest finished frame.
-typedef struct S4dFrameStats {
-  // Set by the caller to `sizeof(S4dFrameStats)`.
-  uint32_t struct_size;
-  // Non-zero when the GPU times below are valid (the queue has timestamps).
-  uint32_t gpu_times_valid;
-  // Which frame (1 for the renderer's first).
-  uint64_t frame_index;
-  // GPU milliseconds: slice + cull, sort, raster + resolve.
-  double gpu_slice_ms;
-  double gpu_sort_ms;
-  double gpu_raster_ms;
-} S4dFrameStats;
 
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
 typedef struct S4dRuntimeDesc {
@@ -288,6 +345,64 @@ S4dStatus s4d_asset_get_info(const struct S4dAsset *asset, struct S4dAssetInfo *
 // `asset` is NULL or from `s4d_asset_open*`, and not used again.
 S4dStatus s4d_asset_destroy(struct S4dAsset *asset);
 
+// Starts recording the stats of every frame submitted from now on into a ring of `capacity`
+// frames (1..=1048576; the oldest are dropped when it is full), replacing a capture in
+// progress. Costs nothing per frame beyond the stats the renderer keeps anyway.
+//
+// # Safety
+// `renderer` is live.
+S4dStatus s4d_renderer_capture_start(const struct S4dRenderer *renderer, uint32_t capacity);
+
+// Ends the capture, waiting for the frames the renderer submitted, and returns it in `*out`
+// (destroy it with `s4d_capture_destroy`). NOT_READY when no capture was started.
+//
+// # Safety
+// `renderer` is live; `out` is valid for a write.
+S4dStatus s4d_renderer_capture_stop(const struct S4dRenderer *renderer, struct S4dCapture **out);
+
+// The number of frames in the capture, and how many were dropped because the ring was full.
+//
+// # Safety
+// `capture` is live; `frames` is valid for a write; `dropped` is NULL or valid for a write.
+S4dStatus s4d_capture_get_frame_count(const struct S4dCapture *capture,
+                                      uint32_t *frames,
+                                      uint64_t *dropped);
+
+// Frame `index` of the capture, oldest first. The caller sets `stats->struct_size`.
+//
+// # Safety
+// `capture` is live; `stats` points to a writable `S4dFrameStats` of `struct_size` bytes.
+S4dStatus s4d_capture_get_frame(const struct S4dCapture *capture,
+                                uint32_t index,
+                                struct S4dFrameStats *stats);
+
+// The capture as text in `format` (an `S4dCaptureFormat`). `*length` gets the text's length
+// in bytes, without the terminating NUL. With `buffer` NULL only the length is returned;
+// else the text and a NUL are written when `capacity` is at least `*length + 1`, and the call
+// fails with INVALID_ARGUMENT (writing nothing to `buffer`) when it is not.
+//
+// # Safety
+// `capture` is live; `buffer` is NULL or valid for `capacity` bytes; `length` is valid for a
+// write.
+S4dStatus s4d_capture_export(const struct S4dCapture *capture,
+                             uint32_t format,
+                             char *buffer,
+                             size_t capacity,
+                             size_t *length);
+
+// Writes the capture in `format` (an `S4dCaptureFormat`) to the file at `path` (UTF-8),
+// replacing it.
+//
+// # Safety
+// `capture` is live; `path` is a NUL-terminated string.
+S4dStatus s4d_capture_save(const struct S4dCapture *capture, uint32_t format, const char *path);
+
+// Destroys a capture (NULL is fine).
+//
+// # Safety
+// `capture` is NULL or from `s4d_renderer_capture_stop`, and not used again.
+S4dStatus s4d_capture_destroy(struct S4dCapture *capture);
+
 // Sends the runtime's log records up to `max_level` (an `S4dLogLevel`) to `callback`; a NULL
 // callback or `S4D_LOG_LEVEL_OFF` stops them. If the process already has a Rust logger (a
 // Rust host), that logger keeps the records and this fails with INVALID_ARGUMENT.
@@ -354,11 +469,12 @@ S4dStatus s4d_renderer_read_back(const struct S4dRenderer *renderer,
                                  uint8_t *pixels,
                                  size_t size);
 
-// Statistics of the newest finished frame, never waiting for one in flight; NOT_READY before
-// any frame has finished. The caller sets `stats->struct_size`.
+// Statistics of the newest finished frame, never waiting for one in flight (in a steady
+// frame loop, the frame before the last); NOT_READY before any frame has finished. The
+// caller sets `stats->struct_size`.
 //
 // # Safety
-// `renderer` is live; `stats` points to a writable `S4dFrameStats`.
+// `renderer` is live; `stats` points to a writable `S4dFrameStats` of `struct_size` bytes.
 S4dStatus s4d_renderer_get_stats(const struct S4dRenderer *renderer, struct S4dFrameStats *stats);
 
 // Destroys a renderer (NULL is fine), after the GPU has finished with it.

@@ -109,6 +109,44 @@ private:
     Handle handle_;
 };
 
+// The frames of a capture, oldest first, and their exports.
+class Capture {
+public:
+    explicit Capture(S4dCapture *raw) : handle_(raw) {}
+    S4dCapture *get() const noexcept { return handle_.get(); }
+
+    uint32_t frame_count() const {
+        uint32_t n = 0;
+        check(s4d_capture_get_frame_count(get(), &n, nullptr));
+        return n;
+    }
+
+    S4dFrameStats frame(uint32_t index) const {
+        S4dFrameStats stats{};
+        stats.struct_size = sizeof stats;
+        check(s4d_capture_get_frame(get(), index, &stats));
+        return stats;
+    }
+
+    // The capture as a Chrome trace (JSON) or CSV.
+    std::string export_as(S4dCaptureFormat format) const {
+        std::size_t length = 0;
+        check(s4d_capture_export(get(), format, nullptr, 0, &length));
+        std::string text(length + 1, '\0');
+        check(s4d_capture_export(get(), format, &text[0], text.size(), &length));
+        text.resize(length);
+        return text;
+    }
+
+    void save(S4dCaptureFormat format, const std::string &path) const {
+        check(s4d_capture_save(get(), format, path.c_str()));
+    }
+
+private:
+    using Handle = detail::Handle<S4dCapture, s4d_capture_destroy>;
+    Handle handle_;
+};
+
 class Renderer {
 public:
     Renderer(const Runtime &runtime, const Asset &asset, uint32_t width, uint32_t height, uint32_t views,
@@ -150,6 +188,16 @@ public:
         stats.struct_size = sizeof stats;
         check(s4d_renderer_get_stats(get(), &stats));
         return stats;
+    }
+
+    // Records the stats of every frame from now on into a ring of `capacity` frames.
+    void start_capture(uint32_t capacity) { check(s4d_renderer_capture_start(get(), capacity)); }
+
+    // Ends the capture (waiting for the frames in flight) and returns it.
+    Capture stop_capture() {
+        S4dCapture *raw = nullptr;
+        check(s4d_renderer_capture_stop(get(), &raw));
+        return Capture(raw);
     }
 
     uint32_t width() const noexcept { return width_; }

@@ -142,6 +142,13 @@ void main() {
         return;
     }
     uint slot = atomicAdd(count_words[1], 1u);
+    // Splats an eye does not draw, for the frame's counters: few (those at the edge of one
+    // eye's frustum only), so these atomics cost far less than counting what each eye draws.
+    for (uint e = 0u; e < frame.view_count; ++e) {
+        if (!ok[e]) {
+            atomicAdd(count_words[4u + e], 1u);
+        }
+    }
     // Far first: the raster blends back to front.
     keys[slot] = ~order_key(dot(mean - frame.sort_origin.xyz, frame.sort_axis.xyz));
     values[slot] = slot;

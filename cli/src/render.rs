@@ -16,7 +16,7 @@ use crate::progress::bar;
 use crate::{DemoArgs, RenderArgs};
 
 /// Cameras for an asset: the user's file, the asset's own, or views that frame its bulk.
-fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<Camera>> {
+pub fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<Camera>> {
     if let Some(path) = file {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         return Ok(cameras_from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?);
@@ -30,7 +30,7 @@ fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<Camer
 }
 
 /// The two eyes of a viewer at `camera`: offset by ∓ipd/2 along its x axis.
-fn eyes(camera: &Camera, ipd: f32) -> [Camera; 2] {
+pub fn eyes(camera: &Camera, ipd: f32) -> [Camera; 2] {
     let right = camera.rotation.col(0) * (0.5 * ipd);
     [Camera { position: camera.position - right, ..*camera }, Camera { position: camera.position + right, ..*camera }]
 }
@@ -49,7 +49,8 @@ impl Gpu {
             ..Default::default()
         })?;
         let sort = if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared };
-        let options = RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background, sort };
+        let options =
+            RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background, sort, stats: true };
         let renderer = Renderer::new(&ctx, asset, &options)?;
         Ok(Gpu { ctx, renderer: Some(renderer) })
     }

@@ -11,6 +11,7 @@ pub mod ffi;
 pub mod gpu;
 pub mod math;
 pub mod primitive;
+pub mod profile;
 pub mod reference;
 pub mod renderer;
 pub mod sh;

@@ -114,6 +114,7 @@ fn render_stereo(ctx: &Context, asset: &Asset, eyes: &[Camera]) -> Vec<Vec<u8>> 
         format: TargetFormat::Rgba8Srgb,
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
+        stats: true,
     };
     let mut renderer = Renderer::new(ctx, asset, &options).unwrap();
     renderer.render(ctx, 1.3, eyes).unwrap();
@@ -213,6 +214,7 @@ fn standalone_frame(bytes: &[u8], views: &[splat4d::ffi::S4dView], w: u32, h: u3
         format: TargetFormat::Rgba8Unorm,
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
+        stats: true,
     };
     let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
     renderer.render(&ctx, 1.3, &eyes).unwrap();
@@ -275,6 +277,7 @@ impl CRuntime {
                 format: S4dFormat::Rgba8Unorm as u32,
                 sort_order: S4dSortOrder::Shared as u32,
                 background: [0.0; 3],
+                disable_stats: 0,
             };
             assert_eq!(s4d_renderer_create(c.runtime, c.asset, &rd, &mut c.renderer), S4dStatus::Ok);
         }
@@ -435,16 +438,13 @@ fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
             d.reset_command_buffer(cmd, vk::CommandBufferResetFlags::empty()).unwrap();
         }
         // The host's frames retire as their slots come round again: their stage times show up.
-        let mut stats = S4dFrameStats {
-            struct_size: std::mem::size_of::<S4dFrameStats>() as u32,
-            gpu_times_valid: 0,
-            frame_index: 0,
-            gpu_slice_ms: 0.0,
-            gpu_sort_ms: 0.0,
-            gpu_raster_ms: 0.0,
-        };
+        let mut stats =
+            S4dFrameStats { struct_size: std::mem::size_of::<S4dFrameStats>() as u32, ..bytemuck::Zeroable::zeroed() };
         assert_eq!(s4d_renderer_get_stats(c.renderer, &mut stats), S4dStatus::Ok);
         assert_eq!(stats.frame_index, 1, "the first host frame retired when its slot was reused");
+        assert_eq!(stats.gpu_times_valid, 1, "a finished host frame's timestamps are there");
+        assert!(stats.visible > 0 && stats.drawn[0] > 0 && stats.drawn[1] > 0, "counts of a host frame");
+        assert_eq!(stats.cpu_submit_ms, 0.0, "the host submits its own frames");
         let mut one = [0u8; 4];
         let no_read_back = s4d_renderer_read_back(c.renderer, 0, one.as_mut_ptr(), 4);
         assert_ne!(no_read_back, S4dStatus::Ok);

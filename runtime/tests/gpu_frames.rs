@@ -16,7 +16,7 @@ fn context() -> Context {
 }
 
 fn options(w: u32, h: u32, views: u32, format: TargetFormat) -> RendererOptions {
-    RendererOptions { width: w, height: h, views, format, background: Vec3::ZERO, sort: SortOrder::Shared }
+    RendererOptions { width: w, height: h, views, format, background: Vec3::ZERO, sort: SortOrder::Shared, stats: true }
 }
 
 #[test]

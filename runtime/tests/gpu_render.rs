@@ -163,6 +163,7 @@ fn compare_all(ctx: &Context) {
                 format: TargetFormat::Rgba8Unorm,
                 background: Vec3::ZERO,
                 sort,
+                stats: true,
             };
             let mut renderer =
                 Renderer::new(ctx, &case.asset, &options).unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -234,6 +235,7 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
             format: TargetFormat::Rgba8Unorm,
             background: Vec3::ZERO,
             sort,
+            stats: true,
         };
         let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
         renderer.render(&ctx, 0.5, &eyes).unwrap();

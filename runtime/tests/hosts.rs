@@ -112,6 +112,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
             format: TargetFormat::Rgba8Unorm,
             background: Vec3::ZERO,
             sort: SortOrder::Shared,
+            stats: true,
         };
         let mut r = Renderer::new(&ctx, &asset, &options).unwrap();
         r.render(&ctx, time, &views).unwrap();
@@ -126,6 +127,12 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
             assert!(c.iter().filter(|&&v| v > 20).count() > c.len() / 20, "{file} is nearly empty");
         }
     }
+    // The sample's capture of 30 frames, saved through the C ABI.
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("trace.json")).unwrap()).unwrap();
+    assert_eq!(trace["metadata"]["frames"], 30);
+    let csv = std::fs::read_to_string(dir.path().join("frames.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 31, "a header and 30 frames");
 }
 
 /// Embedded mode from C (samples/c/embedded.c): a host with its own Vulkan instance, device,

@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     if (ok) printf("%u primitives, %.2f..%.2f s\n", info.primitive_count, info.time_start, info.time_end);
     double time = argc > 3 ? atof(argv[3]) : 0.5 * (info.time_start + info.time_end);
 
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0};
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &mono), "s4d_renderer_create (mono)");
     desc.view_count = 2;
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &stereo), "s4d_renderer_create (stereo)");
@@ -105,8 +105,34 @@ int main(int argc, char **argv) {
     }
     S4dFrameStats stats = {.struct_size = sizeof(S4dFrameStats)};
     if (ok && s4d_renderer_get_stats(stereo, &stats) == S4D_STATUS_OK)
-        printf("frame %llu: slice %.3f ms, sort %.3f ms, raster %.3f ms\n", (unsigned long long)stats.frame_index,
-               stats.gpu_slice_ms, stats.gpu_sort_ms, stats.gpu_raster_ms);
+        printf("frame %llu: slice %.3f ms, sort %.3f ms, raster %.3f ms, resolve %.3f ms; %u of %u splats drawn\n",
+               (unsigned long long)stats.frame_index, stats.gpu_slice_ms, stats.gpu_sort_ms, stats.gpu_raster_ms,
+               stats.gpu_resolve_ms, stats.visible, stats.active);
+
+    /* Profile a second of playback: capture its frames and save them as a Chrome trace (open it
+       in ui.perfetto.dev) and as CSV. */
+    ok = ok && check(s4d_renderer_capture_start(stereo, 64), "s4d_renderer_capture_start");
+    for (int i = 0; ok && i < 30; i++) {
+        frame.time_seconds = info.time_start + (info.time_end - info.time_start) * i / 30.0;
+        ok = check(s4d_renderer_render(stereo, &frame), "s4d_renderer_render (capture)");
+    }
+    S4dCapture *capture = NULL;
+    ok = ok && check(s4d_renderer_capture_stop(stereo, &capture), "s4d_renderer_capture_stop");
+    uint32_t captured = 0;
+    ok = ok && check(s4d_capture_get_frame_count(capture, &captured, NULL), "s4d_capture_get_frame_count");
+    double worst = 0.0;
+    for (uint32_t i = 0; ok && i < captured; i++) {
+        ok = check(s4d_capture_get_frame(capture, i, &stats), "s4d_capture_get_frame");
+        double gpu = stats.gpu_slice_ms + stats.gpu_sort_ms + stats.gpu_raster_ms + stats.gpu_resolve_ms;
+        if (gpu > worst) worst = gpu;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/trace.json", argv[2]);
+    ok = ok && check(s4d_capture_save(capture, S4D_CAPTURE_FORMAT_CHROME_TRACE, path), "s4d_capture_save (trace)");
+    snprintf(path, sizeof path, "%s/frames.csv", argv[2]);
+    ok = ok && check(s4d_capture_save(capture, S4D_CAPTURE_FORMAT_CSV, path), "s4d_capture_save (CSV)");
+    if (ok) printf("captured %u frames, slowest %.3f GPU ms\n", captured, worst);
+    s4d_capture_destroy(capture);
 
     uint32_t messages = 0;
     ok = ok && check(s4d_runtime_validation_message_count(runtime, &messages), "validation count");

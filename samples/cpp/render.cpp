@@ -57,6 +57,16 @@ int main(int argc, char **argv) {
         write_ppm(std::string(argv[2]) + "/right.ppm", renderer.read_back(1), w, h);
         S4dFrameStats stats = renderer.stats();
         std::cout << "frame " << stats.frame_index << ": raster " << stats.gpu_raster_ms << " ms\n";
+        // Ten frames captured and exported as a Chrome trace.
+        renderer.start_capture(10);
+        for (int i = 0; i < 10; i++)
+            renderer.render(info.time_start + 0.1 * i, {eye(info, -0.032f, aspect), eye(info, 0.032f, aspect)});
+        splat4d::Capture capture = renderer.stop_capture();
+        std::string trace = capture.export_as(S4D_CAPTURE_FORMAT_CHROME_TRACE);
+        if (capture.frame_count() != 10 || capture.frame(9).frame_index != 11 || trace.front() != '{') {
+            std::cerr << "unexpected capture of " << capture.frame_count() << " frames\n";
+            return 1;
+        }
         if (runtime.validation_message_count() != 0) {
             std::cerr << runtime.validation_message_count() << " validation messages\n";
             return 1;

@@ -16,6 +16,8 @@ namespace Splat4d
 
     public enum SortOrder : uint { Shared = 0, PerEye = 1 }
 
+    public enum CaptureFormat : uint { ChromeTrace = 0, Csv = 1 }
+
     public class Splat4dException : Exception
     {
         public readonly Status Status;
@@ -45,7 +47,17 @@ namespace Splat4d
     {
         public uint StructSize, GpuTimesValid;
         public ulong FrameIndex;
-        public double GpuSliceMs, GpuSortMs, GpuRasterMs;
+        public double GpuSliceMs, GpuSortMs, GpuRasterMs, GpuResolveMs;
+        public ulong CpuStartNs;
+        public double CpuWaitMs, CpuPrepareMs, CpuRecordMs, CpuSubmitMs;
+        public ulong GpuStartNs;
+        public double TimeSeconds;
+        public uint ViewCount, Segment, Active, Visible, DrawnLeft, DrawnRight;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 8)] public uint[] LevelActive;
+        public uint SegmentUploads, Reserved;
+        public ulong ResidentBytes, GpuMemoryBytes, UploadBytes;
+
+        public double GpuMs { get { return GpuSliceMs + GpuSortMs + GpuRasterMs + GpuResolveMs; } }
     }
 
     public static class Native
@@ -60,6 +72,7 @@ namespace Splat4d
         {
             public uint StructSize, Width, Height, ViewCount, Format, SortOrder;
             public float BackgroundR, BackgroundG, BackgroundB;
+            public uint DisableStats;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -79,6 +92,13 @@ namespace Splat4d
         [DllImport(Lib)] internal static extern Status s4d_renderer_read_back(RendererHandle renderer, uint view, byte[] pixels, UIntPtr size);
         [DllImport(Lib)] internal static extern Status s4d_renderer_get_stats(RendererHandle renderer, ref FrameStats stats);
         [DllImport(Lib)] internal static extern Status s4d_renderer_destroy(IntPtr renderer);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_capture_start(RendererHandle renderer, uint capacity);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_capture_stop(RendererHandle renderer, out CaptureHandle capture);
+        [DllImport(Lib)] internal static extern Status s4d_capture_get_frame_count(CaptureHandle capture, out uint frames, out ulong dropped);
+        [DllImport(Lib)] internal static extern Status s4d_capture_get_frame(CaptureHandle capture, uint index, ref FrameStats stats);
+        [DllImport(Lib)] internal static extern Status s4d_capture_export(CaptureHandle capture, CaptureFormat format, byte[] buffer, UIntPtr capacity, out UIntPtr length);
+        [DllImport(Lib)] internal static extern Status s4d_capture_save(CaptureHandle capture, CaptureFormat format, byte[] utf8Path);
+        [DllImport(Lib)] internal static extern Status s4d_capture_destroy(IntPtr capture);
 
         internal static string LastError()
         {
@@ -123,6 +143,13 @@ namespace Splat4d
         RendererHandle() : base(IntPtr.Zero, true) { }
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
         protected override bool ReleaseHandle() { return Native.s4d_renderer_destroy(handle) == Status.Ok; }
+    }
+
+    public sealed class CaptureHandle : SafeHandle
+    {
+        CaptureHandle() : base(IntPtr.Zero, true) { }
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+        protected override bool ReleaseHandle() { return Native.s4d_capture_destroy(handle) == Status.Ok; }
     }
 
     /// A standalone runtime: splat4d owns its Vulkan device.
@@ -229,6 +256,57 @@ namespace Splat4d
                 Native.Check(Native.s4d_renderer_get_stats(handle, ref stats));
                 return stats;
             }
+        }
+
+        /// Records the stats of every frame from now on into a ring of `capacity` frames.
+        public void StartCapture(uint capacity)
+        {
+            Native.Check(Native.s4d_renderer_capture_start(handle, capacity));
+        }
+
+        /// Ends the capture (waiting for the frames in flight) and returns it.
+        public Capture StopCapture()
+        {
+            CaptureHandle capture;
+            Native.Check(Native.s4d_renderer_capture_stop(handle, out capture));
+            return new Capture(capture);
+        }
+
+        public void Dispose() { handle.Dispose(); }
+    }
+
+    /// The frames of a capture, oldest first, and their exports.
+    public sealed class Capture : IDisposable
+    {
+        readonly CaptureHandle handle;
+
+        internal Capture(CaptureHandle handle) { this.handle = handle; }
+
+        public uint FrameCount
+        {
+            get { uint n; ulong dropped; Native.Check(Native.s4d_capture_get_frame_count(handle, out n, out dropped)); return n; }
+        }
+
+        public FrameStats Frame(uint index)
+        {
+            var stats = new FrameStats { StructSize = (uint)Marshal.SizeOf(typeof(FrameStats)) };
+            Native.Check(Native.s4d_capture_get_frame(handle, index, ref stats));
+            return stats;
+        }
+
+        /// The capture as a Chrome trace (JSON) or CSV.
+        public string Export(CaptureFormat format)
+        {
+            UIntPtr length;
+            Native.Check(Native.s4d_capture_export(handle, format, null, UIntPtr.Zero, out length));
+            var bytes = new byte[(int)length + 1];
+            Native.Check(Native.s4d_capture_export(handle, format, bytes, (UIntPtr)bytes.Length, out length));
+            return Encoding.UTF8.GetString(bytes, 0, (int)length);
+        }
+
+        public void Save(CaptureFormat format, string path)
+        {
+            Native.Check(Native.s4d_capture_save(handle, format, Native.Utf8(path)));
         }
 
         public void Dispose() { handle.Dispose(); }

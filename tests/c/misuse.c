@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
     expect(s4d_asset_get_info(NULL, &info), S4D_STATUS_NULL_POINTER, "info of NULL");
 
     /* Renderers. */
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0};
     desc.format = 7;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "format 7");
     desc.format = S4D_FORMAT_RGBA8_UNORM;
@@ -189,6 +189,74 @@ int main(int argc, char **argv) {
         fprintf(stderr, "FAIL stats of frame %llu, expected 3\n", (unsigned long long)stats.frame_index);
         failures++;
     }
+
+    /* A host built against the first S4dFrameStats (40 bytes) gets those bytes and no more. */
+    unsigned char old_stats[sizeof(S4dFrameStats)];
+    memset(old_stats, 0xAB, sizeof old_stats);
+    uint32_t v1_size = 40;
+    memcpy(old_stats, &v1_size, sizeof v1_size);
+    expect(s4d_renderer_get_stats(renderer, (S4dFrameStats *)old_stats), S4D_STATUS_OK, "stats into a v1 struct");
+    for (size_t i = 40; i < sizeof old_stats; i++) {
+        if (old_stats[i] != 0xAB) {
+            fprintf(stderr, "FAIL stats wrote byte %zu of a 40-byte struct\n", i);
+            failures++;
+            break;
+        }
+    }
+    stats.struct_size = 39;
+    expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_INVALID_ARGUMENT, "stats struct_size 39");
+    stats.struct_size = sizeof(S4dFrameStats);
+
+    /* Captures. */
+    S4dCapture *capture = NULL;
+    expect(s4d_renderer_capture_stop(renderer, &capture), S4D_STATUS_NOT_READY, "stop a capture never started");
+    expect(s4d_renderer_capture_start(NULL, 4), S4D_STATUS_NULL_POINTER, "capture on NULL renderer");
+    expect(s4d_renderer_capture_start(renderer, 0), S4D_STATUS_INVALID_ARGUMENT, "capture of 0 frames");
+    expect(s4d_renderer_capture_start(renderer, 0xFFFFFFFFu), S4D_STATUS_INVALID_ARGUMENT, "capture of 2^32-1 frames");
+    expect(s4d_renderer_capture_start(renderer, 4), S4D_STATUS_OK, "capture 4 frames");
+    for (int i = 0; i < 6; i++) expect(s4d_renderer_render(renderer, &frame), S4D_STATUS_OK, "render into a capture");
+    expect(s4d_renderer_capture_stop(renderer, NULL), S4D_STATUS_NULL_POINTER, "stop into NULL");
+    expect(s4d_renderer_capture_stop(renderer, &capture), S4D_STATUS_OK, "stop the capture");
+    uint32_t captured = 0;
+    uint64_t dropped = 0;
+    expect(s4d_capture_get_frame_count(capture, NULL, NULL), S4D_STATUS_NULL_POINTER, "frame count into NULL");
+    expect(s4d_capture_get_frame_count(capture, &captured, &dropped), S4D_STATUS_OK, "frame count");
+    if (captured != 4 || dropped != 2) {
+        fprintf(stderr, "FAIL capture of %u frames, %llu dropped; expected 4 and 2\n", captured,
+                (unsigned long long)dropped);
+        failures++;
+    }
+    expect(s4d_capture_get_frame(capture, 4, &stats), S4D_STATUS_INVALID_ARGUMENT, "frame 4 of 4");
+    expect(s4d_capture_get_frame(capture, 0, NULL), S4D_STATUS_NULL_POINTER, "frame into NULL");
+    expect(s4d_capture_get_frame(capture, 3, &stats), S4D_STATUS_OK, "the newest captured frame");
+    if (stats.frame_index != 9 || stats.view_count != 1) {
+        fprintf(stderr, "FAIL captured frame %llu of %u views, expected 9 of 1\n",
+                (unsigned long long)stats.frame_index, stats.view_count);
+        failures++;
+    }
+    size_t length = 0;
+    char small[8];
+    expect(s4d_capture_export(capture, 7, NULL, 0, &length), S4D_STATUS_INVALID_ARGUMENT, "export format 7");
+    expect(s4d_capture_export(capture, S4D_CAPTURE_FORMAT_CHROME_TRACE, NULL, 0, NULL), S4D_STATUS_NULL_POINTER,
+           "export length into NULL");
+    expect(s4d_capture_export(capture, S4D_CAPTURE_FORMAT_CHROME_TRACE, NULL, 0, &length), S4D_STATUS_OK,
+           "export size");
+    expect(s4d_capture_export(capture, S4D_CAPTURE_FORMAT_CHROME_TRACE, small, sizeof small, &length),
+           S4D_STATUS_INVALID_ARGUMENT, "export into 8 bytes");
+    char *text = malloc(length + 1);
+    expect(s4d_capture_export(capture, S4D_CAPTURE_FORMAT_CSV, NULL, 0, &length), S4D_STATUS_OK, "CSV size");
+    expect(s4d_capture_export(capture, S4D_CAPTURE_FORMAT_CSV, text, length + 1, &length), S4D_STATUS_OK, "CSV");
+    if (text == NULL || strncmp(text, "frame,", 6) != 0 || text[length] != '\0') {
+        fprintf(stderr, "FAIL the CSV export does not start with its header and end in a NUL\n");
+        failures++;
+    }
+    free(text);
+    expect(s4d_capture_save(capture, S4D_CAPTURE_FORMAT_CSV, NULL), S4D_STATUS_NULL_POINTER, "save to NULL path");
+    expect(s4d_capture_save(capture, S4D_CAPTURE_FORMAT_CSV, "/nonexistent/dir/frames.csv"), S4D_STATUS_IO,
+           "save into a missing folder");
+    expect(s4d_capture_save(capture, 9, "frames.csv"), S4D_STATUS_INVALID_ARGUMENT, "save format 9");
+    expect(s4d_capture_destroy(capture), S4D_STATUS_OK, "destroy the capture");
+    expect(s4d_capture_destroy(NULL), S4D_STATUS_OK, "destroy NULL capture");
 
     /* Destroy accepts NULL. */
     expect(s4d_renderer_destroy(renderer), S4D_STATUS_OK, "destroy the renderer (and with it the runtime)");

@@ -8,6 +8,7 @@
 //! the renderer's lock. The log callback is called on whichever thread logs.
 
 mod asset;
+mod capture;
 mod log_bridge;
 mod renderer;
 mod runtime;
@@ -20,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::Error;
 
 pub use asset::*;
+pub use capture::*;
 pub use log_bridge::*;
 pub use renderer::*;
 pub use runtime::*;
@@ -139,6 +141,58 @@ pub(crate) unsafe fn versioned<'a, T>(p: *const T, name: &str) -> Result<&'a T, 
         return Err(invalid(format!("{name}->struct_size is {size}; this library needs at least {want}")));
     }
     Ok(unsafe { &*p })
+}
+
+/// A versioned struct from a host that may be older than this library: its `struct_size`
+/// must cover the first version's `oldest` bytes; fields past it are zero (each new field's
+/// zero is the old behaviour).
+///
+/// # Safety
+/// A non-NULL `p` points to at least `struct_size` readable bytes, `struct_size` first.
+pub(crate) unsafe fn versioned_since<T: bytemuck::Zeroable>(
+    p: *const T,
+    name: &str,
+    oldest: usize,
+) -> Result<T, Failure> {
+    let size = unsafe { struct_size(p, name, oldest) }?;
+    let mut value = T::zeroed();
+    let n = size.min(std::mem::size_of::<T>());
+    unsafe { std::ptr::copy_nonoverlapping(p as *const u8, &mut value as *mut T as *mut u8, n) };
+    Ok(value)
+}
+
+/// Writes the part of `value` a host's struct has room for: `out->struct_size` bytes, at
+/// least the first version's `oldest`. The size the host set stays.
+///
+/// # Safety
+/// A non-NULL `out` points to at least `struct_size` writable bytes, `struct_size` first.
+pub(crate) unsafe fn put_versioned<T: bytemuck::Pod>(
+    out: *mut T,
+    name: &str,
+    oldest: usize,
+    value: T,
+) -> Result<(), Failure> {
+    let size = unsafe { struct_size(out, name, oldest) }?;
+    let bytes = bytemuck::bytes_of(&value);
+    let n = size.min(bytes.len());
+    // Everything but the host's own `struct_size` word.
+    unsafe { std::ptr::copy_nonoverlapping(bytes[4..n].as_ptr(), (out as *mut u8).add(4), n - 4) };
+    Ok(())
+}
+
+/// The `struct_size` a host set, checked to be within `oldest..=65536`.
+///
+/// # Safety
+/// A non-NULL `p` points to at least 4 readable bytes.
+unsafe fn struct_size<T>(p: *const T, name: &str, oldest: usize) -> Result<usize, Failure> {
+    if p.is_null() {
+        return Err(null(name));
+    }
+    let size = unsafe { (p as *const u32).read_unaligned() } as usize;
+    if !(oldest.max(4)..=65536).contains(&size) {
+        return Err(invalid(format!("{name}->struct_size is {size}; this library needs at least {oldest}")));
+    }
+    Ok(size)
 }
 
 /// The library's version (the crate's semantic version).

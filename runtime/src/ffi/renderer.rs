@@ -6,15 +6,19 @@ use std::sync::{Arc, Mutex};
 use ash::vk::{self, Handle};
 use glam::{Mat4, Quat, Vec3};
 
-use super::{arg, call, invalid, lock, not_ready, put, versioned, Failure, S4dAsset, S4dRuntime, S4dStatus};
+use super::{
+    arg, call, invalid, lock, not_ready, put, put_versioned, versioned, versioned_since, Failure, S4dAsset, S4dRuntime,
+    S4dStatus,
+};
 use crate::camera::Camera;
 use crate::gpu::Context;
-use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
+use crate::profile::FrameStats;
+use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
 
 /// A renderer of one asset into its own offscreen target.
 pub struct S4dRenderer {
-    context: Arc<Mutex<Context>>,
-    renderer: Mutex<Renderer>,
+    pub(super) context: Arc<Mutex<Context>>,
+    pub(super) renderer: Mutex<Renderer>,
     width: u32,
     height: u32,
     views: u32,
@@ -41,6 +45,7 @@ pub enum S4dSortOrder {
 
 /// What a renderer renders into.
 #[repr(C)]
+#[derive(Clone, Copy, bytemuck::Zeroable)]
 pub struct S4dRendererDesc {
     /// `sizeof(S4dRendererDesc)`.
     pub struct_size: u32,
@@ -55,7 +60,13 @@ pub struct S4dRendererDesc {
     pub sort_order: u32,
     /// Linear RGB behind the splats.
     pub background: [f32; 3],
+    /// Non-zero: no per-frame GPU timestamps and counts (`S4dFrameStats` then holds only
+    /// what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
+    pub disable_stats: u32,
 }
+
+/// `sizeof(S4dRendererDesc)` of the first version, the least `struct_size` accepted.
+const RENDERER_DESC_V1: usize = 36;
 
 /// One view as OpenXR gives it: a pose and the tangents of its field of view.
 #[repr(C)]
@@ -99,19 +110,97 @@ pub struct S4dHostImage {
     pub image: u64,
 }
 
-/// Statistics of the newest finished frame.
+/// What one frame cost and drew. The caller sets `struct_size` to `sizeof(S4dFrameStats)`;
+/// hosts built against an older header get the fields their struct has room for.
 #[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct S4dFrameStats {
-    /// Set by the caller to `sizeof(S4dFrameStats)`.
     pub struct_size: u32,
-    /// Non-zero when the GPU times below are valid (the queue has timestamps).
+    /// Non-zero when the GPU times and counts below are valid (the queue has timestamps and
+    /// the renderer's stats are on).
     pub gpu_times_valid: u32,
     /// Which frame (1 for the renderer's first).
     pub frame_index: u64,
-    /// GPU milliseconds: slice + cull, sort, raster + resolve.
+    /// GPU milliseconds per stage: slice + cull, sort, raster (every view), resolve.
     pub gpu_slice_ms: f64,
     pub gpu_sort_ms: f64,
     pub gpu_raster_ms: f64,
+    pub gpu_resolve_ms: f64,
+    /// When the frame began on the CPU, in nanoseconds since the renderer was created.
+    pub cpu_start_ns: u64,
+    /// CPU milliseconds per phase: waiting for the frame's resources, preparing, recording,
+    /// submitting (0 for frames recorded into a host's command buffer).
+    pub cpu_wait_ms: f64,
+    pub cpu_prepare_ms: f64,
+    pub cpu_record_ms: f64,
+    pub cpu_submit_ms: f64,
+    /// When the frame began on the GPU, in nanoseconds of the GPU's clock.
+    pub gpu_start_ns: u64,
+    /// Playback time the frame showed.
+    pub time_seconds: f64,
+    pub view_count: u32,
+    /// The temporal segment of `time_seconds` (0xFFFFFFFF outside the asset's time range).
+    pub segment: u32,
+    /// Primitives of the active runs, those that passed the temporal and frustum culls, and
+    /// splats drawn into each view.
+    pub active: u32,
+    pub visible: u32,
+    pub drawn: [u32; 2],
+    /// Active primitives per level of detail.
+    pub level_active: [u32; 8],
+    /// Segments streamed in for the frame.
+    pub segment_uploads: u32,
+    pub reserved: u32,
+    /// Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
+    /// CPU for the frame.
+    pub resident_bytes: u64,
+    pub gpu_memory_bytes: u64,
+    pub upload_bytes: u64,
+}
+
+/// `sizeof(S4dFrameStats)` of the first version, the least `struct_size` accepted.
+const FRAME_STATS_V1: usize = 40;
+
+impl From<&FrameStats> for S4dFrameStats {
+    fn from(s: &FrameStats) -> Self {
+        let g = s.gpu.unwrap_or_default();
+        let c = &s.counters;
+        S4dFrameStats {
+            struct_size: std::mem::size_of::<S4dFrameStats>() as u32,
+            gpu_times_valid: s.gpu.is_some() as u32,
+            frame_index: s.frame,
+            gpu_slice_ms: g.slice,
+            gpu_sort_ms: g.sort,
+            gpu_raster_ms: g.raster,
+            gpu_resolve_ms: g.resolve,
+            cpu_start_ns: s.cpu.start_ns,
+            cpu_wait_ms: s.cpu.wait,
+            cpu_prepare_ms: s.cpu.prepare,
+            cpu_record_ms: s.cpu.record,
+            cpu_submit_ms: s.cpu.submit,
+            gpu_start_ns: g.start_ns,
+            time_seconds: s.time as f64,
+            view_count: s.views,
+            segment: c.segment,
+            active: c.active,
+            visible: c.visible,
+            drawn: c.drawn,
+            level_active: c.levels,
+            segment_uploads: c.segment_uploads,
+            reserved: 0,
+            resident_bytes: c.resident_bytes,
+            gpu_memory_bytes: c.gpu_memory_bytes,
+            upload_bytes: c.upload_bytes,
+        }
+    }
+}
+
+/// Writes `stats` to a host's `S4dFrameStats` of any version.
+///
+/// # Safety
+/// As [`put_versioned`].
+pub(super) unsafe fn put_stats(out: *mut S4dFrameStats, name: &str, stats: &FrameStats) -> Result<(), Failure> {
+    unsafe { put_versioned(out, name, FRAME_STATS_V1, S4dFrameStats::from(stats)) }
 }
 
 /// A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
@@ -164,7 +253,7 @@ pub unsafe extern "C" fn s4d_renderer_create(
     call("s4d_renderer_create", || unsafe {
         let runtime = arg(runtime, "runtime")?;
         let asset = &arg(asset, "asset")?.asset;
-        let desc = versioned(desc, "desc")?;
+        let desc = versioned_since(desc, "desc", RENDERER_DESC_V1)?;
         arg(out as *const *mut S4dRenderer, "out")?;
         let format = match desc.format {
             0 => TargetFormat::Rgba8Unorm,
@@ -186,6 +275,7 @@ pub unsafe extern "C" fn s4d_renderer_create(
             format,
             background: Vec3::from(desc.background),
             sort,
+            stats: desc.disable_stats == 0,
         };
         let renderer = Renderer::new(&lock(&runtime.context), asset, &options)?;
         let handle = S4dRenderer {
@@ -312,27 +402,20 @@ pub unsafe extern "C" fn s4d_renderer_read_back(
     })
 }
 
-/// Statistics of the newest finished frame, never waiting for one in flight; NOT_READY before
-/// any frame has finished. The caller sets `stats->struct_size`.
+/// Statistics of the newest finished frame, never waiting for one in flight (in a steady
+/// frame loop, the frame before the last); NOT_READY before any frame has finished. The
+/// caller sets `stats->struct_size`.
 ///
 /// # Safety
-/// `renderer` is live; `stats` points to a writable `S4dFrameStats`.
+/// `renderer` is live; `stats` points to a writable `S4dFrameStats` of `struct_size` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn s4d_renderer_get_stats(renderer: *const S4dRenderer, stats: *mut S4dFrameStats) -> S4dStatus {
     call("s4d_renderer_get_stats", || unsafe {
         let r = arg(renderer, "renderer")?;
-        versioned(stats as *const S4dFrameStats, "stats")?;
-        let times: Option<StageTimes> = lock(&r.renderer).stage_times(&lock(&r.context));
-        let t = times.ok_or_else(|| not_ready("no frame has finished yet, or the queue has no timestamps"))?;
-        let value = S4dFrameStats {
-            struct_size: std::mem::size_of::<S4dFrameStats>() as u32,
-            gpu_times_valid: 1,
-            frame_index: t.frame,
-            gpu_slice_ms: t.slice,
-            gpu_sort_ms: t.sort,
-            gpu_raster_ms: t.raster,
-        };
-        put(stats, "stats", value)
+        versioned_since(stats as *const S4dFrameStats, "stats", FRAME_STATS_V1)?;
+        let latest = lock(&r.renderer).stats(&lock(&r.context));
+        let s = latest.ok_or_else(|| not_ready("no frame has finished yet"))?;
+        put_stats(stats, "stats", &s)
     })
 }
 

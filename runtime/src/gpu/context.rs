@@ -12,6 +12,7 @@ use vk_mem::Alloc;
 
 use super::vk_err;
 use crate::error::{Error, Result};
+pub use crate::profile::DeviceInfo;
 
 const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
 
@@ -122,7 +123,7 @@ pub struct Context {
     pub(crate) limits: vk::PhysicalDeviceLimits,
     /// `maxStorageBufferRange`, or less where [`ContextOptions::max_binding_bytes`] says so.
     max_binding_bytes: u64,
-    device_name: String,
+    info: DeviceInfo,
     /// Whether `VK_KHR_multiview` (core in 1.1) is enabled: one pass for both eyes.
     pub multiview: bool,
 }
@@ -327,7 +328,8 @@ impl Context {
             multiview,
             debug_utils,
         } = parts;
-        let device_name = properties.device_name_as_c_str().map_or("?".into(), |n| n.to_string_lossy().into_owned());
+        let info = device_info(&instance, physical_device, &properties, api_version);
+        let device_name = info.name.clone();
         let timestamp_bits = unsafe { instance.get_physical_device_queue_family_properties(physical_device) }
             .get(queue_family as usize)
             .map_or(0, |f| f.timestamp_valid_bits);
@@ -367,13 +369,23 @@ impl Context {
             command_pool,
             limits: properties.limits,
             max_binding_bytes,
-            device_name,
+            info,
             multiview,
         })
     }
 
     pub fn device_name(&self) -> &str {
-        &self.device_name
+        &self.info.name
+    }
+
+    /// The device and driver, for reports.
+    pub fn device_info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// Bytes of device memory blocks the allocator holds, over every heap.
+    pub fn gpu_memory_bytes(&self) -> u64 {
+        self.allocator.get_heap_budgets().map_or(0, |heaps| heaps.iter().map(|h| h.statistics.blockBytes).sum())
     }
 
     /// The largest storage buffer range one descriptor may address.
@@ -529,6 +541,36 @@ impl Context {
 }
 
 /// What a context is made of before its allocator and command pool exist.
+fn device_info(
+    instance: &ash::Instance,
+    physical_device: vk::PhysicalDevice,
+    properties: &vk::PhysicalDeviceProperties,
+    api_version: u32,
+) -> DeviceInfo {
+    let text = |s: std::result::Result<&CStr, _>| s.map_or(String::new(), |c: &CStr| c.to_string_lossy().into_owned());
+    let v = properties.driver_version;
+    let mut driver = format!("driver version {v:#x}");
+    // Driver properties are core in 1.2; older devices give only the packed version.
+    if api_version >= vk::API_VERSION_1_2 {
+        let mut props = vk::PhysicalDeviceDriverProperties::default();
+        let mut all = vk::PhysicalDeviceProperties2::default().push_next(&mut props);
+        unsafe { instance.get_physical_device_properties2(physical_device, &mut all) };
+        driver = format!("{} {}", text(props.driver_name_as_c_str()), text(props.driver_info_as_c_str()));
+    }
+    DeviceInfo {
+        name: text(properties.device_name_as_c_str()),
+        driver: driver.trim().to_string(),
+        api: format!(
+            "{}.{}.{}",
+            vk::api_version_major(properties.api_version),
+            vk::api_version_minor(properties.api_version),
+            vk::api_version_patch(properties.api_version)
+        ),
+        vendor_id: properties.vendor_id,
+        device_id: properties.device_id,
+    }
+}
+
 struct Parts {
     entry: ash::Entry,
     instance: ash::Instance,

@@ -24,6 +24,9 @@ struct Params {
 /// `VkDrawIndirectCommand` (vertex count, instance count = keys, first vertex, first instance)
 /// so that a renderer can count visible splats into it and draw from it directly.
 pub const COUNT_WORD: u32 = 1;
+/// The count buffer's size: the draw arguments, then room for a user's own counters (the
+/// renderer counts splats each eye does not draw in words 4 and 5).
+pub const COUNT_BYTES: u64 = 32;
 const BINDINGS: u32 = 7;
 
 /// The sort's pipelines; one per context.
@@ -41,7 +44,8 @@ pub struct RadixSort {
 pub struct SortBuffers {
     pub keys: [Buffer; 2],
     pub values: [Buffer; 2],
-    /// `[vertex count, key count, 0, 0]` (see [`COUNT_WORD`]); usable as draw arguments.
+    /// `[vertex count, key count, 0, 0]` (see [`COUNT_WORD`]), usable as draw arguments, and
+    /// four words more (see [`COUNT_BYTES`]).
     pub count: Buffer,
     histogram: Buffer,
     dispatch: Buffer,
@@ -144,7 +148,7 @@ impl RadixSort {
             "sort dispatch",
         ];
         for (i, name) in names.iter().enumerate() {
-            let size = [bytes, bytes, bytes, bytes, hist_bytes, 16, 12][i];
+            let size = [bytes, bytes, bytes, bytes, hist_bytes, COUNT_BYTES, 12][i];
             match ctx.create_buffer(name, size, usage | vk::BufferUsageFlags::INDIRECT_BUFFER, MemoryKind::Device) {
                 Ok(b) => made.push(b),
                 Err(e) => {

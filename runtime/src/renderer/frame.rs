@@ -6,8 +6,9 @@ use ash::vk;
 use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS};
 use super::resident::Resident;
 use crate::error::Result;
-use crate::gpu::sort::{RadixSort, SortBuffers};
+use crate::gpu::sort::{RadixSort, SortBuffers, COUNT_BYTES};
 use crate::gpu::{vk_err, Buffer, Context, Image, MemoryKind};
+use crate::profile::FrameStats;
 
 /// Bytes of one eye's projected record of one splat (two uvec4, `shaders/slice.comp`).
 pub const RECORD_BYTES: u64 = 32;
@@ -26,14 +27,20 @@ pub struct Frame {
     /// One render pass per entry: all views at once with multiview, else one per eye.
     pub passes: Vec<Pass>,
     pub readback: Buffer,
+    /// The slice pass's counts, copied out for the frame's stats.
+    pub counts: Buffer,
     pool: vk::DescriptorPool,
     /// One per resident chunk.
     pub slice_sets: Vec<vk::DescriptorSet>,
     pub raster_set: vk::DescriptorSet,
     pub cmd: vk::CommandBuffer,
     pub fence: vk::Fence,
-    /// Timestamps: start, after slice, after sort, after raster + resolve.
+    /// Timestamps, [`TIMESTAMP_SLOTS`] slots of `query_stride` queries each.
     pub queries: vk::QueryPool,
+    pub query_stride: u32,
+    pub query_count: u32,
+    /// What is known of the frame at submission; completed when it retires.
+    pub pending: FrameStats,
     /// Whether `cmd` was submitted since `fence` was last waited for.
     pub in_flight: bool,
     /// Which frame of the renderer this slot last ran (1 for the first).
@@ -45,7 +52,15 @@ pub struct Frame {
     host_framebuffers: Vec<vk::Framebuffer>,
 }
 
-pub const TIMESTAMPS: u32 = 4;
+/// Timestamp slots: frame start, after slice, after sort, then per render pass: after the
+/// raster subpass, after the pass.
+pub const TIMESTAMP_SLOTS: u32 = 3;
+pub const fn raster_end_slot(pass: u32) -> u32 {
+    TIMESTAMP_SLOTS + 2 * pass
+}
+pub const fn pass_end_slot(pass: u32) -> u32 {
+    TIMESTAMP_SLOTS + 2 * pass + 1
+}
 
 /// What one render pass of a frame draws into.
 pub struct Pass {
@@ -118,6 +133,12 @@ impl Frame {
         made.buffers.push(ctx.create_buffer(
             &n("readback"),
             pixels * 4,
+            vk::BufferUsageFlags::TRANSFER_DST,
+            MemoryKind::Readback,
+        )?);
+        made.buffers.push(ctx.create_buffer(
+            &n("counts"),
+            COUNT_BYTES,
             vk::BufferUsageFlags::TRANSFER_DST,
             MemoryKind::Readback,
         )?);
@@ -195,13 +216,16 @@ impl Frame {
         made.cmd = unsafe { d.allocate_command_buffers(&cmd_info) }.map_err(vk_err("vkAllocateCommandBuffers"))?[0];
         made.fence =
             unsafe { d.create_fence(&vk::FenceCreateInfo::default(), None) }.map_err(vk_err("vkCreateFence"))?;
-        // Room for one query per view after the last: lavapipe (Mesa 25) writes a timestamp
-        // recorded just after a multiview pass to one query per view, past the pool's end.
-        let query_count = TIMESTAMPS + spec.views;
+        // A timestamp in a multiview subpass takes one query per view, and lavapipe (Mesa 25)
+        // writes one recorded just after a multiview pass to one per view as well: every slot
+        // gets a query per view of a pass.
+        let query_stride = spec.pass_views;
+        let query_count = pass_end_slot(passes - 1).saturating_add(1) * query_stride;
         let query_info =
             vk::QueryPoolCreateInfo::default().query_type(vk::QueryType::TIMESTAMP).query_count(query_count);
         made.queries = unsafe { d.create_query_pool(&query_info, None) }.map_err(vk_err("vkCreateQueryPool"))?;
 
+        let counts = made.buffers.pop().unwrap();
         let readback = made.buffers.pop().unwrap();
         let projected1 = made.buffers.pop().unwrap();
         let projected0 = made.buffers.pop().unwrap();
@@ -225,12 +249,16 @@ impl Frame {
                 .collect(),
             views: std::mem::take(&mut made.views),
             readback,
+            counts,
             pool: made.pool,
             slice_sets: sets[..chunks as usize].to_vec(),
             raster_set: sets[chunks as usize],
             cmd: made.cmd,
             fence: made.fence,
             queries: made.queries,
+            query_stride,
+            query_count,
+            pending: FrameStats::default(),
             in_flight: false,
             serial: 0,
             host_pending: false,
@@ -332,7 +360,7 @@ impl Frame {
     pub fn destroy(mut self, ctx: &Context, command_pool: vk::CommandPool) {
         self.release_host(ctx);
         let made = Made {
-            buffers: vec![self.uniforms, self.runs, self.readback, {
+            buffers: vec![self.uniforms, self.runs, self.readback, self.counts, {
                 let [p0, p1] = self.projected;
                 ctx.destroy_buffer(p0);
                 p1

@@ -15,12 +15,15 @@
 //!   rendering) a frame, the command buffer recorded two frames earlier must have completed,
 //!   and the host must keep the renderer alive until its last command buffer has completed.
 
+use std::time::Instant;
+
 use ash::vk;
 
-use super::{pipelines, read_stage_times, Renderer, StageTimes};
+use super::{pipelines, Renderer};
 use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::gpu::Context;
+use crate::profile::Section;
 
 /// A host's image to render into.
 #[derive(Clone, Copy, Debug)]
@@ -62,8 +65,11 @@ impl Renderer {
                 target.final_layout
             )));
         }
+        let _frame = Section::begin(c"splat4d frame");
         let render_pass = self.host_pass(ctx, target.final_layout)?;
         let (index, dispatches) = self.prepare(ctx, time, eyes)?;
+        let recording = Instant::now();
+        let _record = Section::begin(c"splat4d record");
         let size = (self.options.width, self.options.height, self.pass_views);
         let frame = &mut self.frames[index];
         let framebuffers = match frame.attach_host(ctx, render_pass, target.image, self.options.format.vk(), size) {
@@ -76,6 +82,7 @@ impl Renderer {
         // From here the slot holds host work: it is retired when next used.
         frame.host_pending = true;
         self.record_frame(ctx, index, cmd, &dispatches, render_pass, &framebuffers, false)?;
+        self.frames[index].pending.cpu.record = recording.elapsed().as_secs_f64() * 1e3;
         self.finish_frame(index, true);
         Ok(())
     }
@@ -93,13 +100,9 @@ impl Renderer {
     /// A slot whose last frame went to a host: by the contract its command buffer has
     /// completed, so its timestamps are read (if they are there) and its framebuffers go.
     pub(super) fn retire_host(&mut self, ctx: &Context, index: usize) {
+        // No WAIT: a host that broke the contract gets no GPU times rather than a hang.
+        self.complete_stats(ctx, index, false);
         let frame = &mut self.frames[index];
-        if self.latest_times.is_none_or(|t| t.frame < frame.serial) {
-            // No WAIT: a host that broke the contract gets no stage times rather than a hang.
-            if let Some(s) = read_stage_times(ctx, frame.queries, false) {
-                self.latest_times = Some(StageTimes { frame: frame.serial, ..s });
-            }
-        }
         frame.release_host(ctx);
         frame.host_pending = false;
     }

@@ -7,6 +7,8 @@ mod host;
 mod pipelines;
 mod resident;
 
+use std::time::{Duration, Instant};
+
 use ash::vk;
 use glam::Vec3;
 
@@ -14,9 +16,11 @@ use crate::asset::format::RunRecord;
 use crate::asset::Asset;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
-use crate::gpu::sort::{memory_barrier, RadixSort};
+use crate::gpu::sort::{memory_barrier, RadixSort, COUNT_BYTES};
 use crate::gpu::{vk_err, Context};
-use frame::{Frame, FrameSpec, UNIFORM_BYTES};
+pub use crate::profile::StageTimes;
+use crate::profile::{Capture, Counters, CpuTimes, FrameStats, Section};
+use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
 use resident::Resident;
@@ -44,23 +48,6 @@ impl TargetFormat {
     }
 }
 
-/// GPU time of each stage of one frame, in milliseconds, from timestamp queries.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StageTimes {
-    /// Which frame: 1 for the renderer's first.
-    pub frame: u64,
-    pub slice: f64,
-    pub sort: f64,
-    /// Splat raster and resolve (both eyes).
-    pub raster: f64,
-}
-
-impl StageTimes {
-    pub fn total(&self) -> f64 {
-        self.slice + self.sort + self.raster
-    }
-}
-
 /// How splats are ordered for blending in stereo.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortOrder {
@@ -84,6 +71,9 @@ pub struct RendererOptions {
     pub background: Vec3,
     /// Ignored for one view.
     pub sort: SortOrder,
+    /// Measure every frame: GPU timestamps and the slice pass's counts, read back as frames
+    /// finish (see [`Renderer::stats`]). Off, a frame's stats hold only what the CPU knows.
+    pub stats: bool,
 }
 
 /// Renders one asset. Owns its GPU copy of the asset and the per-frame resources; destroy it
@@ -105,8 +95,15 @@ pub struct Renderer {
     pass_views: u32,
     /// Render passes ending in a host's layout, made on first use.
     host_passes: Vec<(vk::ImageLayout, vk::RenderPass)>,
-    /// Stage times of the newest finished frame.
-    latest_times: Option<StageTimes>,
+    /// Stats of the newest finished frame.
+    latest: Option<FrameStats>,
+    capture: Option<Capture>,
+    /// The first frame the capture records.
+    capture_from: u64,
+    /// Where the CPU times of frames count from.
+    epoch: Instant,
+    /// Bytes of the asset's primitives on the GPU.
+    resident_bytes: u64,
     // What the frame logic needs of the asset, copied so the renderer does not borrow it.
     primitives: u32,
     time_range: [f32; 2],
@@ -217,13 +214,18 @@ impl Renderer {
             last_to_host: false,
             pass_views,
             host_passes: Vec::new(),
-            latest_times: None,
+            latest: None,
+            capture: None,
+            capture_from: 0,
+            epoch: Instant::now(),
+            resident_bytes: 0,
             primitives: asset.len() as u32,
             time_range: info.time_range,
             segments,
             sh: (info.sh_degree as u32, info.sh_degree_t as u32, info.sh_time_period),
             motion_degree: info.motion_degree as u32,
         };
+        renderer.resident_bytes = renderer.resident.bytes();
         let spec = FrameSpec {
             width: options.width,
             height: options.height,
@@ -255,13 +257,22 @@ impl Renderer {
     /// size). Returns once the frame is submitted; waits only for the frame that last used
     /// the same resources, two frames ago.
     pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
+        let _frame = Section::begin(c"splat4d frame");
         let (index, dispatches) = self.prepare(ctx, time, eyes)?;
-        self.record(ctx, index, &dispatches)?;
+        let recording = Instant::now();
+        {
+            let _record = Section::begin(c"splat4d record");
+            self.record(ctx, index, &dispatches)?;
+        }
+        let submitting = Instant::now();
+        let _submit = Section::begin(c"splat4d submit");
         let frame = &mut self.frames[index];
         let cmds = [frame.cmd];
         let submit = vk::SubmitInfo::default().command_buffers(&cmds);
         unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
         frame.in_flight = true;
+        frame.pending.cpu.record = ms(submitting - recording);
+        frame.pending.cpu.submit = ms(submitting.elapsed());
         self.finish_frame(index, false);
         Ok(())
     }
@@ -294,17 +305,23 @@ impl Renderer {
         if !time.is_finite() {
             return Err(Error::InvalidArgument("time must be finite".into()));
         }
+        let start = Instant::now();
         let index = self.next;
-        self.wait(ctx, index)?;
+        {
+            let _wait = Section::begin(c"splat4d wait");
+            self.wait(ctx, index)?;
+        }
+        let waited = start.elapsed();
+        let _prepare = Section::begin(c"splat4d prepare");
 
         // Which primitives may be alive: the segment's runs, or everything outside the range.
         let whole = [RunRecord { first: 0, count: self.primitives }];
         let [t0, t1] = self.time_range;
-        let runs: &[RunRecord] = if time >= t0 && time <= t1 && !self.segments.is_empty() {
+        let (segment, runs): (u32, &[RunRecord]) = if time >= t0 && time <= t1 && !self.segments.is_empty() {
             let s = self.segments.partition_point(|s| s.0[1] <= time).min(self.segments.len() - 1);
-            &self.segments[s].1
+            (s as u32, &self.segments[s].1)
         } else {
-            &whole
+            (u32::MAX, &whole)
         };
         let mut entries: Vec<[u32; 4]> = Vec::new();
         let mut dispatches: Vec<(usize, u32, u32, u32)> = Vec::new();
@@ -353,6 +370,30 @@ impl Renderer {
         uniforms.sort_origin = origin.extend(0.0).to_array();
         uniforms.sort_axis = axis.extend(0.0).to_array();
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
+        let active: u32 = dispatches.iter().map(|d| d.3).sum();
+        let mut levels = [0; crate::profile::MAX_LEVELS];
+        // Every primitive is of the finest level until assets carry coarser ones.
+        levels[0] = active;
+        self.frames[index].pending = FrameStats {
+            frame: 0,
+            time,
+            views: eyes.len() as u32,
+            cpu: CpuTimes {
+                start_ns: (start - self.epoch).as_nanos() as u64,
+                wait: ms(waited),
+                prepare: ms(start.elapsed() - waited),
+                ..Default::default()
+            },
+            gpu: None,
+            counters: Counters {
+                active,
+                levels,
+                segment,
+                resident_bytes: self.resident_bytes,
+                upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64,
+                ..Default::default()
+            },
+        };
         Ok((index, dispatches))
     }
 
@@ -368,19 +409,43 @@ impl Renderer {
         Ok(())
     }
 
-    /// A frame whose fence has signalled: keeps its stage times (its queries are reset when the
+    /// A frame whose fence has signalled: completes its stats (its queries are reset when the
     /// slot is recorded again) and frees the slot.
     fn retire(&mut self, ctx: &Context, index: usize) -> Result<()> {
+        self.complete_stats(ctx, index, true);
         let frame = &mut self.frames[index];
-        // Frames retire in order except at teardown; keep the newest.
-        if self.latest_times.is_none_or(|t| t.frame < frame.serial) {
-            if let Some(s) = read_stage_times(ctx, frame.queries, true) {
-                self.latest_times = Some(StageTimes { frame: frame.serial, ..s });
-            }
-        }
         unsafe { ctx.device.reset_fences(&[frame.fence]) }.map_err(vk_err("vkResetFences"))?;
         frame.in_flight = false;
         Ok(())
+    }
+
+    /// Adds what the GPU measured to a finished frame's stats, keeps them as the newest and
+    /// puts them in the capture. Without `wait`, results that are not there are left out.
+    fn complete_stats(&mut self, ctx: &Context, index: usize, wait: bool) {
+        let frame = &self.frames[index];
+        let mut stats = FrameStats { frame: frame.serial, ..frame.pending };
+        if self.options.stats {
+            if let Some(times) = read_stage_times(ctx, frame, self.options.views / self.pass_views, wait) {
+                let mut words = [0u32; 8];
+                if ctx.read(&frame.counts, 0, &mut words).is_ok() {
+                    let c = &mut stats.counters;
+                    c.visible = words[1];
+                    for e in 0..stats.views as usize {
+                        c.drawn[e] = words[1].saturating_sub(words[4 + e]);
+                    }
+                }
+                crate::profile::trace_gpu_times(&times);
+                stats.gpu = Some(StageTimes { frame: frame.serial, ..times });
+            }
+        }
+        stats.counters.gpu_memory_bytes = ctx.gpu_memory_bytes();
+        if let Some(capture) = self.capture.as_mut().filter(|_| stats.frame >= self.capture_from) {
+            capture.push(stats);
+        }
+        // Frames finish in order except at teardown; keep the newest.
+        if self.latest.is_none_or(|l| l.frame < stats.frame) {
+            self.latest = Some(stats);
+        }
     }
 
     /// Records the frame into the slot's own command buffer, with the copy out for read-back.
@@ -415,12 +480,16 @@ impl Renderer {
         let d = &ctx.device;
         let f = &self.frames[index];
         let (w, h) = (self.options.width, self.options.height);
+        let (stats, stride) = (self.options.stats, f.query_stride);
         unsafe {
-            d.cmd_reset_query_pool(cmd, f.queries, 0, frame::TIMESTAMPS + self.options.views);
-            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
+            if stats {
+                d.cmd_reset_query_pool(cmd, f.queries, 0, f.query_count);
+                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
+            }
 
             // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
-            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&[4u32, 0, 0, 0]));
+            // Then the splats each eye leaves out, counted for the stats.
+            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&[4u32, 0, 0, 0, 0, 0, 0, 0]));
             memory_barrier(
                 d,
                 cmd,
@@ -447,7 +516,9 @@ impl Renderer {
                 );
                 d.cmd_dispatch(cmd, active.div_ceil(256), 1, 1);
             }
-            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 1);
+            if stats {
+                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, stride);
+            }
             // The sort reads the keys, values and count the slice pass wrote.
             crate::gpu::sort::compute_barrier(d, cmd);
             let result = self.sort.record(ctx, cmd, &f.sort, 32)?;
@@ -470,7 +541,9 @@ impl Renderer {
                 let right_result = self.sort.record(ctx, cmd, right, 32)?;
                 debug_assert_eq!(right_result, 0, "raster reads the right eye's order from pair 0");
             }
-            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 2);
+            if stats {
+                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 2 * stride);
+            }
             debug_assert_eq!(result, 0, "raster reads the sorted order from pair 0");
 
             let clear =
@@ -504,6 +577,10 @@ impl Renderer {
                 let stages = vk::ShaderStageFlags::VERTEX;
                 d.cmd_push_constants(cmd, self.pipelines.raster_layout, stages, 0, bytemuck::cast_slice(&push));
                 d.cmd_draw_indirect(cmd, f.sort.count.raw, 0, 1, 16);
+                if stats {
+                    let query = raster_end_slot(eye as u32) * stride;
+                    d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, query);
+                }
                 d.cmd_next_subpass(cmd, vk::SubpassContents::INLINE);
                 d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.resolve);
                 let sets = [pass.resolve_set];
@@ -520,9 +597,26 @@ impl Renderer {
                 d.cmd_push_constants(cmd, self.pipelines.resolve_layout, stages, 0, bytemuck::cast_slice(&push));
                 d.cmd_draw(cmd, 3, 1, 0, 0);
                 d.cmd_end_render_pass(cmd);
+                if stats {
+                    let query = pass_end_slot(eye as u32) * stride;
+                    d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, query);
+                }
             }
-            d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, 3);
+            if stats {
+                // The counts the slice pass wrote, for the frame's stats.
+                memory_barrier(
+                    d,
+                    cmd,
+                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_WRITE),
+                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_READ),
+                );
+                let whole = vk::BufferCopy::default().size(COUNT_BYTES);
+                d.cmd_copy_buffer(cmd, f.sort.count.raw, f.counts.raw, &[whole]);
+            }
             if !copy_out {
+                if stats {
+                    host_read_barrier(d, cmd);
+                }
                 return Ok(());
             }
 
@@ -541,12 +635,7 @@ impl Renderer {
                 f.readback.raw,
                 &[region],
             );
-            memory_barrier(
-                d,
-                cmd,
-                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
-                (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
-            );
+            host_read_barrier(d, cmd);
         }
         Ok(())
     }
@@ -565,17 +654,54 @@ impl Renderer {
         Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
     }
 
-    /// GPU stage times of the most recent finished frame (`None` before one has finished, or
-    /// where the queue has no timestamps). Never waits: frames still running are skipped, so
-    /// in a steady frame loop this is the frame before the last.
-    pub fn stage_times(&mut self, ctx: &Context) -> Option<StageTimes> {
-        for i in 0..self.frames.len() {
+    /// Stats of the most recent finished frame (`None` before one has finished). Never
+    /// waits: frames still running are skipped, so in a steady frame loop this is the frame
+    /// before the last.
+    pub fn stats(&mut self, ctx: &Context) -> Option<FrameStats> {
+        for i in self.slots_oldest_first() {
             let f = &self.frames[i];
             if f.in_flight && unsafe { ctx.device.get_fence_status(f.fence) }.unwrap_or(false) {
                 self.retire(ctx, i).ok()?;
             }
         }
-        self.latest_times
+        self.latest
+    }
+
+    /// GPU stage times of the most recent finished frame (`None` before one has finished,
+    /// where the queue has no timestamps, or with stats off). Never waits, as [`Self::stats`].
+    pub fn stage_times(&mut self, ctx: &Context) -> Option<StageTimes> {
+        self.stats(ctx).and_then(|s| s.gpu)
+    }
+
+    /// Starts recording every frame's stats into a ring of `capacity` frames (at most
+    /// [`crate::profile::MAX_CAPTURE_FRAMES`]), replacing a capture in progress. Frames
+    /// submitted from now on are recorded as they finish.
+    pub fn start_capture(&mut self, ctx: &Context, capacity: u32) {
+        let o = &self.options;
+        self.capture = Some(Capture::new(capacity, ctx.device_info().clone(), o.views, [o.width, o.height]));
+        // Frames already submitted belong to no capture.
+        self.capture_from = self.submitted + 1;
+    }
+
+    /// Ends the capture and returns it (`None` without one), after waiting for the frames this
+    /// renderer submitted. Frames recorded into a host's command buffer are in it once their
+    /// slot has been reused or their results were there; the last one or two may be missing.
+    pub fn stop_capture(&mut self, ctx: &Context) -> Result<Option<Capture>> {
+        if self.capture.is_none() {
+            return Ok(None);
+        }
+        for i in self.slots_oldest_first() {
+            if self.frames[i].in_flight {
+                self.wait(ctx, i)?;
+            }
+        }
+        Ok(self.capture.take())
+    }
+
+    fn slots_oldest_first(&self) -> Vec<usize> {
+        let mut slots: Vec<usize> = (0..self.frames.len()).collect();
+        slots.sort_by_key(|&i| self.frames[i].serial);
+        slots
     }
 
     /// Waits for the GPU to finish with every frame, then destroys everything.
@@ -599,18 +725,53 @@ impl Renderer {
     }
 }
 
-/// A finished frame's stage times; `None` where the queue has no timestamps (or, without
-/// `wait`, where the results are not there).
-fn read_stage_times(ctx: &Context, queries: vk::QueryPool, wait: bool) -> Option<StageTimes> {
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Makes the frame's transfers into host-visible buffers visible to the host.
+fn host_read_barrier(d: &ash::Device, cmd: vk::CommandBuffer) {
+    memory_barrier(
+        d,
+        cmd,
+        (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+        (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
+    );
+}
+
+/// A finished frame's stage times over its `passes` render passes; `None` where the queue
+/// has no timestamps (or, without `wait`, where the results are not there).
+fn read_stage_times(ctx: &Context, frame: &Frame, passes: u32, wait: bool) -> Option<StageTimes> {
     if ctx.timestamp_bits == 0 {
         return None;
     }
-    let mut t = [0u64; frame::TIMESTAMPS as usize];
-    // The frame has finished, so the results are there and WAIT costs nothing.
+    // The frame has finished, so the results are there and WAIT costs nothing. Slots are read
+    // one by one: the queries between them may never be written.
     let flags =
         vk::QueryResultFlags::TYPE_64 | if wait { vk::QueryResultFlags::WAIT } else { vk::QueryResultFlags::empty() };
-    unsafe { ctx.device.get_query_pool_results(queries, 0, &mut t, flags) }.ok()?;
+    let read = |slot: u32| {
+        let mut t = [0u64; 1];
+        unsafe { ctx.device.get_query_pool_results(frame.queries, slot * frame.query_stride, &mut t, flags) }
+            .ok()
+            .map(|()| t[0])
+    };
     let mask = if ctx.timestamp_bits >= 64 { u64::MAX } else { (1u64 << ctx.timestamp_bits) - 1 };
-    let ms = |a: usize, b: usize| ((t[b].wrapping_sub(t[a])) & mask) as f64 * ctx.limits.timestamp_period as f64 * 1e-6;
-    Some(StageTimes { frame: 0, slice: ms(0, 1), sort: ms(1, 2), raster: ms(2, 3) })
+    let period = ctx.limits.timestamp_period as f64;
+    let ms = |a: u64, b: u64| (b.wrapping_sub(a) & mask) as f64 * period * 1e-6;
+    let (start, sliced, sorted) = (read(0)?, read(1)?, read(2)?);
+    let (mut raster, mut resolve, mut at) = (0.0, 0.0, sorted);
+    for pass in 0..passes {
+        let (rastered, ended) = (read(raster_end_slot(pass))?, read(pass_end_slot(pass))?);
+        raster += ms(at, rastered);
+        resolve += ms(rastered, ended);
+        at = ended;
+    }
+    Some(StageTimes {
+        frame: 0,
+        start_ns: ((start & mask) as f64 * period) as u64,
+        slice: ms(start, sliced),
+        sort: ms(sliced, sorted),
+        raster,
+        resolve,
+    })
 }

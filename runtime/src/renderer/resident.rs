@@ -127,6 +127,11 @@ impl Resident {
 
     pub const BINDINGS: usize = ATTRIBUTES.len();
 
+    /// Bytes of the asset's attributes on the GPU.
+    pub fn bytes(&self) -> u64 {
+        self.attributes.iter().filter_map(|a| a.buffer.as_ref()).map(|b| b.size).sum()
+    }
+
     pub fn destroy(self, ctx: &Context) {
         for a in self.attributes {
             if let Some(b) = a.buffer {

@@ -51,7 +51,21 @@ static class ConsoleTest
                 int lit = 0;
                 for (int i = 0; i < pixels.Length; i += 4) if (pixels[i] + pixels[i + 1] + pixels[i + 2] > 60) lit++;
                 Expect(lit > pixels.Length / 4 / 20, "the frame shows the scene (" + lit + " lit pixels)");
-                Expect(renderer.Stats.FrameIndex == 1, "stats of frame 1");
+                var stats = renderer.Stats;
+                Expect(stats.FrameIndex == 1 && stats.GpuTimesValid == 1, "stats of frame 1");
+                Expect(stats.Visible > 0 && stats.Visible <= stats.Active && stats.DrawnLeft == stats.Visible,
+                       "frame 1 drew " + stats.DrawnLeft + " of " + stats.Active + " active splats");
+                renderer.StartCapture(16);
+                for (int i = 0; i < 5; i++) renderer.Render(info.TimeStart + 0.1 * i, new[] { view });
+                using (var capture = renderer.StopCapture())
+                {
+                    Expect(capture.FrameCount == 5 && capture.Frame(4).FrameIndex == 6, "a capture of frames 2..6");
+                    var csv = capture.Export(CaptureFormat.Csv).Split('\n');
+                    Expect(csv[0].StartsWith("frame,") && csv.Length == 7, "its CSV: a header, 5 rows, a newline");
+                    Expect(capture.Export(CaptureFormat.ChromeTrace).StartsWith("{"), "its Chrome trace");
+                    ExpectThrows(Status.InvalidArgument, "frame 5 of 5", () => capture.Frame(5));
+                }
+                ExpectThrows(Status.NotReady, "stop a capture twice", () => renderer.StopCapture());
                 ExpectThrows(Status.InvalidArgument, "read back view 3", () => renderer.ReadBack(3));
             }
             Expect(runtime.ValidationMessageCount == 0, "no validation messages");
