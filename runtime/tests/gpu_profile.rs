@@ -9,6 +9,7 @@ use serde_json::Value;
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::profile::{Capture, FrameStats, TRACE_NAMES};
+use splat4d::reference::{self, RenderSettings};
 use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
 use splat4d::{demo, Asset, Camera};
 
@@ -136,6 +137,18 @@ fn counts_follow_what_the_eyes_see() {
     assert!(seen[0].visible > 0 && seen[0].drawn[0] > 0 && seen[0].drawn[1] > 0, "{:?}", seen[0]);
     assert_eq!((seen[1].active, seen[1].visible, seen[1].drawn), (seen[0].active, 0, [0, 0]), "{:?}", seen[1]);
     r.destroy(&ctx);
+
+    // One eye's count against the reference's: the splats it projects onto the image.
+    let mut mono = renderer(&ctx, &asset, 1, true);
+    for t in [0.3, 1.0, 2.9] {
+        mono.render(&ctx, t, &[camera]).unwrap();
+        mono.read_back(&ctx).unwrap();
+        let gpu = mono.stats(&ctx).unwrap().counters.drawn[0];
+        let cpu = reference::preprocess(&asset, t, &camera, &RenderSettings::default()).len() as u32;
+        eprintln!("t {t}: {gpu} splats drawn on the GPU, {cpu} projected by the reference");
+        assert!(gpu.abs_diff(cpu) <= cpu / 100 + 2, "t {t}: {gpu} drawn on the GPU, {cpu} by the reference");
+    }
+    mono.destroy(&ctx);
 
     // Stats off: no timestamps or counts, the CPU's part only.
     let mut off = renderer(&ctx, &asset, 2, false);
