@@ -4,8 +4,10 @@
 mod info;
 mod load;
 mod output;
+mod profile;
 mod progress;
 mod render;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,10 +31,13 @@ enum Command {
     Render(RenderArgs),
     /// Pack the built-in procedural 4D scene and render a short sequence of frames.
     Demo(DemoArgs),
+    /// Render frames across an asset's time range and write where each frame's time went:
+    /// trace.json (Perfetto, chrome://tracing), frames.csv and report.html.
+    Profile(ProfileArgs),
 }
 
 /// Options for sources that do not carry them (shared by every command that imports).
-#[derive(Args, Clone, Default)]
+#[derive(Args, Clone)]
 pub struct SourceArgs {
     /// Asset time range in seconds, e.g. `0,10` (4DGS PLYs without a time_range comment;
     /// per-frame sequences are spread over it).
@@ -42,8 +47,18 @@ pub struct SourceArgs {
     #[arg(long, value_name = "F")]
     pub fps: Option<f32>,
     /// Frames per temporal segment.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = SourceArgs::SEGMENT_FRAMES)]
     pub segment_frames: u32,
+}
+
+impl SourceArgs {
+    const SEGMENT_FRAMES: u32 = 20;
+}
+
+impl Default for SourceArgs {
+    fn default() -> Self {
+        SourceArgs { time_range: None, fps: None, segment_frames: SourceArgs::SEGMENT_FRAMES }
+    }
 }
 
 #[derive(Args)]
@@ -145,6 +160,48 @@ pub struct DemoArgs {
     pub validation: bool,
 }
 
+#[derive(Args)]
+pub struct ProfileArgs {
+    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    pub asset: PathBuf,
+    /// Frames to render and capture, spread evenly over the time range.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub frames: u32,
+    /// Size of each view; the camera's intrinsics are scaled to it. Default: the camera's size.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<[u32; 2]>,
+    /// Render both eyes (one multiview pass where the device has it).
+    #[arg(long)]
+    pub stereo: bool,
+    /// Distance between the eyes for --stereo, in scene units.
+    #[arg(long, value_name = "METRES", default_value_t = 0.064)]
+    pub ipd: f32,
+    /// With --stereo: sort each eye by its own depth.
+    #[arg(long)]
+    pub per_eye_sort: bool,
+    /// Playback times to sweep, in the asset's seconds. Default: the asset's whole range.
+    #[arg(long, value_name = "A,B", value_parser = parse_pair)]
+    pub time_range: Option<[f32; 2]>,
+    /// Index of the asset's camera to render from.
+    #[arg(long, value_name = "I", default_value_t = 0)]
+    pub camera: usize,
+    /// Frame budget drawn on the report's plots, in milliseconds (default: 90 Hz).
+    #[arg(long, value_name = "MS", default_value_t = 11.1)]
+    pub budget_ms: f64,
+    /// Frames rendered before the capture starts (pipelines and caches warm up).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub warmup: u32,
+    /// Use the first GPU whose name contains this.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Turn the Khronos validation layer on (it slows every frame: not for figures).
+    #[arg(long)]
+    pub validation: bool,
+    /// Output folder for trace.json, frames.csv and report.html.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
 fn parse_pair(s: &str) -> Result<[f32; 2], String> {
     let v: Vec<f32> =
         s.split(',').map(|x| x.trim().parse::<f32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
@@ -184,6 +241,7 @@ fn main() -> ExitCode {
         Command::Info(a) => info::run(&a),
         Command::Render(a) => render::run(&a),
         Command::Demo(a) => render::demo(&a),
+        Command::Profile(a) => profile::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

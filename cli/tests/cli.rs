@@ -42,7 +42,14 @@ fn info_json(path: &str) -> Value {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in [&["--help"][..], &["pack", "--help"], &["info", "--help"], &["render", "--help"], &["demo", "--help"]] {
+    for sub in [
+        &["--help"][..],
+        &["pack", "--help"],
+        &["info", "--help"],
+        &["render", "--help"],
+        &["demo", "--help"],
+        &["profile", "--help"],
+    ] {
         assert!(ok(sub).contains("Usage"), "{sub:?}");
     }
 }
@@ -156,6 +163,41 @@ fn gpu_render_matches_the_reference_mono_and_stereo() {
     fails(&["render", s(&src), "--time", "0.5", "--device", "no-such-gpu", "-o", s(&path("x.png"))], 1, "no-such-gpu");
     fails(&["render", s(&src), "--time", "0.5", "--cuda-tiles", "-o", s(&path("x.png"))], 1, "--reference");
     fails(&["render", s(&src), "--time", "0.5", "--per-eye-sort", "-o", s(&path("x.png"))], 1, "--stereo");
+}
+
+#[test]
+fn profile_writes_a_trace_a_csv_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = assets().join("4d/technicolor-sam.splatv");
+    let out = dir.path().join("profile");
+    let args = ["profile", s(&src), "--frames", "24", "--size", "96x54", "--stereo", "--time-range", "0.2,0.8"];
+    let printed = ok(&[&args[..], &["--budget-ms", "20", "--validation", "-o", s(&out)]].concat());
+    // The percentile table, every row with numbers.
+    for row in ["GPU frame ms", "slice+cull", "sort", "raster", "resolve", "CPU frame ms", "splats visible"] {
+        let line =
+            printed.lines().find(|l| l.trim_start().starts_with(row)).unwrap_or_else(|| panic!("{row}: {printed}"));
+        let numbers = line[row.len() + 2..].split_whitespace().filter(|w| w.parse::<f64>().is_ok()).count();
+        assert_eq!(numbers, 5, "{line}");
+    }
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(out.join("trace.json")).unwrap()).unwrap();
+    assert_eq!(trace["metadata"]["frames"], 24);
+    assert_eq!(trace["metadata"]["views"], 2);
+    let csv = std::fs::read_to_string(out.join("frames.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 24);
+    // Times sweep the range asked for.
+    let time = |row: &str| row.split(',').nth(1).unwrap().parse::<f32>().unwrap();
+    assert_eq!((time(rows[0]), time(rows[23])), (0.2, 0.8));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for section in ["summary", "frame-time", "stages", "splats", "percentiles", "device"] {
+        assert!(html.contains(&format!(r#"<section id="{section}">"#)), "report section {section}");
+    }
+    assert_eq!(html.matches("<svg").count(), 3, "three plots");
+    assert!(html.contains("budget 20.00 ms") && html.contains("technicolor-sam.splatv"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "the report is self-contained");
+    fails(&["profile", s(&src), "--frames", "0", "-o", s(&out)], 1, "--frames");
+    fails(&["profile", s(&src), "--per-eye-sort", "-o", s(&out)], 1, "--stereo");
+    fails(&["profile", s(&src), "--budget-ms", "0", "-o", s(&out)], 1, "--budget-ms");
 }
 
 #[test]

@@ -1,0 +1,122 @@
+//! `profile`: renders frames across an asset's time range with every frame captured, then
+//! writes the Chrome trace, the CSV and `report.html`, and prints the percentiles.
+
+use splat4d::glam::Vec3;
+use splat4d::gpu::{Context, ContextOptions};
+use splat4d::profile::{Capture, Percentiles};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::Camera;
+
+use crate::load::{self, CliResult};
+use crate::progress::bar;
+use crate::render::{cameras, eyes};
+use crate::report::{self, Report};
+use crate::ProfileArgs;
+
+pub fn run(args: &ProfileArgs) -> CliResult {
+    if args.frames == 0 || args.frames > splat4d::profile::MAX_CAPTURE_FRAMES {
+        return Err(format!("--frames must be within 1..={}", splat4d::profile::MAX_CAPTURE_FRAMES).into());
+    }
+    if !(args.budget_ms.is_finite() && args.budget_ms > 0.0) {
+        return Err("--budget-ms must be a positive number".into());
+    }
+    if !(args.ipd.is_finite() && args.ipd >= 0.0) {
+        return Err("--ipd must be a finite, non-negative distance".into());
+    }
+    if args.per_eye_sort && !args.stereo {
+        return Err("--per-eye-sort applies to --stereo only".into());
+    }
+    let asset = load::open(&args.asset, &Default::default())?;
+    let [t0, t1] = args.time_range.unwrap_or(asset.info().time_range);
+    let cams = cameras(&asset, None)?;
+    let camera = cams
+        .get(args.camera)
+        .ok_or_else(|| format!("--camera {} is out of range: there are {} cameras", args.camera, cams.len()))?;
+    let camera = match args.size {
+        Some([w, h]) => camera.resized(w, h),
+        None => *camera,
+    };
+    let views: Vec<Camera> = if args.stereo { eyes(&camera, args.ipd).to_vec() } else { vec![camera] };
+    std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
+
+    let ctx = Context::new(&ContextOptions {
+        validation: args.validation,
+        device_name: args.device.clone(),
+        ..Default::default()
+    })?;
+    let options = RendererOptions {
+        width: camera.width,
+        height: camera.height,
+        views: views.len() as u32,
+        format: TargetFormat::Rgba8Unorm,
+        background: Vec3::ZERO,
+        sort: if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared },
+        stats: true,
+    };
+    let mut renderer = Renderer::new(&ctx, &asset, &options)?;
+    let result = capture(&ctx, &mut renderer, &views, args, [t0, t1]);
+    renderer.destroy(&ctx);
+    let capture = result?;
+    let messages = ctx.validation_messages();
+    if !messages.is_empty() {
+        log::warn!("{} validation messages (see above)", messages.len());
+    }
+
+    let write = |name: &str, text: &str| -> CliResult {
+        let path = args.output.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(())
+    };
+    write("trace.json", &capture.chrome_trace())?;
+    write("frames.csv", &capture.csv())?;
+    let command: Vec<String> = std::env::args().collect();
+    let asset_name =
+        args.asset.file_name().map_or_else(|| args.asset.display().to_string(), |n| n.to_string_lossy().into());
+    let report =
+        Report { asset: &asset_name, capture: &capture, budget_ms: args.budget_ms, command: &command.join(" ") };
+    write("report.html", &report::html(&report))?;
+    print_table(&capture, args.budget_ms, &ctx.device_info().name);
+    println!(
+        "wrote {}",
+        [&"trace.json", &"frames.csv", &"report.html"].map(|n| args.output.join(n).display().to_string()).join(", ")
+    );
+    Ok(())
+}
+
+/// Renders the warm-up frames, then `args.frames` frames evenly across `range` into a capture.
+fn capture(
+    ctx: &Context,
+    renderer: &mut Renderer,
+    views: &[Camera],
+    args: &ProfileArgs,
+    range: [f32; 2],
+) -> CliResult<Capture> {
+    let time = |i: u32| range[0] + (range[1] - range[0]) * i as f32 / args.frames.max(2).saturating_sub(1) as f32;
+    for i in 0..args.warmup {
+        renderer.render(ctx, time(i % args.frames), views)?;
+    }
+    renderer.start_capture(ctx, args.frames);
+    let progress = bar(args.frames as u64, "profiling");
+    for i in 0..args.frames {
+        renderer.render(ctx, time(i), views)?;
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(renderer.stop_capture(ctx)?.expect("the capture was started above"))
+}
+
+fn print_table(capture: &Capture, budget_ms: f64, device: &str) {
+    let frames: Vec<_> = capture.frames().collect();
+    println!("{} frames on {device}, budget {budget_ms:.2} ms", frames.len());
+    println!("{:<16} {:>10} {:>10} {:>10} {:>10} {:>10}", "", "p50", "p95", "p99", "max", "mean");
+    for (name, value) in report::rows() {
+        let Some(p) = Percentiles::of(frames.iter().map(|f| value(f))) else {
+            println!("{name:<16} {:>10}", "n/a");
+            continue;
+        };
+        let precision = if name.starts_with("splats") { 0 } else { 3 };
+        let cells: Vec<String> =
+            [p.p50, p.p95, p.p99, p.max, p.mean].iter().map(|v| format!("{v:>10.precision$}")).collect();
+        println!("{name:<16} {}", cells.join(" "));
+    }
+}
