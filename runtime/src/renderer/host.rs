@@ -100,8 +100,8 @@ impl Renderer {
     /// A slot whose last frame went to a host: by the contract its command buffer has
     /// completed, so its timestamps are read (if they are there) and its framebuffers go.
     pub(super) fn retire_host(&mut self, ctx: &Context, index: usize) {
-        // No WAIT: a host that broke the contract gets no GPU times rather than a hang.
-        self.complete_stats(ctx, index, false);
+        // A host that broke the contract gets no GPU times rather than a hang.
+        self.complete_stats(ctx, index);
         let frame = &mut self.frames[index];
         frame.release_host(ctx);
         frame.host_pending = false;

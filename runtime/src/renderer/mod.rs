@@ -412,7 +412,7 @@ impl Renderer {
     /// A frame whose fence has signalled: completes its stats (its queries are reset when the
     /// slot is recorded again) and frees the slot.
     fn retire(&mut self, ctx: &Context, index: usize) -> Result<()> {
-        self.complete_stats(ctx, index, true);
+        self.complete_stats(ctx, index);
         let frame = &mut self.frames[index];
         unsafe { ctx.device.reset_fences(&[frame.fence]) }.map_err(vk_err("vkResetFences"))?;
         frame.in_flight = false;
@@ -420,12 +420,12 @@ impl Renderer {
     }
 
     /// Adds what the GPU measured to a finished frame's stats, keeps them as the newest and
-    /// puts them in the capture. Without `wait`, results that are not there are left out.
-    fn complete_stats(&mut self, ctx: &Context, index: usize, wait: bool) {
+    /// puts them in the capture. GPU results that are not there are left out.
+    fn complete_stats(&mut self, ctx: &Context, index: usize) {
         let frame = &self.frames[index];
         let mut stats = FrameStats { frame: frame.serial, ..frame.pending };
         if self.options.stats {
-            if let Some(times) = read_stage_times(ctx, frame, self.options.views / self.pass_views, wait) {
+            if let Some(times) = read_stage_times(ctx, frame, self.options.views / self.pass_views) {
                 let mut words = [0u32; 8];
                 if ctx.read(&frame.counts, 0, &mut words).is_ok() {
                     let c = &mut stats.counters;
@@ -740,15 +740,16 @@ fn host_read_barrier(d: &ash::Device, cmd: vk::CommandBuffer) {
 }
 
 /// A finished frame's stage times over its `passes` render passes; `None` where the queue
-/// has no timestamps (or, without `wait`, where the results are not there).
-fn read_stage_times(ctx: &Context, frame: &Frame, passes: u32, wait: bool) -> Option<StageTimes> {
+/// has no timestamps or the results are not there.
+fn read_stage_times(ctx: &Context, frame: &Frame, passes: u32) -> Option<StageTimes> {
     if ctx.timestamp_bits == 0 {
         return None;
     }
-    // The frame has finished, so the results are there and WAIT costs nothing. Slots are read
-    // one by one: the queries between them may never be written.
-    let flags =
-        vk::QueryResultFlags::TYPE_64 | if wait { vk::QueryResultFlags::WAIT } else { vk::QueryResultFlags::empty() };
+    // The frame has finished, so its results are available. No WAIT even so: lavapipe waits
+    // for all the work on the queue (the next frame's too) before it answers a WAIT, which
+    // would serialise the frames in flight. Slots are read one by one: the queries between
+    // them may never be written.
+    let flags = vk::QueryResultFlags::TYPE_64;
     let read = |slot: u32| {
         let mut t = [0u64; 1];
         unsafe { ctx.device.get_query_pool_results(frame.queries, slot * frame.query_stride, &mut t, flags) }
