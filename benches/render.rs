@@ -2,11 +2,13 @@
 //! targets and reports per-stage GPU time (timestamp queries) and the pipelined frame time.
 //!
 //!     cargo bench -p splat4d --bench render -- [--frames N] [--synthetic PRIMITIVES]
-//!         [--json PATH] [ASSET...]
+//!         [--overhead] [--json PATH] [ASSET...]
 //!
 //! Without assets it benchmarks the demo scene and, when `../shared/assets` is present,
 //! technicolor-sam. `--synthetic N` adds a generated 4DGS-like scene of N short-lived
-//! primitives. Prints a table and writes it as JSON (default `target/bench/render.json`).
+//! primitives. `--overhead` measures the cost of profiling instead: frame time with stats off,
+//! on, and on with a capture recording. Prints a table and writes it as JSON (default
+//! `target/bench/render.json`).
 
 use std::time::Instant;
 
@@ -83,8 +85,98 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// Eyes of a viewer at `camera`, 6.4 cm apart, or the camera alone.
+fn eyes(camera: Camera, views: u32) -> Vec<Camera> {
+    let right = camera.rotation.col(0) * 0.032;
+    if views == 1 {
+        vec![camera]
+    } else {
+        vec![
+            Camera { position: camera.position - right, ..camera },
+            Camera { position: camera.position + right, ..camera },
+        ]
+    }
+}
+
+fn first_camera(asset: &Asset) -> Camera {
+    asset.cameras().first().copied().unwrap_or_else(|| {
+        let f = asset.info().focus;
+        splat4d::camera::orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 1, 1280, 720)[0]
+    })
+}
+
+/// Profiling on against off: the same frames rendered with stats off, on, and on with a capture
+/// recording, in interleaved blocks so that drifting clocks and load hit all three alike.
+/// Returns JSON rows.
+fn overhead(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<String> {
+    const BLOCK: usize = 10;
+    println!(
+        "{:<22} {:<20} {:>10} {:>10} {:>12} {:>9} {:>9}",
+        "asset", "target", "off ms", "on ms", "capture ms", "on", "capture"
+    );
+    let mut rows = Vec::new();
+    for (name, asset) in assets {
+        let [t0, t1] = asset.info().time_range;
+        for (target, w, h, views) in [("stereo 2x256x256", 256, 256, 2), ("stereo 2x1024x1024", 1024, 1024, 2)] {
+            let options = |stats| RendererOptions {
+                width: w,
+                height: h,
+                views,
+                format: TargetFormat::Rgba8Unorm,
+                background: Vec3::ZERO,
+                sort: SortOrder::Shared,
+                stats,
+            };
+            let mut renderers = [
+                Renderer::new(ctx, asset, &options(false)).expect("renderer"),
+                Renderer::new(ctx, asset, &options(true)).expect("renderer"),
+                Renderer::new(ctx, asset, &options(true)).expect("renderer"),
+            ];
+            renderers[2].start_capture(ctx, splat4d::profile::MAX_CAPTURE_FRAMES);
+            let views = eyes(first_camera(asset).resized(w, h), views);
+            let time = |i: usize| t0 + (t1 - t0) * (i % frames.max(1)) as f32 / frames.max(1) as f32;
+            let mut blocks: [Vec<f64>; 3] = Default::default();
+            for round in 0..frames.div_ceil(BLOCK) + 1 {
+                // Each round in another order, so that no configuration always follows another.
+                for k in 0..3 {
+                    let which = (round + k) % 3;
+                    let (r, times) = (&mut renderers[which], &mut blocks[which]);
+                    let start = Instant::now();
+                    for i in 0..BLOCK {
+                        r.render(ctx, time(round * BLOCK + i), &views).expect("render");
+                    }
+                    r.read_back(ctx).expect("read back");
+                    // The first round warms up.
+                    if round > 0 {
+                        times.push(start.elapsed().as_secs_f64() * 1e3 / BLOCK as f64);
+                    }
+                }
+            }
+            let captured = renderers[2].stop_capture(ctx).expect("stop").map_or(0, |c| c.len());
+            for r in renderers {
+                r.destroy(ctx);
+            }
+            let [off, on, capture] = blocks.map(median);
+            let pct = |x: f64| 100.0 * (x - off) / off;
+            println!(
+                "{name:<22} {target:<20} {off:>10.3} {on:>10.3} {capture:>12.3} {:>8.2}% {:>8.2}%",
+                pct(on),
+                pct(capture)
+            );
+            let blocks = frames.div_ceil(BLOCK);
+            rows.push(format!(
+                "{{\"asset\":\"{name}\",\"target\":\"{target}\",\"blocks\":{blocks},\"block_frames\":{BLOCK},\"frames_captured\":{captured},\"off_ms\":{off:.4},\"on_ms\":{on:.4},\"capture_ms\":{capture:.4},\"on_overhead_pct\":{:.3},\"capture_overhead_pct\":{:.3}}}",
+                pct(on),
+                pct(capture)
+            ));
+        }
+    }
+    rows
+}
+
 fn main() {
     let mut frames = 30usize;
+    let mut measure_overhead = false;
     let mut synthetic_n = None;
     let mut paths = Vec::new();
     let mut json_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/render.json");
@@ -94,6 +186,7 @@ fn main() {
             "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
             "--synthetic" => synthetic_n = args.next().and_then(|v| v.parse().ok()),
             "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
+            "--overhead" => measure_overhead = true,
             "--bench" => {}
             other => paths.push(std::path::PathBuf::from(other)),
         }
@@ -117,16 +210,18 @@ fn main() {
         ctx.device_name(),
         if ctx.multiview { "on" } else { "off: one pass per eye" }
     );
+    if measure_overhead {
+        let rows = overhead(&ctx, &assets, frames);
+        write_json(&json_path, &ctx, "overhead", &rows);
+        return;
+    }
     println!(
-        "{:<22} {:<20} {:>9} {:>8} {:>8} {:>8} {:>9} {:>10}",
-        "asset", "mode", "prims", "slice", "sort", "raster", "GPU ms", "frame ms"
+        "{:<22} {:<20} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}",
+        "asset", "mode", "prims", "slice", "sort", "raster", "resolve", "GPU ms", "frame ms"
     );
     let mut rows = Vec::new();
     for (name, asset) in &assets {
-        let base = asset.cameras().first().copied().unwrap_or_else(|| {
-            let f = asset.info().focus;
-            splat4d::camera::orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 1, 1280, 720)[0]
-        });
+        let base = first_camera(asset);
         let [t0, t1] = asset.info().time_range;
         for mode in &MODES {
             let options = RendererOptions {
@@ -139,16 +234,7 @@ fn main() {
                 stats: true,
             };
             let mut renderer = Renderer::new(&ctx, asset, &options).expect("renderer");
-            let camera = base.resized(mode.width, mode.height);
-            let right = camera.rotation.col(0) * 0.032;
-            let eyes: Vec<Camera> = if mode.views == 1 {
-                vec![camera]
-            } else {
-                vec![
-                    Camera { position: camera.position - right, ..camera },
-                    Camera { position: camera.position + right, ..camera },
-                ]
-            };
+            let eyes = eyes(base.resized(mode.width, mode.height), mode.views);
             let time = |i: usize| t0 + (t1 - t0) * i as f32 / frames.max(1) as f32;
             // A few frames to settle clocks and caches, then frames back to back with two in
             // flight and one wait at the end; stage times come from finished frames as they
@@ -173,39 +259,47 @@ fn main() {
             stages.extend(renderer.stage_times(&ctx).filter(|s| stages.last().is_none_or(|l| l.frame < s.frame)));
             renderer.destroy(&ctx);
             let m = |f: fn(&StageTimes) -> f64| median(stages.iter().map(f).collect());
-            let row = (m(|s| s.slice), m(|s| s.sort), m(|s| s.raster), m(StageTimes::total));
+            let row = [m(|s| s.slice), m(|s| s.sort), m(|s| s.raster), m(|s| s.resolve), m(StageTimes::total)];
             println!(
-                "{:<22} {:<20} {:>9} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2}",
+                "{:<22} {:<20} {:>9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2}",
                 name,
                 mode.name,
                 asset.len(),
-                row.0,
-                row.1,
-                row.2,
-                row.3,
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
                 frame_ms
             );
             rows.push(format!(
-                "{{\"asset\":\"{name}\",\"mode\":\"{}\",\"primitives\":{},\"frames\":{frames},\"slice_ms\":{:.4},\"sort_ms\":{:.4},\"raster_ms\":{:.4},\"gpu_ms\":{:.4},\"frame_ms\":{:.4}}}",
+                "{{\"asset\":\"{name}\",\"mode\":\"{}\",\"primitives\":{},\"frames\":{frames},\"slice_ms\":{:.4},\"sort_ms\":{:.4},\"raster_ms\":{:.4},\"resolve_ms\":{:.4},\"gpu_ms\":{:.4},\"frame_ms\":{:.4}}}",
                 mode.name,
                 asset.len(),
-                row.0,
-                row.1,
-                row.2,
-                row.3,
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
                 frame_ms
             ));
         }
     }
-    if let Some(dir) = json_path.parent() {
+    write_json(&json_path, &ctx, "results", &rows);
+}
+
+fn write_json(path: &std::path::Path, ctx: &Context, key: &str, rows: &[String]) {
+    if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).expect("the JSON's folder");
     }
+    let d = ctx.device_info();
     let json = format!(
-        "{{\"device\":{:?},\"multiview\":{},\"results\":[{}]}}\n",
-        ctx.device_name(),
+        "{{\"device\":{:?},\"driver\":{:?},\"multiview\":{},\"{key}\":[{}]}}\n",
+        d.name,
+        d.driver,
         ctx.multiview,
         rows.join(",")
     );
-    std::fs::write(&json_path, json).expect("write json");
-    println!("wrote {}", json_path.display());
+    std::fs::write(path, json).expect("write json");
+    println!("wrote {}", path.display());
 }
