@@ -30,7 +30,8 @@ pub struct StageTimes {
     pub sort: f64,
     /// Splat raster of every view.
     pub raster: f64,
-    /// Resolve into the target, every view.
+    /// Resolve into the target, every view. On tile-based GPUs the raster and resolve subpasses
+    /// run together tile by tile, and only `raster + resolve` means anything.
     pub resolve: f64,
 }
 
