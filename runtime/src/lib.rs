@@ -10,6 +10,7 @@ pub mod error;
 pub mod ffi;
 pub mod gpu;
 pub mod math;
+pub mod playback;
 pub mod primitive;
 pub mod profile;
 pub mod reference;
