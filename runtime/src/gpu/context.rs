@@ -112,6 +112,7 @@ pub struct Context {
     _entry: ash::Entry,
     instance: ash::Instance,
     debug: Option<Debug>,
+    physical_device: vk::PhysicalDevice,
     pub(crate) device: ash::Device,
     debug_device: Option<ash::ext::debug_utils::Device>,
     pub(crate) queue: vk::Queue,
@@ -151,8 +152,55 @@ unsafe extern "system" fn on_message(
     vk::FALSE
 }
 
+/// Who makes a standalone context's Vulkan instance and device: the context itself, or an
+/// OpenXR runtime (`XR_KHR_vulkan_enable2`), which adds the extensions it needs and chooses
+/// the device its compositor can use.
+pub(crate) trait Creator {
+    /// # Safety
+    /// `info` is a valid create info.
+    unsafe fn create_instance(&self, entry: &ash::Entry, info: &vk::InstanceCreateInfo) -> Result<ash::Instance>;
+    /// The device to use, where the creator decides it.
+    fn physical_device(&self, instance: &ash::Instance) -> Result<Option<vk::PhysicalDevice>>;
+    /// # Safety
+    /// `physical_device` is of `instance`; `info` is a valid create info for it.
+    unsafe fn create_device(
+        &self,
+        instance: &ash::Instance,
+        physical_device: vk::PhysicalDevice,
+        info: &vk::DeviceCreateInfo,
+    ) -> Result<ash::Device>;
+}
+
+/// The context creates its instance and device itself.
+struct Direct;
+
+impl Creator for Direct {
+    unsafe fn create_instance(&self, entry: &ash::Entry, info: &vk::InstanceCreateInfo) -> Result<ash::Instance> {
+        unsafe { entry.create_instance(info, None) }.map_err(vk_err("vkCreateInstance"))
+    }
+
+    fn physical_device(&self, _instance: &ash::Instance) -> Result<Option<vk::PhysicalDevice>> {
+        Ok(None)
+    }
+
+    unsafe fn create_device(
+        &self,
+        instance: &ash::Instance,
+        physical_device: vk::PhysicalDevice,
+        info: &vk::DeviceCreateInfo,
+    ) -> Result<ash::Device> {
+        unsafe { instance.create_device(physical_device, info, None) }.map_err(vk_err("vkCreateDevice"))
+    }
+}
+
 impl Context {
     pub fn new(options: &ContextOptions) -> Result<Context> {
+        Context::create(options, &Direct)
+    }
+
+    /// A standalone context whose instance and device `creator` makes; the context owns and
+    /// destroys them.
+    pub(crate) fn create(options: &ContextOptions, creator: &dyn Creator) -> Result<Context> {
         let _loader = loader_lock();
         // SAFETY: loading the system's Vulkan loader; nothing else runs in it at this point.
         let entry = unsafe { ash::Entry::load() }
@@ -202,7 +250,7 @@ impl Context {
         if sync_validation {
             create = create.push_next(&mut features);
         }
-        let instance = unsafe { entry.create_instance(&create, None) }.map_err(vk_err("vkCreateInstance"))?;
+        let instance = unsafe { creator.create_instance(&entry, &create) }?;
 
         // From here on, `partial` destroys what exists if a later step fails.
         let mut partial = Partial { instance: Some(instance.clone()), device: None, debug: None };
@@ -210,7 +258,9 @@ impl Context {
             partial.debug = Some(Debug::new(&entry, &instance)?);
         }
 
-        let (physical_device, queue_family, properties) = pick_device(&instance, options.device_name.as_deref())?;
+        let given = creator.physical_device(&instance)?;
+        let (physical_device, queue_family, properties) =
+            pick_device(&instance, options.device_name.as_deref(), given)?;
         let mut has11 = vk::PhysicalDeviceVulkan11Features::default();
         let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has11);
         unsafe { instance.get_physical_device_features2(physical_device, &mut query) };
@@ -225,8 +275,7 @@ impl Context {
         let queues =
             [vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
         let device_info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).push_next(&mut features2);
-        let device =
-            unsafe { instance.create_device(physical_device, &device_info, None) }.map_err(vk_err("vkCreateDevice"))?;
+        let device = unsafe { creator.create_device(&instance, physical_device, &device_info) }?;
         partial.device = Some(device.clone());
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
         let parts = Parts {
@@ -360,6 +409,7 @@ impl Context {
             _entry: entry,
             instance,
             debug,
+            physical_device,
             device,
             debug_device,
             queue,
@@ -372,6 +422,14 @@ impl Context {
             info,
             multiview,
         })
+    }
+
+    pub(crate) fn instance_handle(&self) -> vk::Instance {
+        self.instance.handle()
+    }
+
+    pub(crate) fn physical_device(&self) -> vk::PhysicalDevice {
+        self.physical_device
     }
 
     pub fn device_name(&self) -> &str {
@@ -681,11 +739,16 @@ fn multiview_is_broken(instance: &ash::Instance, pd: vk::PhysicalDevice, props: 
 
 /// The device to use: the named one, else the most capable type (discrete, integrated,
 /// virtual, CPU), with a queue family that does graphics and compute.
+/// The device named like `wanted`, or the best one; only `given` where the creator chose.
 fn pick_device(
     instance: &ash::Instance,
     wanted: Option<&str>,
+    given: Option<vk::PhysicalDevice>,
 ) -> Result<(vk::PhysicalDevice, u32, vk::PhysicalDeviceProperties)> {
-    let devices = unsafe { instance.enumerate_physical_devices() }.map_err(vk_err("vkEnumeratePhysicalDevices"))?;
+    let devices = match given {
+        Some(pd) => vec![pd],
+        None => unsafe { instance.enumerate_physical_devices() }.map_err(vk_err("vkEnumeratePhysicalDevices"))?,
+    };
     let mut candidates = Vec::new();
     for pd in devices {
         let props = unsafe { instance.get_physical_device_properties(pd) };

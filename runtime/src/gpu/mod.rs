@@ -4,6 +4,7 @@
 mod context;
 pub mod sort;
 
+pub(crate) use context::Creator;
 pub use context::{Buffer, Context, ContextOptions, HostVulkan, Image, MemoryKind};
 
 /// SPIR-V of every shader in `shaders/`, compiled by `build.rs`.
