@@ -38,6 +38,8 @@ enum S4dStatus
   S4D_STATUS_INTERNAL = 6,
   // Nothing to return yet (e.g. a read-back before any frame was rendered).
   S4D_STATUS_NOT_READY = 7,
+  // The OpenXR runtime is missing, or failed or refused what was asked.
+  S4D_STATUS_XR = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

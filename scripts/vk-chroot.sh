@@ -2,7 +2,8 @@
 # Runs programs against a current Vulkan software stack: Debian trixie's Mesa lavapipe, Vulkan
 # loader and Khronos validation layer, in a cached minimal chroot. The host's (Debian 12) lavapipe
 # is Mesa 22.3, which renders only the first view of a multiview pass, so the GPU tests run here.
-# It also has gcc/g++, binutils and Mono: tests build, run and inspect C, C++ and C# hosts in it.
+# It also has gcc/g++, binutils and Mono: tests build, run and inspect C, C++ and C# hosts in it;
+# and Monado (an OpenXR runtime) with the OpenXR loader: the XR tests start its service there.
 # Binaries built on the host run unchanged inside (trixie's glibc is newer).
 #
 #   scripts/vk-chroot.sh up            create or refresh the chroot, mount what it needs
@@ -17,7 +18,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd -P)
 # to somewhere else: tests name the assets as ../shared/assets from the checkout.
 parent=$(cd "$repo/.." && pwd -P)
 shared_real=$(cd "$parent/shared" 2>/dev/null && pwd -P || true)
-packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev"
+packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev monado-service libopenxr1-monado libopenxr-loader1 openxr-layer-corevalidation"
 mirror=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
     | grep -o -E 'https?://[^ ]+/debian/?$' | head -1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}

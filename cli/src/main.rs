@@ -8,6 +8,7 @@ mod profile;
 mod progress;
 mod render;
 mod report;
+mod xr;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     /// Render frames across an asset's time range and write where each frame's time went:
     /// trace.json (Perfetto, chrome://tracing), frames.csv and report.html.
     Profile(ProfileArgs),
+    /// Play an asset in a headset through the system's OpenXR runtime.
+    Xr(XrArgs),
 }
 
 /// Options for sources that do not carry them (shared by every command that imports).
@@ -202,6 +205,27 @@ pub struct ProfileArgs {
     pub output: PathBuf,
 }
 
+#[derive(Args)]
+pub struct XrArgs {
+    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    pub asset: PathBuf,
+    /// Loop playback (otherwise it stops at the end and holds the last frame).
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Playback speed; negative plays backwards.
+    #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub speed: f64,
+    /// Room metres per asset unit.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub scale: f32,
+    /// End the session cleanly after N frames.
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+    /// Turn the Khronos validation layer on (and OpenXR's core validation layer where installed).
+    #[arg(long)]
+    pub validation: bool,
+}
+
 fn parse_pair(s: &str) -> Result<[f32; 2], String> {
     let v: Vec<f32> =
         s.split(',').map(|x| x.trim().parse::<f32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
@@ -242,6 +266,7 @@ fn main() -> ExitCode {
         Command::Render(a) => render::run(&a),
         Command::Demo(a) => render::demo(&a),
         Command::Profile(a) => profile::run(&a),
+        Command::Xr(a) => xr::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

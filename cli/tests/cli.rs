@@ -49,6 +49,7 @@ fn every_subcommand_has_help() {
         &["render", "--help"],
         &["demo", "--help"],
         &["profile", "--help"],
+        &["xr", "--help"],
     ] {
         assert!(ok(sub).contains("Usage"), "{sub:?}");
     }
@@ -196,6 +197,9 @@ fn profile_writes_a_trace_a_csv_and_a_report() {
     assert!(html.contains("budget 20.00 ms") && html.contains("technicolor-sam.splatv"));
     assert!(!html.contains("http://") && !html.contains("https://"), "the report is self-contained");
     fails(&["profile", s(&src), "--frames", "0", "-o", s(&out)], 1, "--frames");
+    // No OpenXR runtime is running here (the XR tests start their own): `xr` says so.
+    fails(&["xr", s(&src), "--frames", "3"], 1, "openxr");
+    fails(&["xr", s(&src), "--scale", "0"], 1, "--scale");
     fails(&["profile", s(&src), "--per-eye-sort", "-o", s(&out)], 1, "--stereo");
     fails(&["profile", s(&src), "--budget-ms", "0", "-o", s(&out)], 1, "--budget-ms");
 }

@@ -22,6 +22,9 @@ pub enum Error {
     /// The GPU (Vulkan) could not do what was asked.
     #[error("gpu: {0}")]
     Gpu(String),
+    /// The OpenXR runtime is missing, or failed or refused what was asked.
+    #[error("openxr: {0}")]
+    Xr(String),
     /// An argument is out of its documented range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod reference;
 pub mod renderer;
 pub mod sh;
+pub mod xr;
 
 #[cfg(feature = "pack")]
 pub mod demo;
@@ -30,6 +31,7 @@ pub use asset::{Asset, Verify};
 pub use camera::Camera;
 pub use error::{Error, Result};
 pub use glam;
+pub use openxr;
 pub use primitive::Primitive;
 #[cfg(feature = "pack")]
 pub use splats::Splats;

@@ -9,7 +9,7 @@ namespace Splat4d
 {
     public enum Status : int
     {
-        Ok = 0, NullPointer = 1, InvalidArgument = 2, Io = 3, InvalidAsset = 4, Gpu = 5, Internal = 6, NotReady = 7,
+        Ok = 0, NullPointer = 1, InvalidArgument = 2, Io = 3, InvalidAsset = 4, Gpu = 5, Internal = 6, NotReady = 7, Xr = 8,
     }
 
     public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1 }

@@ -46,6 +46,8 @@ pub enum S4dStatus {
     Internal = 6,
     /// Nothing to return yet (e.g. a read-back before any frame was rendered).
     NotReady = 7,
+    /// The OpenXR runtime is missing, or failed or refused what was asked.
+    Xr = 8,
 }
 
 thread_local! {
@@ -61,6 +63,7 @@ impl From<Error> for Failure {
             Error::Io { .. } => S4dStatus::Io,
             Error::Asset(_) | Error::Import { .. } => S4dStatus::InvalidAsset,
             Error::Gpu(_) => S4dStatus::Gpu,
+            Error::Xr(_) => S4dStatus::Xr,
             Error::InvalidArgument(_) => S4dStatus::InvalidArgument,
         };
         Failure(status, e.to_string())

@@ -40,7 +40,7 @@ pub enum TargetFormat {
 }
 
 impl TargetFormat {
-    fn vk(self) -> vk::Format {
+    pub(crate) fn vk(self) -> vk::Format {
         match self {
             TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
             TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,

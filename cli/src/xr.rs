@@ -1,0 +1,44 @@
+//! `xr`: plays an asset in a headset through the system's OpenXR runtime.
+
+use splat4d::xr::{play, XrOptions};
+
+use crate::load::{self, CliResult};
+use crate::XrArgs;
+
+pub fn run(args: &XrArgs) -> CliResult {
+    if !(args.scale.is_finite() && args.scale > 0.0) {
+        return Err("--scale must be a positive number".into());
+    }
+    if !args.speed.is_finite() {
+        return Err("--speed must be a finite number".into());
+    }
+    if args.frames == Some(0) {
+        return Err("--frames must be at least 1".into());
+    }
+    let asset = load::open(&args.asset, &Default::default())?;
+    let options = XrOptions {
+        validation: args.validation,
+        frames: args.frames,
+        scale: args.scale,
+        looping: args.looping,
+        speed: args.speed,
+        ..Default::default()
+    };
+    let report = play(&asset, &options)?;
+    println!(
+        "{} on {}: {} frames at {}x{} per eye ({:?}, {} space{}), session states {:?}",
+        report.runtime,
+        report.system,
+        report.frames_submitted,
+        report.size[0],
+        report.size[1],
+        report.format.map_or("no format".into(), |f| format!("{f:?}")),
+        report.reference_space,
+        if report.multiview { ", multiview" } else { "" },
+        report.states
+    );
+    if !report.validation_messages.is_empty() {
+        log::warn!("{} validation messages (see above)", report.validation_messages.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,613 @@
+//! Headset playback through OpenXR (DESIGN §8): the runtime creates the Vulkan instance and
+//! device (`XR_KHR_vulkan_enable2`), the renderer draws both eyes into one two-layer array
+//! swapchain image per frame (with multiview where the device has it), and the frame loop runs
+//! `xrWaitFrame` → predicted display time → playback time → `xrLocateViews` → render →
+//! `xrEndFrame` with a projection layer, handling every session state.
+
+mod place;
+
+use std::time::Duration;
+
+use ash::vk::{self, Handle};
+use glam::{Quat, Vec3};
+use openxr as xr;
+
+use crate::asset::Asset;
+use crate::camera::Camera;
+use crate::error::{Error, Result};
+use crate::gpu::{vk_err, Buffer, Context, ContextOptions, Creator, MemoryKind};
+use crate::playback::Playback;
+use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
+pub use place::Placement;
+
+const VIEW_TYPE: xr::ViewConfigurationType = xr::ViewConfigurationType::PRIMARY_STEREO;
+const CORE_VALIDATION: &str = "XR_APILAYER_LUNARG_core_validation";
+/// Eye height above a STAGE space's floor where the capture camera is put.
+const EYE_HEIGHT: f32 = 1.6;
+
+fn xr_err(call: &'static str) -> impl Fn(xr::sys::Result) -> Error {
+    move |r| Error::Xr(format!("{call} failed: {r}"))
+}
+
+#[derive(Clone, Debug)]
+pub struct XrOptions {
+    /// The Khronos Vulkan validation layer, and OpenXR's core validation layer where installed.
+    pub validation: bool,
+    /// End the session cleanly after this many submitted frames (for tests and profiling).
+    pub frames: Option<u64>,
+    /// Room metres per asset unit.
+    pub scale: f32,
+    pub looping: bool,
+    pub speed: f64,
+    /// Read view 0 of this frame (counted from 1) back before its image is released.
+    pub capture_frame: Option<u64>,
+    /// The OpenXR loader to load; default: the system's `libopenxr_loader.so.1`.
+    pub loader: Option<std::path::PathBuf>,
+}
+
+impl Default for XrOptions {
+    fn default() -> Self {
+        XrOptions {
+            validation: false,
+            frames: None,
+            scale: 1.0,
+            looping: true,
+            speed: 1.0,
+            capture_frame: None,
+            loader: None,
+        }
+    }
+}
+
+/// A frame read back from the swapchain, with what it showed.
+#[derive(Clone, Debug)]
+pub struct CapturedFrame {
+    pub time: f32,
+    /// The views as the renderer saw them (in the asset's space).
+    pub eyes: [Camera; 2],
+    /// View 0's pixels, RGBA8 in the swapchain's format, rows from the top.
+    pub pixels: Vec<u8>,
+    pub format: TargetFormat,
+}
+
+/// What a session did.
+#[derive(Clone, Debug, Default)]
+pub struct XrReport {
+    pub runtime: String,
+    pub system: String,
+    /// Per view.
+    pub size: [u32; 2],
+    pub format: Option<TargetFormat>,
+    pub multiview: bool,
+    pub reference_space: String,
+    /// Every state the session went through, in order.
+    pub states: Vec<xr::SessionState>,
+    /// Frames ended with a projection layer.
+    pub frames_submitted: u64,
+    pub capture: Option<CapturedFrame>,
+    /// Vulkan validation messages (empty without validation).
+    pub validation_messages: Vec<String>,
+}
+
+/// The XR runtime makes the Vulkan instance and device, adding what its compositor needs.
+struct XrCreator<'a> {
+    instance: &'a xr::Instance,
+    system: xr::SystemId,
+    /// The Vulkan loader's entry point, kept from instance creation for device creation.
+    get_instance_proc_addr: std::cell::Cell<Option<vk::PFN_vkGetInstanceProcAddr>>,
+}
+
+/// ash's and openxr's types for `vkGetInstanceProcAddr`: the same C signature.
+fn xr_gipa(f: vk::PFN_vkGetInstanceProcAddr) -> xr::sys::platform::VkGetInstanceProcAddr {
+    // SAFETY: both are `extern "system" fn(VkInstance, *const c_char) -> PFN_vkVoidFunction`.
+    unsafe { std::mem::transmute(f) }
+}
+
+impl Creator for XrCreator<'_> {
+    unsafe fn create_instance(&self, entry: &ash::Entry, info: &vk::InstanceCreateInfo) -> Result<ash::Instance> {
+        let gipa = entry.static_fn().get_instance_proc_addr;
+        self.get_instance_proc_addr.set(Some(gipa));
+        // SAFETY: the loader's entry point and a valid create info.
+        let raw = unsafe {
+            self.instance.create_vulkan_instance(
+                self.system,
+                xr_gipa(gipa),
+                info as *const vk::InstanceCreateInfo as *const _,
+            )
+        }
+        .map_err(xr_err("xrCreateVulkanInstanceKHR"))?
+        .map_err(|r| vk_err("vkCreateInstance (through OpenXR)")(vk::Result::from_raw(r)))?;
+        let handle = vk::Instance::from_raw(raw as u64);
+        Ok(unsafe { ash::Instance::load(entry.static_fn(), handle) })
+    }
+
+    fn physical_device(&self, instance: &ash::Instance) -> Result<Option<vk::PhysicalDevice>> {
+        let raw = unsafe { self.instance.vulkan_graphics_device(self.system, instance.handle().as_raw() as _) }
+            .map_err(xr_err("xrGetVulkanGraphicsDevice2KHR"))?;
+        Ok(Some(vk::PhysicalDevice::from_raw(raw as u64)))
+    }
+
+    unsafe fn create_device(
+        &self,
+        instance: &ash::Instance,
+        physical_device: vk::PhysicalDevice,
+        info: &vk::DeviceCreateInfo,
+    ) -> Result<ash::Device> {
+        let gipa = self.get_instance_proc_addr.get().ok_or_else(|| Error::Xr("device before instance".into()))?;
+        let raw = unsafe {
+            self.instance.create_vulkan_device(
+                self.system,
+                xr_gipa(gipa),
+                physical_device.as_raw() as _,
+                info as *const vk::DeviceCreateInfo as *const _,
+            )
+        }
+        .map_err(xr_err("xrCreateVulkanDeviceKHR"))?
+        .map_err(|r| vk_err("vkCreateDevice (through OpenXR)")(vk::Result::from_raw(r)))?;
+        let handle = vk::Device::from_raw(raw as u64);
+        Ok(unsafe { ash::Device::load(instance.fp_v1_0(), handle) })
+    }
+}
+
+/// Plays `asset` in the headset until the session ends (the user quits, the runtime stops it,
+/// or `options.frames` frames have been submitted).
+pub fn play(asset: &Asset, options: &XrOptions) -> Result<XrReport> {
+    if !(options.scale.is_finite() && options.scale > 0.0) {
+        return Err(Error::InvalidArgument(format!("scale {} must be positive", options.scale)));
+    }
+    let entry = unsafe {
+        match &options.loader {
+            Some(path) => xr::Entry::load_from(path, &()),
+            None => xr::Entry::load(&()),
+        }
+    }
+    .map_err(|e| Error::Xr(format!("cannot load the OpenXR loader (libopenxr_loader.so.1): {e}")))?;
+    let available = entry.enumerate_extensions().map_err(xr_err("xrEnumerateInstanceExtensionProperties"))?;
+    if !available.khr_vulkan_enable2 {
+        return Err(Error::Xr("the OpenXR runtime has no XR_KHR_vulkan_enable2".into()));
+    }
+    let mut extensions = xr::ExtensionSet::default();
+    extensions.khr_vulkan_enable2 = true;
+    let layers: Vec<String> = if options.validation {
+        entry
+            .enumerate_layers()
+            .map_err(xr_err("xrEnumerateApiLayerProperties"))?
+            .into_iter()
+            .map(|l| l.layer_name)
+            .filter(|n| n == CORE_VALIDATION)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let layer_refs: Vec<&str> = layers.iter().map(String::as_str).collect();
+    let app = xr::ApplicationInfo {
+        application_name: "splat4d",
+        application_version: 1,
+        engine_name: "splat4d",
+        engine_version: 1,
+        api_version: xr::Version::new(1, 0, 0),
+    };
+    let instance = entry.create_instance(&app, &extensions, &layer_refs, &()).map_err(|e| match e {
+        xr::sys::Result::ERROR_RUNTIME_FAILURE | xr::sys::Result::ERROR_RUNTIME_UNAVAILABLE => Error::Xr(format!(
+            "no OpenXR runtime is running or installed ({e}); start one (e.g. monado-service) or set XR_RUNTIME_JSON"
+        )),
+        e => xr_err("xrCreateInstance")(e),
+    })?;
+    let props = instance.properties().map_err(xr_err("xrGetInstanceProperties"))?;
+    let system = instance.system(xr::FormFactor::HEAD_MOUNTED_DISPLAY).map_err(|e| match e {
+        xr::sys::Result::ERROR_FORM_FACTOR_UNAVAILABLE => Error::Xr("no headset is connected".into()),
+        e => xr_err("xrGetSystem")(e),
+    })?;
+    let mut report = XrReport {
+        runtime: format!("{} {}", props.runtime_name, props.runtime_version),
+        system: instance.system_properties(system).map_err(xr_err("xrGetSystemProperties"))?.system_name,
+        ..Default::default()
+    };
+    log::info!("openxr: {} on {}", report.runtime, report.system);
+    let requirements =
+        instance.graphics_requirements::<xr::Vulkan>(system).map_err(xr_err("xrGetVulkanGraphicsRequirements2KHR"))?;
+    if requirements.min_api_version_supported > xr::Version::new(1, 3, 0) {
+        return Err(Error::Xr(format!("the runtime needs Vulkan {} or newer", requirements.min_api_version_supported)));
+    }
+    let ctx_options = ContextOptions { validation: options.validation, ..Default::default() };
+    let creator = XrCreator { instance: &instance, system, get_instance_proc_addr: Default::default() };
+    let ctx = Context::create(&ctx_options, &creator)?;
+    let result = Session::run(&instance, system, &ctx, asset, options, &mut report);
+    report.validation_messages = ctx.validation_messages();
+    drop(ctx);
+    result.map(|()| report)
+}
+
+/// What lives as long as the XR session: destroyed in `Session::run` in the right order.
+struct Session;
+
+impl Session {
+    fn run(
+        instance: &xr::Instance,
+        system: xr::SystemId,
+        ctx: &Context,
+        asset: &Asset,
+        options: &XrOptions,
+        report: &mut XrReport,
+    ) -> Result<()> {
+        let views = instance
+            .enumerate_view_configuration_views(system, VIEW_TYPE)
+            .map_err(xr_err("xrEnumerateViewConfigurationViews"))?;
+        if views.len() != 2 {
+            return Err(Error::Xr(format!("{} views in a stereo configuration", views.len())));
+        }
+        let (width, height) = (views[0].recommended_image_rect_width, views[0].recommended_image_rect_height);
+        report.size = [width, height];
+        let (session, mut waiter, mut stream) = unsafe {
+            instance.create_session::<xr::Vulkan>(
+                system,
+                &xr::vulkan::SessionCreateInfo {
+                    instance: ctx.instance_handle().as_raw() as _,
+                    physical_device: ctx.physical_device().as_raw() as _,
+                    device: ctx.device.handle().as_raw() as _,
+                    queue_family_index: ctx.queue_family,
+                    queue_index: 0,
+                },
+            )
+        }
+        .map_err(xr_err("xrCreateSession"))?;
+        let spaces = session.enumerate_reference_spaces().map_err(xr_err("xrEnumerateReferenceSpaces"))?;
+        let (space_type, eye) = if spaces.contains(&xr::ReferenceSpaceType::STAGE) {
+            (xr::ReferenceSpaceType::STAGE, Vec3::new(0.0, EYE_HEIGHT, 0.0))
+        } else {
+            (xr::ReferenceSpaceType::LOCAL, Vec3::ZERO)
+        };
+        report.reference_space = format!("{space_type:?}");
+        let space = session
+            .create_reference_space(space_type, xr::Posef::IDENTITY)
+            .map_err(xr_err("xrCreateReferenceSpace"))?;
+        // The runtime's order is its preference; the renderer writes RGBA8, UNORM or SRGB.
+        let formats = session.enumerate_swapchain_formats().map_err(xr_err("xrEnumerateSwapchainFormats"))?;
+        let format = formats
+            .iter()
+            .find_map(|&f| match vk::Format::from_raw(f as i32) {
+                vk::Format::R8G8B8A8_SRGB => Some(TargetFormat::Rgba8Srgb),
+                vk::Format::R8G8B8A8_UNORM => Some(TargetFormat::Rgba8Unorm),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Xr("the runtime offers no RGBA8 swapchain format".into()))?;
+        report.format = Some(format);
+        report.multiview = ctx.multiview;
+        let mut swapchain = session
+            .create_swapchain(&xr::SwapchainCreateInfo {
+                create_flags: xr::SwapchainCreateFlags::EMPTY,
+                usage_flags: xr::SwapchainUsageFlags::COLOR_ATTACHMENT | xr::SwapchainUsageFlags::TRANSFER_SRC,
+                format: format.vk().as_raw() as u32,
+                sample_count: 1,
+                width,
+                height,
+                face_count: 1,
+                array_size: 2,
+                mip_count: 1,
+            })
+            .map_err(xr_err("xrCreateSwapchain"))?;
+        let images: Vec<vk::Image> = swapchain
+            .enumerate_images()
+            .map_err(xr_err("xrEnumerateSwapchainImages"))?
+            .into_iter()
+            .map(vk::Image::from_raw)
+            .collect();
+        let blend = instance
+            .enumerate_environment_blend_modes(system, VIEW_TYPE)
+            .map_err(xr_err("xrEnumerateEnvironmentBlendModes"))?
+            .first()
+            .copied()
+            .unwrap_or(xr::EnvironmentBlendMode::OPAQUE);
+
+        let camera = asset.cameras().first().copied().unwrap_or_else(|| {
+            let f = asset.info().focus;
+            crate::camera::orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 1, width, height)[0]
+        });
+        let placement = Placement::from_camera(&camera, eye, options.scale);
+        let mut playback = Playback::new(asset.info().time_range)?;
+        playback.set_looping(options.looping);
+        playback.set_speed(options.speed)?;
+        let renderer_options = RendererOptions {
+            width,
+            height,
+            views: 2,
+            format,
+            background: Vec3::ZERO,
+            sort: SortOrder::Shared,
+            stats: true,
+        };
+        let mut renderer = Renderer::new(ctx, asset, &renderer_options)?;
+        let mut frames = FrameResources::new(ctx, width, height)?;
+        let result = frame_loop(
+            instance,
+            &session,
+            &mut waiter,
+            &mut stream,
+            &space,
+            &mut swapchain,
+            &images,
+            (&placement, &mut playback, blend),
+            (ctx, &mut renderer, &mut frames),
+            options,
+            report,
+        );
+        // The GPU must be done with the swapchain images before they go.
+        unsafe { ctx.device.device_wait_idle() }.map_err(vk_err("vkDeviceWaitIdle"))?;
+        frames.destroy(ctx);
+        renderer.destroy(ctx);
+        drop(swapchain);
+        drop(space);
+        drop(stream);
+        drop(waiter);
+        drop(session);
+        result
+    }
+}
+
+/// Command buffers of the frames in flight and the read-back buffer.
+struct FrameResources {
+    pool: vk::CommandPool,
+    cmds: [vk::CommandBuffer; 2],
+    fences: [vk::Fence; 2],
+    readback: Option<Buffer>,
+    next: usize,
+}
+
+impl FrameResources {
+    fn new(ctx: &Context, width: u32, height: u32) -> Result<FrameResources> {
+        let d = &ctx.device;
+        let pool_info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(ctx.queue_family)
+            .flags(vk::CommandPoolCreateFlags::RESET_COMMAND_BUFFER);
+        let pool = unsafe { d.create_command_pool(&pool_info, None) }.map_err(vk_err("vkCreateCommandPool"))?;
+        let mut made = FrameResources {
+            pool,
+            cmds: [vk::CommandBuffer::null(); 2],
+            fences: [vk::Fence::null(); 2],
+            readback: None,
+            next: 0,
+        };
+        let alloc = vk::CommandBufferAllocateInfo::default()
+            .command_pool(pool)
+            .level(vk::CommandBufferLevel::PRIMARY)
+            .command_buffer_count(2);
+        match unsafe { d.allocate_command_buffers(&alloc) } {
+            Ok(c) => made.cmds.copy_from_slice(&c),
+            Err(e) => {
+                made.destroy(ctx);
+                return Err(vk_err("vkAllocateCommandBuffers")(e));
+            }
+        }
+        for i in 0..2 {
+            // Signalled: the first wait on each passes.
+            let info = vk::FenceCreateInfo::default().flags(vk::FenceCreateFlags::SIGNALED);
+            match unsafe { d.create_fence(&info, None) } {
+                Ok(f) => made.fences[i] = f,
+                Err(e) => {
+                    made.destroy(ctx);
+                    return Err(vk_err("vkCreateFence")(e));
+                }
+            }
+        }
+        match ctx.create_buffer(
+            "xr read-back",
+            width as u64 * height as u64 * 4,
+            vk::BufferUsageFlags::TRANSFER_DST,
+            MemoryKind::Readback,
+        ) {
+            Ok(b) => made.readback = Some(b),
+            Err(e) => {
+                made.destroy(ctx);
+                return Err(e);
+            }
+        }
+        Ok(made)
+    }
+
+    fn destroy(mut self, ctx: &Context) {
+        unsafe {
+            for f in self.fences {
+                ctx.device.destroy_fence(f, None);
+            }
+            ctx.device.destroy_command_pool(self.pool, None);
+        }
+        if let Some(b) = self.readback.take() {
+            ctx.destroy_buffer(b);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn frame_loop(
+    instance: &xr::Instance,
+    session: &xr::Session<xr::Vulkan>,
+    waiter: &mut xr::FrameWaiter,
+    stream: &mut xr::FrameStream<xr::Vulkan>,
+    space: &xr::Space,
+    swapchain: &mut xr::Swapchain<xr::Vulkan>,
+    images: &[vk::Image],
+    (placement, playback, blend): (&Placement, &mut Playback, xr::EnvironmentBlendMode),
+    (ctx, renderer, frames): (&Context, &mut Renderer, &mut FrameResources),
+    options: &XrOptions,
+    report: &mut XrReport,
+) -> Result<()> {
+    let [width, height] = report.size;
+    let mut events = xr::EventDataBuffer::new();
+    let mut running = false;
+    let mut exit_requested = false;
+    loop {
+        while let Some(event) = instance.poll_event(&mut events).map_err(xr_err("xrPollEvent"))? {
+            match event {
+                xr::Event::SessionStateChanged(e) => {
+                    let state = e.state();
+                    log::info!("openxr session: {state:?}");
+                    report.states.push(state);
+                    match state {
+                        xr::SessionState::READY => {
+                            session.begin(VIEW_TYPE).map_err(xr_err("xrBeginSession"))?;
+                            running = true;
+                        }
+                        xr::SessionState::STOPPING => {
+                            session.end().map_err(xr_err("xrEndSession"))?;
+                            running = false;
+                        }
+                        // The runtime wants the session gone (EXITING), or is losing it.
+                        xr::SessionState::EXITING | xr::SessionState::LOSS_PENDING => return Ok(()),
+                        // IDLE, SYNCHRONIZED, VISIBLE, FOCUSED: nothing to do but render when asked.
+                        _ => {}
+                    }
+                }
+                xr::Event::InstanceLossPending(_) => {
+                    log::warn!("openxr: the instance is being lost");
+                    return Ok(());
+                }
+                xr::Event::EventsLost(e) => log::warn!("openxr: {} events lost", e.lost_event_count()),
+                _ => {}
+            }
+        }
+        if !running {
+            // Between sessions (IDLE): nothing to render, events arrive at their own pace.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        if !exit_requested && options.frames.is_some_and(|n| report.frames_submitted >= n) {
+            session.request_exit().map_err(xr_err("xrRequestExitSession"))?;
+            exit_requested = true;
+        }
+        let state = waiter.wait().map_err(xr_err("xrWaitFrame"))?;
+        stream.begin().map_err(xr_err("xrBeginFrame"))?;
+        let display_time = state.predicted_display_time;
+        let time = playback.at(display_time.as_nanos()) as f32;
+        if !state.should_render {
+            stream.end(display_time, blend, &[]).map_err(xr_err("xrEndFrame"))?;
+            continue;
+        }
+        let (_, views) = session.locate_views(VIEW_TYPE, display_time, space).map_err(xr_err("xrLocateViews"))?;
+        let eyes = [0, 1].map(|i| {
+            let v = &views[i];
+            let p = v.pose.position;
+            let o = v.pose.orientation;
+            let tangents =
+                [v.fov.angle_left.tan(), v.fov.angle_right.tan(), v.fov.angle_up.tan(), v.fov.angle_down.tan()];
+            placement.camera(Vec3::new(p.x, p.y, p.z), Quat::from_xyzw(o.x, o.y, o.z, o.w), tangents, width, height)
+        });
+        let [left, right] = eyes;
+        let eyes = [left?, right?];
+        let index = swapchain.acquire_image().map_err(xr_err("xrAcquireSwapchainImage"))? as usize;
+        swapchain.wait_image(xr::Duration::INFINITE).map_err(xr_err("xrWaitSwapchainImage"))?;
+        let capture = options.capture_frame == Some(report.frames_submitted + 1);
+        let recorded = record_frame(ctx, renderer, frames, images[index], time, &eyes, capture, [width, height]);
+        // Released whatever happened: the runtime owns the image again.
+        swapchain.release_image().map_err(xr_err("xrReleaseSwapchainImage"))?;
+        recorded?;
+        if capture {
+            let mut pixels = vec![0u8; (width * height * 4) as usize];
+            ctx.read(frames.readback.as_ref().expect("made with the frames"), 0, &mut pixels)?;
+            report.capture = Some(CapturedFrame { time, eyes, pixels, format: report.format.expect("chosen above") });
+        }
+        let rect = xr::Rect2Di {
+            offset: xr::Offset2Di { x: 0, y: 0 },
+            extent: xr::Extent2Di { width: width as i32, height: height as i32 },
+        };
+        let projection_views = [0, 1].map(|i| {
+            xr::CompositionLayerProjectionView::new().pose(views[i].pose).fov(views[i].fov).sub_image(
+                xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(i as u32).image_rect(rect),
+            )
+        });
+        let layer = xr::CompositionLayerProjection::new().space(space).views(&projection_views);
+        stream.end(display_time, blend, &[&layer]).map_err(xr_err("xrEndFrame"))?;
+        report.frames_submitted += 1;
+    }
+}
+
+/// Records and submits one frame into the swapchain image (both eyes in layers 0 and 1); with
+/// `capture`, also copies layer 0 into the read-back buffer and waits for it.
+#[allow(clippy::too_many_arguments)]
+fn record_frame(
+    ctx: &Context,
+    renderer: &mut Renderer,
+    frames: &mut FrameResources,
+    image: vk::Image,
+    time: f32,
+    eyes: &[Camera; 2],
+    capture: bool,
+    [width, height]: [u32; 2],
+) -> Result<()> {
+    let d = &ctx.device;
+    let slot = frames.next;
+    frames.next = (slot + 1) % 2;
+    let (cmd, fence) = (frames.cmds[slot], frames.fences[slot]);
+    // The renderer reuses the resources of the frame two back: that frame must be done.
+    unsafe {
+        d.wait_for_fences(&[fence], true, 120_000_000_000).map_err(vk_err("vkWaitForFences"))?;
+        d.reset_fences(&[fence]).map_err(vk_err("vkResetFences"))?;
+        d.reset_command_buffer(cmd, vk::CommandBufferResetFlags::empty()).map_err(vk_err("vkResetCommandBuffer"))?;
+        let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+        d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
+    }
+    // OpenXR wants colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL; a captured one
+    // goes through TRANSFER_SRC first.
+    let final_layout =
+        if capture { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
+    unsafe { renderer.record_into(ctx, cmd, time, eyes, HostTarget { image, final_layout }) }?;
+    if capture {
+        let readback = frames.readback.as_ref().expect("made with the frames");
+        let layer0 =
+            vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(2);
+        unsafe {
+            let to_transfer = vk::ImageMemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
+                .dst_access_mask(vk::AccessFlags::TRANSFER_READ)
+                .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+                .new_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+                .image(image)
+                .subresource_range(layer0);
+            // The render pass wrote the image; the copy reads it.
+            d.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &[],
+                &[],
+                &[to_transfer],
+            );
+            let region = vk::BufferImageCopy::default()
+                .image_subresource(
+                    vk::ImageSubresourceLayers::default().aspect_mask(vk::ImageAspectFlags::COLOR).layer_count(1),
+                )
+                .image_extent(vk::Extent3D { width, height, depth: 1 });
+            d.cmd_copy_image_to_buffer(cmd, image, vk::ImageLayout::TRANSFER_SRC_OPTIMAL, readback.raw, &[region]);
+            // Back to what the runtime expects, after the copy read it.
+            let to_colour = vk::ImageMemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::TRANSFER_READ)
+                .dst_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
+                .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+                .new_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL)
+                .image(image)
+                .subresource_range(layer0);
+            let host = vk::MemoryBarrier::default()
+                .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+                .dst_access_mask(vk::AccessFlags::HOST_READ);
+            d.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT | vk::PipelineStageFlags::HOST,
+                vk::DependencyFlags::empty(),
+                &[host],
+                &[],
+                &[to_colour],
+            );
+        }
+    }
+    unsafe {
+        d.end_command_buffer(cmd).map_err(vk_err("vkEndCommandBuffer"))?;
+        let cmds = [cmd];
+        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        d.queue_submit(ctx.queue, &[submit], fence).map_err(vk_err("vkQueueSubmit"))?;
+        if capture {
+            d.wait_for_fences(&[fence], true, 120_000_000_000).map_err(vk_err("vkWaitForFences"))?;
+        }
+    }
+    Ok(())
+}

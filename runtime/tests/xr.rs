@@ -1,0 +1,116 @@
+//! Headset playback against a real OpenXR runtime: Monado's service with its simulated HMD and
+//! null compositor (on lavapipe), started here and stopped at the end. Runs inside the test
+//! chroot (scripts/vk-chroot.sh), which has Monado and the OpenXR loader.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use splat4d::demo;
+use splat4d::glam::Vec3;
+use splat4d::gpu::{Context, ContextOptions};
+use splat4d::openxr::SessionState;
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder};
+use splat4d::xr::{play, XrOptions};
+
+/// `monado-service`, killed (by its own PID) when dropped.
+struct Monado {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Monado {
+    fn start() -> Monado {
+        // A short folder: the service's socket path must fit in sockaddr_un.
+        let dir = tempfile::Builder::new().prefix("xr").tempdir_in("/tmp").unwrap();
+        let child = Command::new("monado-service")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/root")
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("XRT_COMPOSITOR_NULL", "1")
+            .env("SIMULATED_ENABLE", "1")
+            .env("XRT_NO_STDIN", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("monado-service is needed for this test (run it in scripts/vk-chroot.sh, which installs Monado)");
+        let socket = dir.path().join("monado_comp_ipc");
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(start.elapsed() < Duration::from_secs(20), "monado-service did not open {}", socket.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The client side of the runtime finds the service through this.
+        std::env::set_var("XDG_RUNTIME_DIR", dir.path());
+        Monado { child, _dir: dir }
+    }
+}
+
+impl Drop for Monado {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn asset_path(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.s4d");
+    std::fs::write(&path, common::pack_bytes(&demo::scene(), false)).unwrap();
+    path
+}
+
+#[test]
+fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_draws() {
+    let _monado = Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
+    let options = XrOptions { validation: true, frames: Some(300), capture_frame: Some(150), ..Default::default() };
+    let report = play(&asset, &options).unwrap_or_else(|e| panic!("headset playback failed: {e}"));
+    eprintln!(
+        "{} on {}: {}x{} per eye, {:?}, multiview {}, {}, {} frames, states {:?}",
+        report.runtime,
+        report.system,
+        report.size[0],
+        report.size[1],
+        report.format,
+        report.multiview,
+        report.reference_space,
+        report.frames_submitted,
+        report.states
+    );
+    for state in [SessionState::READY, SessionState::SYNCHRONIZED, SessionState::VISIBLE, SessionState::FOCUSED] {
+        assert!(report.states.contains(&state), "never {state:?}: {:?}", report.states);
+    }
+    assert_eq!(report.states.last(), Some(&SessionState::EXITING), "{:?}", report.states);
+    assert!(report.frames_submitted >= 300, "{} frames", report.frames_submitted);
+    assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
+
+    // The captured eye against the offscreen renderer at the same view and time.
+    let captured = report.capture.expect("frame 150 was read back");
+    let [w, h] = report.size;
+    let ctx = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
+    let options = RendererOptions {
+        width: w,
+        height: h,
+        views: 2,
+        format: captured.format,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+        stats: true,
+    };
+    let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
+    renderer.render(&ctx, captured.time, &captured.eyes).unwrap();
+    let offscreen = renderer.read_back(&ctx).unwrap().remove(0);
+    renderer.destroy(&ctx);
+    let db = common::psnr(&captured.pixels, &offscreen, 4);
+    eprintln!("frame 150 at t = {:.3}: {db:.1} dB against the offscreen render", captured.time);
+    assert!(db >= 35.0, "{db:.1} dB");
+    assert!(
+        captured.pixels.chunks(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count() > (w * h / 50) as usize,
+        "the eye shows the scene"
+    );
+}
