@@ -13,16 +13,21 @@ use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::openxr::SessionState;
 use splat4d::renderer::{Renderer, RendererOptions, SortOrder};
-use splat4d::xr::{play, XrOptions};
+use splat4d::xr::{play, play_with, XrOptions};
+
+/// One Monado at a time: each test starts its own and points XDG_RUNTIME_DIR at it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `monado-service`, killed (by its own PID) when dropped.
 struct Monado {
     child: Child,
     _dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Monado {
     fn start() -> Monado {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         // A short folder: the service's socket path must fit in sockaddr_un.
         let dir = tempfile::Builder::new().prefix("xr").tempdir_in("/tmp").unwrap();
         let child = Command::new("monado-service")
@@ -46,7 +51,7 @@ impl Monado {
         }
         // The client side of the runtime finds the service through this.
         std::env::set_var("XDG_RUNTIME_DIR", dir.path());
-        Monado { child, _dir: dir }
+        Monado { child, _dir: dir, _turn: turn }
     }
 }
 
@@ -113,4 +118,24 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
         captured.pixels.chunks(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count() > (w * h / 50) as usize,
         "the eye shows the scene"
     );
+}
+
+#[test]
+fn the_host_controls_playback_and_ends_the_session() {
+    let _monado = Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
+    let options = XrOptions { capture_frame: Some(20), ..Default::default() };
+    let mut turns = 0;
+    // Held at t = 1.25 from the first turn on; ended from the host's side after 40 turns.
+    let report = play_with(&asset, &options, &(), &mut |playback| {
+        turns += 1;
+        playback.seek(1.25);
+        playback.pause();
+        turns < 40
+    })
+    .unwrap();
+    assert_eq!(report.states.last(), Some(&SessionState::EXITING), "{:?}", report.states);
+    assert!(report.frames_submitted > 20 && report.frames_submitted < 40, "{} frames", report.frames_submitted);
+    assert_eq!(report.capture.expect("frame 20").time, 1.25, "paused where the host put it");
 }

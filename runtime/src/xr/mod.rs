@@ -152,13 +152,27 @@ impl Creator for XrCreator<'_> {
 /// Plays `asset` in the headset until the session ends (the user quits, the runtime stops it,
 /// or `options.frames` frames have been submitted).
 pub fn play(asset: &Asset, options: &XrOptions) -> Result<XrReport> {
+    play_with(asset, options, &(), &mut |_| true)
+}
+
+/// [`play`] with the platform's loader information (Android: the Java VM and activity, see
+/// `openxr::AndroidPlatformInfo`) and a `control` called once per turn of the loop, before
+/// each frame and while the session is idle: it may pause, seek or change the speed of the
+/// playback, and ends the session by returning `false` (an Android host also pumps its
+/// activity's events there).
+pub fn play_with<P: xr::PlatformInfo + ?Sized>(
+    asset: &Asset,
+    options: &XrOptions,
+    platform: &P,
+    control: &mut dyn FnMut(&mut Playback) -> bool,
+) -> Result<XrReport> {
     if !(options.scale.is_finite() && options.scale > 0.0) {
         return Err(Error::InvalidArgument(format!("scale {} must be positive", options.scale)));
     }
     let entry = unsafe {
         match &options.loader {
-            Some(path) => xr::Entry::load_from(path, &()),
-            None => xr::Entry::load(&()),
+            Some(path) => xr::Entry::load_from(path, platform),
+            None => xr::Entry::load(platform),
         }
     }
     .map_err(|e| Error::Xr(format!("cannot load the OpenXR loader (libopenxr_loader.so.1): {e}")))?;
@@ -168,6 +182,11 @@ pub fn play(asset: &Asset, options: &XrOptions) -> Result<XrReport> {
     }
     let mut extensions = xr::ExtensionSet::default();
     extensions.khr_vulkan_enable2 = true;
+    // The loader needs the activity to make the instance.
+    #[cfg(target_os = "android")]
+    {
+        extensions.khr_android_create_instance = true;
+    }
     let layers: Vec<String> = if options.validation {
         entry
             .enumerate_layers()
@@ -187,7 +206,7 @@ pub fn play(asset: &Asset, options: &XrOptions) -> Result<XrReport> {
         engine_version: 1,
         api_version: xr::Version::new(1, 0, 0),
     };
-    let instance = entry.create_instance(&app, &extensions, &layer_refs, &()).map_err(|e| match e {
+    let instance = entry.create_instance(&app, &extensions, &layer_refs, platform).map_err(|e| match e {
         xr::sys::Result::ERROR_RUNTIME_FAILURE | xr::sys::Result::ERROR_RUNTIME_UNAVAILABLE => Error::Xr(format!(
             "no OpenXR runtime is running or installed ({e}); start one (e.g. monado-service) or set XR_RUNTIME_JSON"
         )),
@@ -212,7 +231,7 @@ pub fn play(asset: &Asset, options: &XrOptions) -> Result<XrReport> {
     let ctx_options = ContextOptions { validation: options.validation, ..Default::default() };
     let creator = XrCreator { instance: &instance, system, get_instance_proc_addr: Default::default() };
     let ctx = Context::create(&ctx_options, &creator)?;
-    let result = Session::run(&instance, system, &ctx, asset, options, &mut report);
+    let result = Session::run(&instance, system, &ctx, asset, options, control, &mut report);
     report.validation_messages = ctx.validation_messages();
     drop(ctx);
     result.map(|()| report)
@@ -228,6 +247,7 @@ impl Session {
         ctx: &Context,
         asset: &Asset,
         options: &XrOptions,
+        control: &mut dyn FnMut(&mut Playback) -> bool,
         report: &mut XrReport,
     ) -> Result<()> {
         let views = instance
@@ -329,6 +349,7 @@ impl Session {
             (&placement, &mut playback, blend),
             (ctx, &mut renderer, &mut frames),
             options,
+            control,
             report,
         );
         // The GPU must be done with the swapchain images before they go.
@@ -429,6 +450,7 @@ fn frame_loop(
     (placement, playback, blend): (&Placement, &mut Playback, xr::EnvironmentBlendMode),
     (ctx, renderer, frames): (&Context, &mut Renderer, &mut FrameResources),
     options: &XrOptions,
+    control: &mut dyn FnMut(&mut Playback) -> bool,
     report: &mut XrReport,
 ) -> Result<()> {
     let [width, height] = report.size;
@@ -465,14 +487,20 @@ fn frame_loop(
                 _ => {}
             }
         }
-        if !running {
-            // Between sessions (IDLE): nothing to render, events arrive at their own pace.
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        }
-        if !exit_requested && options.frames.is_some_and(|n| report.frames_submitted >= n) {
+        let go_on = control(playback) && options.frames.is_none_or(|n| report.frames_submitted < n);
+        if !go_on && !exit_requested {
+            if !running {
+                // No running session to end: leave now.
+                return Ok(());
+            }
+            // The runtime answers with STOPPING, then (after xrEndSession) EXITING.
             session.request_exit().map_err(xr_err("xrRequestExitSession"))?;
             exit_requested = true;
+        }
+        if !running {
+            // Before READY or after STOPPING: nothing to render; events come at their own pace.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
         }
         let state = waiter.wait().map_err(xr_err("xrWaitFrame"))?;
         stream.begin().map_err(xr_err("xrBeginFrame"))?;
