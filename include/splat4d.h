@@ -306,6 +306,54 @@ typedef struct S4dVulkanHostDesc {
   uint32_t validation;
 } S4dVulkanHostDesc;
 
+// How to play.
+typedef struct S4dXrDesc {
+  // `sizeof(S4dXrDesc)`.
+  uint32_t struct_size;
+  // Non-zero: the Khronos Vulkan validation layer, and OpenXR's core validation layer where
+  // installed.
+  uint32_t validation;
+  // End the session after this many frames; 0: when the user or the runtime ends it.
+  uint64_t frames;
+  // Room metres per asset unit (> 0).
+  float scale;
+  // Non-zero: loop playback.
+  uint32_t looping;
+  // Playback speed (finite; negative plays backwards).
+  double speed;
+} S4dXrDesc;
+
+// The playback clock, as the control callback sees it. The callback may change any field:
+// a new `time_seconds` seeks, `playing` pauses or plays, `speed` and `looping` apply from the
+// next frame.
+typedef struct S4dPlaybackState {
+  double time_seconds;
+  double speed;
+  uint32_t playing;
+  uint32_t looping;
+} S4dPlaybackState;
+
+// Called once per turn of the frame loop (before each frame, and while the session waits),
+// on the thread that called `s4d_xr_play`. Return non-zero to go on, 0 to end the session.
+typedef uint32_t (*S4dXrControl)(void *user, struct S4dPlaybackState *playback);
+
+// What a session did.
+typedef struct S4dXrReport {
+  // Set by the caller to `sizeof(S4dXrReport)`.
+  uint32_t struct_size;
+  // Per-view swapchain size.
+  uint32_t width;
+  uint32_t height;
+  // Non-zero once the session reached XR_SESSION_STATE_FOCUSED.
+  uint32_t reached_focused;
+  // Frames ended with a projection layer.
+  uint64_t frames_submitted;
+  // The session's last `XrSessionState` (XR_SESSION_STATE_EXITING after a clean end).
+  int32_t last_state;
+  // Vulkan validation messages (with validation on).
+  uint32_t validation_messages;
+} S4dXrReport;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -511,6 +559,22 @@ S4dStatus s4d_runtime_destroy(struct S4dRuntime *runtime);
 // # Safety
 // `runtime` is a live runtime; `count` is valid for a write.
 S4dStatus s4d_runtime_validation_message_count(const struct S4dRuntime *runtime, uint32_t *count);
+
+// Plays `asset` in a headset through the system's OpenXR runtime, blocking until the session
+// ends: XR_KHR_vulkan_enable2, a STAGE (else LOCAL) space with the viewer where the asset's
+// first camera saw it from, both eyes into one array swapchain, every session state handled.
+// `control` (may be NULL) steers playback; `report` (may be NULL; caller sets `struct_size`)
+// says what happened. Fails with S4D_STATUS_XR where there is no runtime or headset. Creates
+// its own Vulkan device: no `S4dRuntime` is involved.
+//
+// # Safety
+// `asset` is live; `desc` points to a valid `S4dXrDesc`; `control` is NULL or safe to call
+// with `user`; `report` is NULL or points to a writable `S4dXrReport` of `struct_size` bytes.
+S4dStatus s4d_xr_play(const struct S4dAsset *asset,
+                      const struct S4dXrDesc *desc,
+                      S4dXrControl control,
+                      void *user,
+                      struct S4dXrReport *report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -135,6 +135,28 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     assert_eq!(csv.lines().count(), 31, "a header and 30 frames");
 }
 
+/// Headset playback from C with splat4d owning the session (samples/c/xr.c), on Monado's
+/// simulated headset, validation on.
+#[test]
+fn the_c_xr_sample_plays_in_a_headset_session() {
+    let _monado = common::monado::Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("xr");
+    compile("samples/c/xr.c", &exe, &[]);
+    let out = Command::new(&exe).arg(&asset_path).arg("60").env("SPLAT4D_VALIDATION", "1").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the C XR sample failed:\n{log}");
+    // (OpenXR's validation layer logs to stdout too.)
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().find(|l| l.contains("control turns")).unwrap_or_else(|| panic!("{log}"));
+    eprintln!("{summary}");
+    assert!(summary.contains("focused 1, last session state 8"), "{summary}");
+    let frames: u64 = summary.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((60..=61).contains(&frames), "{summary}");
+}
+
 /// Embedded mode from C (samples/c/embedded.c): a host with its own Vulkan instance, device,
 /// command buffer and image, validation on; its frame must match the standalone one.
 #[test]
@@ -183,7 +205,8 @@ fn misuse_of_the_c_abi_gets_statuses_and_messages() {
     std::fs::write(&corrupt, &flipped).unwrap();
     let exe = dir.path().join("misuse");
     compile("tests/c/misuse.c", &exe, &[]);
-    let out = Command::new(&exe).arg(&good).arg(&corrupt).output().unwrap();
+    // No OpenXR runtime to be found, whatever the XR tests beside this one run.
+    let out = Command::new(&exe).arg(&good).arg(&corrupt).env("XDG_RUNTIME_DIR", "/nonexistent").output().unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{log}");
     assert!(out.status.success(), "misuse suite failed:\n{log}");
@@ -269,6 +292,7 @@ fn c_hosts_are_clean_under_address_and_leak_sanitizer() {
             .args(args)
             .env("LD_PRELOAD", format!("{asan} {lvp}"))
             .env("ASAN_OPTIONS", "detect_leaks=1:fast_unwind_on_malloc=0")
+            .env("XDG_RUNTIME_DIR", "/nonexistent")
             .env("SPLAT4D_VALIDATION", "1")
             .output()
             .unwrap();

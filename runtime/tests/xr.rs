@@ -5,8 +5,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use splat4d::demo;
 use splat4d::glam::Vec3;
@@ -14,53 +12,6 @@ use splat4d::gpu::{Context, ContextOptions};
 use splat4d::openxr::SessionState;
 use splat4d::renderer::{Renderer, RendererOptions, SortOrder};
 use splat4d::xr::{play, play_with, XrOptions};
-
-/// One Monado at a time: each test starts its own and points XDG_RUNTIME_DIR at it.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// `monado-service`, killed (by its own PID) when dropped.
-struct Monado {
-    child: Child,
-    _dir: tempfile::TempDir,
-    _turn: std::sync::MutexGuard<'static, ()>,
-}
-
-impl Monado {
-    fn start() -> Monado {
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-        // A short folder: the service's socket path must fit in sockaddr_un.
-        let dir = tempfile::Builder::new().prefix("xr").tempdir_in("/tmp").unwrap();
-        let child = Command::new("monado-service")
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", "/root")
-            .env("XDG_RUNTIME_DIR", dir.path())
-            .env("XRT_COMPOSITOR_NULL", "1")
-            .env("SIMULATED_ENABLE", "1")
-            .env("XRT_NO_STDIN", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("monado-service is needed for this test (run it in scripts/vk-chroot.sh, which installs Monado)");
-        let socket = dir.path().join("monado_comp_ipc");
-        let start = Instant::now();
-        while !socket.exists() {
-            assert!(start.elapsed() < Duration::from_secs(20), "monado-service did not open {}", socket.display());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // The client side of the runtime finds the service through this.
-        std::env::set_var("XDG_RUNTIME_DIR", dir.path());
-        Monado { child, _dir: dir, _turn: turn }
-    }
-}
-
-impl Drop for Monado {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn asset_path(dir: &Path) -> PathBuf {
     let path = dir.join("demo.s4d");
@@ -70,7 +21,7 @@ fn asset_path(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_draws() {
-    let _monado = Monado::start();
+    let _monado = common::monado::Monado::start();
     let dir = tempfile::tempdir().unwrap();
     let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
     let options = XrOptions { validation: true, frames: Some(300), capture_frame: Some(150), ..Default::default() };
@@ -122,7 +73,7 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
 
 #[test]
 fn the_host_controls_playback_and_ends_the_session() {
-    let _monado = Monado::start();
+    let _monado = common::monado::Monado::start();
     let dir = tempfile::tempdir().unwrap();
     let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
     let options = XrOptions { capture_frame: Some(20), ..Default::default() };

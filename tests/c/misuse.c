@@ -258,6 +258,29 @@ int main(int argc, char **argv) {
     expect(s4d_capture_destroy(capture), S4D_STATUS_OK, "destroy the capture");
     expect(s4d_capture_destroy(NULL), S4D_STATUS_OK, "destroy NULL capture");
 
+    /* Headset playback: arguments are checked before any runtime is looked for; with no OpenXR
+       runtime running (the test points XDG_RUNTIME_DIR nowhere) it says so. */
+    S4dAsset *xr_asset = NULL;
+    expect(s4d_asset_open(argv[1], &xr_asset), S4D_STATUS_OK, "open an asset for XR");
+    S4dXrDesc xr = {.struct_size = sizeof(S4dXrDesc), .frames = 1, .scale = 1.0f, .speed = 1.0};
+    S4dXrReport xr_report = {.struct_size = sizeof(S4dXrReport)};
+    expect(s4d_xr_play(NULL, &xr, NULL, NULL, NULL), S4D_STATUS_NULL_POINTER, "XR with a NULL asset");
+    expect(s4d_xr_play(xr_asset, NULL, NULL, NULL, NULL), S4D_STATUS_NULL_POINTER, "XR with a NULL desc");
+    xr.struct_size = 8;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_INVALID_ARGUMENT, "XR desc struct_size 8");
+    xr.struct_size = sizeof(S4dXrDesc);
+    xr.scale = 0.0f;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_INVALID_ARGUMENT, "XR at scale 0");
+    xr.scale = 1.0f;
+    xr.speed = NAN;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_INVALID_ARGUMENT, "XR at speed NaN");
+    xr.speed = 1.0;
+    xr_report.struct_size = 4;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, &xr_report), S4D_STATUS_INVALID_ARGUMENT, "XR report struct_size 4");
+    xr_report.struct_size = sizeof(S4dXrReport);
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, &xr_report), S4D_STATUS_XR, "XR without a runtime");
+    expect(s4d_asset_destroy(xr_asset), S4D_STATUS_OK, "close the XR asset");
+
     /* Destroy accepts NULL. */
     expect(s4d_renderer_destroy(renderer), S4D_STATUS_OK, "destroy the renderer (and with it the runtime)");
     expect(s4d_renderer_destroy(NULL), S4D_STATUS_OK, "destroy NULL renderer");

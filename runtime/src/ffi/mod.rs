@@ -12,6 +12,7 @@ mod capture;
 mod log_bridge;
 mod renderer;
 mod runtime;
+mod xr;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
@@ -25,6 +26,7 @@ pub use capture::*;
 pub use log_bridge::*;
 pub use renderer::*;
 pub use runtime::*;
+pub use xr::*;
 
 /// What a call did. Every function returns one; anything but `S4D_STATUS_OK` leaves a message
 /// for `s4d_last_error` on the calling thread.

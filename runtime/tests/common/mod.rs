@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: where the shared test assets are, and packing.
 #![allow(dead_code)]
 
+pub mod monado;
+
 use std::path::PathBuf;
 
 use splat4d::import::{import_paths, ImportOptions};
