@@ -18,7 +18,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd -P)
 # to somewhere else: tests name the assets as ../shared/assets from the checkout.
 parent=$(cd "$repo/.." && pwd -P)
 shared_real=$(cd "$parent/shared" 2>/dev/null && pwd -P || true)
-packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev monado-service libopenxr1-monado libopenxr-loader1 openxr-layer-corevalidation"
+packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev monado-service libopenxr1-monado libopenxr-loader1 libopenxr-dev openxr-layer-corevalidation"
 mirror=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
     | grep -o -E 'https?://[^ ]+/debian/?$' | head -1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}

@@ -157,6 +157,26 @@ fn the_c_xr_sample_plays_in_a_headset_session() {
     assert!((60..=61).contains(&frames), "{summary}");
 }
 
+/// Headset playback from C with the host owning the session (samples/c/xr_host.c): its own XR
+/// instance, Vulkan device through XR_KHR_vulkan_enable2, session and swapchain; splat4d
+/// records each frame into the acquired image. On Monado, validation on.
+#[test]
+fn the_c_host_with_its_own_xr_session_has_splat4d_render_into_its_swapchain() {
+    let _monado = common::monado::Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("xr_host");
+    compile("samples/c/xr_host.c", &exe, &["-lopenxr_loader", "-lvulkan"]);
+    let out = Command::new(&exe).arg(&asset_path).arg("60").env("SPLAT4D_VALIDATION", "1").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the C XR host failed:\n{log}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().find(|l| l.contains("per eye")).unwrap_or_else(|| panic!("{log}"));
+    eprintln!("{summary}");
+    assert!(summary.contains("focused 1, last session state 8, 0 validation messages"), "{summary}");
+}
+
 /// Embedded mode from C (samples/c/embedded.c): a host with its own Vulkan instance, device,
 /// command buffer and image, validation on; its frame must match the standalone one.
 #[test]
