@@ -45,30 +45,8 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
     assert!(report.frames_submitted >= 300, "{} frames", report.frames_submitted);
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
 
-    // The captured eye against the offscreen renderer at the same view and time.
-    let captured = report.capture.expect("frame 150 was read back");
-    let [w, h] = report.size;
-    let ctx = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
-    let options = RendererOptions {
-        width: w,
-        height: h,
-        views: 2,
-        format: captured.format,
-        background: Vec3::ZERO,
-        sort: SortOrder::Shared,
-        stats: true,
-    };
-    let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
-    renderer.render(&ctx, captured.time, &captured.eyes).unwrap();
-    let offscreen = renderer.read_back(&ctx).unwrap().remove(0);
-    renderer.destroy(&ctx);
-    let db = common::psnr(&captured.pixels, &offscreen, 4);
-    eprintln!("frame 150 at t = {:.3}: {db:.1} dB against the offscreen render", captured.time);
+    let db = against_offscreen(&asset, &report);
     assert!(db >= 35.0, "{db:.1} dB");
-    assert!(
-        captured.pixels.chunks(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count() > (w * h / 50) as usize,
-        "the eye shows the scene"
-    );
 }
 
 #[test]
@@ -89,4 +67,52 @@ fn the_host_controls_playback_and_ends_the_session() {
     assert_eq!(report.states.last(), Some(&SessionState::EXITING), "{:?}", report.states);
     assert!(report.frames_submitted > 20 && report.frames_submitted < 40, "{} frames", report.frames_submitted);
     assert_eq!(report.capture.expect("frame 20").time, 1.25, "paused where the host put it");
+}
+
+/// PSNR of the captured eye against the offscreen renderer's image of the same views and time;
+/// checks that the eye shows the scene.
+fn against_offscreen(asset: &splat4d::Asset, report: &splat4d::xr::XrReport) -> f64 {
+    let captured = report.capture.as_ref().expect("a frame was read back");
+    let [w, h] = report.size;
+    let ctx = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
+    let options = RendererOptions {
+        width: w,
+        height: h,
+        views: 2,
+        format: captured.format,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+        stats: true,
+    };
+    let mut renderer = Renderer::new(&ctx, asset, &options).unwrap();
+    renderer.render(&ctx, captured.time, &captured.eyes).unwrap();
+    let offscreen = renderer.read_back(&ctx).unwrap().remove(0);
+    renderer.destroy(&ctx);
+    assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
+    let lit = captured.pixels.chunks(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count();
+    assert!(lit > (w * h / 50) as usize, "the eye shows the scene ({lit} lit pixels)");
+    let db = common::psnr(&captured.pixels, &offscreen, 4);
+    eprintln!("frame at t = {:.3}: {db:.1} dB against the offscreen render", captured.time);
+    db
+}
+
+#[test]
+fn one_swapchain_per_eye_shows_the_same_frame() {
+    let _monado = common::monado::Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
+    let options = XrOptions {
+        validation: true,
+        frames: Some(40),
+        capture_frame: Some(30),
+        swapchain_per_eye: true,
+        ..Default::default()
+    };
+    let report = play(&asset, &options).unwrap_or_else(|e| panic!("headset playback failed: {e}"));
+    assert!(report.swapchain_per_eye);
+    assert_eq!(report.states.last(), Some(&SessionState::EXITING), "{:?}", report.states);
+    assert!(report.frames_submitted >= 40, "{} frames", report.frames_submitted);
+    assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
+    let db = against_offscreen(&asset, &report);
+    assert!(db >= 35.0, "{db:.1} dB");
 }

@@ -1,6 +1,7 @@
 //! Headset playback through OpenXR (DESIGN §8): the runtime creates the Vulkan instance and
 //! device (`XR_KHR_vulkan_enable2`), the renderer draws both eyes into one two-layer array
-//! swapchain image per frame (with multiview where the device has it), and the frame loop runs
+//! swapchain image per frame (with multiview where the device has it; one swapchain per eye,
+//! filled by copies, where the runtime refuses array swapchains), and the frame loop runs
 //! `xrWaitFrame` → predicted display time → playback time → `xrLocateViews` → render →
 //! `xrEndFrame` with a projection layer, handling every session state.
 
@@ -15,7 +16,7 @@ use openxr as xr;
 use crate::asset::Asset;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
-use crate::gpu::{vk_err, Buffer, Context, ContextOptions, Creator, MemoryKind};
+use crate::gpu::{vk_err, Buffer, Context, ContextOptions, Creator, Image, MemoryKind};
 use crate::playback::Playback;
 use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
 pub use place::Placement;
@@ -43,6 +44,9 @@ pub struct XrOptions {
     pub capture_frame: Option<u64>,
     /// The OpenXR loader to load; default: the system's `libopenxr_loader.so.1`.
     pub loader: Option<std::path::PathBuf>,
+    /// One swapchain per eye even where a two-layer array swapchain works: the path taken for
+    /// runtimes that refuse array swapchains (for tests and comparison).
+    pub swapchain_per_eye: bool,
 }
 
 impl Default for XrOptions {
@@ -55,6 +59,7 @@ impl Default for XrOptions {
             speed: 1.0,
             capture_frame: None,
             loader: None,
+            swapchain_per_eye: false,
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct XrReport {
     pub size: [u32; 2],
     pub format: Option<TargetFormat>,
     pub multiview: bool,
+    /// One swapchain per eye (the runtime refused a two-layer one, or it was asked for).
+    pub swapchain_per_eye: bool,
     pub reference_space: String,
     /// Every state the session went through, in order.
     pub states: Vec<xr::SessionState>,
@@ -293,25 +300,8 @@ impl Session {
             .ok_or_else(|| Error::Xr("the runtime offers no RGBA8 swapchain format".into()))?;
         report.format = Some(format);
         report.multiview = ctx.multiview;
-        let mut swapchain = session
-            .create_swapchain(&xr::SwapchainCreateInfo {
-                create_flags: xr::SwapchainCreateFlags::EMPTY,
-                usage_flags: xr::SwapchainUsageFlags::COLOR_ATTACHMENT | xr::SwapchainUsageFlags::TRANSFER_SRC,
-                format: format.vk().as_raw() as u32,
-                sample_count: 1,
-                width,
-                height,
-                face_count: 1,
-                array_size: 2,
-                mip_count: 1,
-            })
-            .map_err(xr_err("xrCreateSwapchain"))?;
-        let images: Vec<vk::Image> = swapchain
-            .enumerate_images()
-            .map_err(xr_err("xrEnumerateSwapchainImages"))?
-            .into_iter()
-            .map(vk::Image::from_raw)
-            .collect();
+        let mut targets = Targets::new(ctx, &session, format, [width, height], options.swapchain_per_eye)?;
+        report.swapchain_per_eye = matches!(targets, Targets::PerEye { .. });
         let blend = instance
             .enumerate_environment_blend_modes(system, VIEW_TYPE)
             .map_err(xr_err("xrEnumerateEnvironmentBlendModes"))?
@@ -344,8 +334,7 @@ impl Session {
             &mut waiter,
             &mut stream,
             &space,
-            &mut swapchain,
-            &images,
+            &mut targets,
             (&placement, &mut playback, blend),
             (ctx, &mut renderer, &mut frames),
             options,
@@ -356,12 +345,136 @@ impl Session {
         unsafe { ctx.device.device_wait_idle() }.map_err(vk_err("vkDeviceWaitIdle"))?;
         frames.destroy(ctx);
         renderer.destroy(ctx);
-        drop(swapchain);
+        targets.destroy(ctx);
         drop(space);
         drop(stream);
         drop(waiter);
         drop(session);
         result
+    }
+}
+
+/// Where the eyes go.
+enum Targets {
+    /// One two-layer array swapchain: the renderer draws into its images directly.
+    Array { swapchain: xr::Swapchain<xr::Vulkan>, images: Vec<vk::Image> },
+    /// One swapchain per eye, for runtimes without array swapchains: the renderer draws into a
+    /// two-layer image of ours, copied into each eye's image. One image per frame in flight, so
+    /// a frame never draws into what the frame before is still copying from.
+    PerEye { swapchains: [xr::Swapchain<xr::Vulkan>; 2], images: [Vec<vk::Image>; 2], staging: [Image; 2], next: usize },
+}
+
+impl Targets {
+    fn new(
+        ctx: &Context,
+        session: &xr::Session<xr::Vulkan>,
+        format: TargetFormat,
+        [width, height]: [u32; 2],
+        per_eye: bool,
+    ) -> Result<Targets> {
+        let create = |layers: u32, usage: xr::SwapchainUsageFlags| {
+            session.create_swapchain(&xr::SwapchainCreateInfo {
+                create_flags: xr::SwapchainCreateFlags::EMPTY,
+                usage_flags: usage,
+                format: format.vk().as_raw() as u32,
+                sample_count: 1,
+                width,
+                height,
+                face_count: 1,
+                array_size: layers,
+                mip_count: 1,
+            })
+        };
+        let images = |swapchain: &xr::Swapchain<xr::Vulkan>| -> Result<Vec<vk::Image>> {
+            Ok(swapchain
+                .enumerate_images()
+                .map_err(xr_err("xrEnumerateSwapchainImages"))?
+                .into_iter()
+                .map(vk::Image::from_raw)
+                .collect())
+        };
+        if !per_eye {
+            let usage = xr::SwapchainUsageFlags::COLOR_ATTACHMENT | xr::SwapchainUsageFlags::TRANSFER_SRC;
+            match create(2, usage) {
+                Ok(swapchain) => {
+                    let images = images(&swapchain)?;
+                    return Ok(Targets::Array { swapchain, images });
+                }
+                Err(e) => log::info!("openxr: no two-layer swapchain ({e}): one per eye"),
+            }
+        }
+        // Written by copies; read back by tests.
+        let usage = xr::SwapchainUsageFlags::COLOR_ATTACHMENT
+            | xr::SwapchainUsageFlags::TRANSFER_DST
+            | xr::SwapchainUsageFlags::TRANSFER_SRC;
+        let left = create(1, usage).map_err(xr_err("xrCreateSwapchain"))?;
+        let right = create(1, usage).map_err(xr_err("xrCreateSwapchain"))?;
+        let eye_images = [images(&left)?, images(&right)?];
+        let info = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(format.vk())
+            .extent(vk::Extent3D { width, height, depth: 1 })
+            .mip_levels(1)
+            .array_layers(2)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .tiling(vk::ImageTiling::OPTIMAL)
+            .usage(vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC)
+            .initial_layout(vk::ImageLayout::UNDEFINED);
+        let first = ctx.create_image("xr eyes 0", &info)?;
+        let second = match ctx.create_image("xr eyes 1", &info) {
+            Ok(i) => i,
+            Err(e) => {
+                ctx.destroy_image(first);
+                return Err(e);
+            }
+        };
+        Ok(Targets::PerEye { swapchains: [left, right], images: eye_images, staging: [first, second], next: 0 })
+    }
+
+    /// Acquires and waits for this frame's image(s): the renderer's target, and with one
+    /// swapchain per eye the eyes' images to copy it into.
+    fn acquire(&mut self) -> Result<(vk::Image, Option<[vk::Image; 2]>)> {
+        let take = |swapchain: &mut xr::Swapchain<xr::Vulkan>| -> Result<usize> {
+            let index = swapchain.acquire_image().map_err(xr_err("xrAcquireSwapchainImage"))? as usize;
+            swapchain.wait_image(xr::Duration::INFINITE).map_err(xr_err("xrWaitSwapchainImage"))?;
+            Ok(index)
+        };
+        match self {
+            Targets::Array { swapchain, images } => Ok((images[take(swapchain)?], None)),
+            Targets::PerEye { swapchains, images, staging, next } => {
+                let [left, right] = swapchains;
+                let (l, r) = (take(left)?, take(right)?);
+                let target = staging[*next].raw;
+                *next = (*next + 1) % 2;
+                Ok((target, Some([images[0][l], images[1][r]])))
+            }
+        }
+    }
+
+    fn release(&mut self) -> Result<()> {
+        match self {
+            Targets::Array { swapchain, .. } => swapchain.release_image().map_err(xr_err("xrReleaseSwapchainImage")),
+            Targets::PerEye { swapchains, .. } => {
+                for s in swapchains {
+                    s.release_image().map_err(xr_err("xrReleaseSwapchainImage"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Eye `eye`'s swapchain and layer.
+    fn sub_image(&self, eye: usize) -> (&xr::Swapchain<xr::Vulkan>, u32) {
+        match self {
+            Targets::Array { swapchain, .. } => (swapchain, eye as u32),
+            Targets::PerEye { swapchains, .. } => (&swapchains[eye], 0),
+        }
+    }
+
+    fn destroy(self, ctx: &Context) {
+        if let Targets::PerEye { staging, .. } = self {
+            staging.into_iter().for_each(|i| ctx.destroy_image(i));
+        }
     }
 }
 
@@ -445,8 +558,7 @@ fn frame_loop(
     waiter: &mut xr::FrameWaiter,
     stream: &mut xr::FrameStream<xr::Vulkan>,
     space: &xr::Space,
-    swapchain: &mut xr::Swapchain<xr::Vulkan>,
-    images: &[vk::Image],
+    targets: &mut Targets,
     (placement, playback, blend): (&Placement, &mut Playback, xr::EnvironmentBlendMode),
     (ctx, renderer, frames): (&Context, &mut Renderer, &mut FrameResources),
     options: &XrOptions,
@@ -521,12 +633,11 @@ fn frame_loop(
         });
         let [left, right] = eyes;
         let eyes = [left?, right?];
-        let index = swapchain.acquire_image().map_err(xr_err("xrAcquireSwapchainImage"))? as usize;
-        swapchain.wait_image(xr::Duration::INFINITE).map_err(xr_err("xrWaitSwapchainImage"))?;
+        let target = targets.acquire()?;
         let capture = options.capture_frame == Some(report.frames_submitted + 1);
-        let recorded = record_frame(ctx, renderer, frames, images[index], time, &eyes, capture, [width, height]);
-        // Released whatever happened: the runtime owns the image again.
-        swapchain.release_image().map_err(xr_err("xrReleaseSwapchainImage"))?;
+        let recorded = record_frame(ctx, renderer, frames, target, time, &eyes, capture, [width, height]);
+        // Released whatever happened: the runtime owns the images again.
+        targets.release()?;
         recorded?;
         if capture {
             let mut pixels = vec![0u8; (width * height * 4) as usize];
@@ -538,9 +649,11 @@ fn frame_loop(
             extent: xr::Extent2Di { width: width as i32, height: height as i32 },
         };
         let projection_views = [0, 1].map(|i| {
-            xr::CompositionLayerProjectionView::new().pose(views[i].pose).fov(views[i].fov).sub_image(
-                xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(i as u32).image_rect(rect),
-            )
+            let (swapchain, layer) = targets.sub_image(i);
+            xr::CompositionLayerProjectionView::new()
+                .pose(views[i].pose)
+                .fov(views[i].fov)
+                .sub_image(xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(layer).image_rect(rect))
         });
         let layer = xr::CompositionLayerProjection::new().space(space).views(&projection_views);
         stream.end(display_time, blend, &[&layer]).map_err(xr_err("xrEndFrame"))?;
@@ -548,14 +661,15 @@ fn frame_loop(
     }
 }
 
-/// Records and submits one frame into the swapchain image (both eyes in layers 0 and 1); with
-/// `capture`, also copies layer 0 into the read-back buffer and waits for it.
+/// Records and submits one frame: both eyes into `target`'s layers 0 and 1, then, with one
+/// swapchain per eye, copied into the eyes' images; with `capture`, layer 0 also into the
+/// read-back buffer, waited for.
 #[allow(clippy::too_many_arguments)]
 fn record_frame(
     ctx: &Context,
     renderer: &mut Renderer,
     frames: &mut FrameResources,
-    image: vk::Image,
+    (target, eye_images): (vk::Image, Option<[vk::Image; 2]>),
     time: f32,
     eyes: &[Camera; 2],
     capture: bool,
@@ -573,47 +687,110 @@ fn record_frame(
         let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
         d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
     }
-    // OpenXR wants colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL; a captured one
-    // goes through TRANSFER_SRC first.
+    // OpenXR wants colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL; a target that is
+    // copied from (read back, or ours for eyes with their own swapchains) ends in TRANSFER_SRC.
+    let copied = capture || eye_images.is_some();
     let final_layout =
-        if capture { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
-    unsafe { renderer.record_into(ctx, cmd, time, eyes, HostTarget { image, final_layout }) }?;
-    if capture {
-        let readback = frames.readback.as_ref().expect("made with the frames");
-        let layer0 =
+        if copied { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
+    unsafe { renderer.record_into(ctx, cmd, time, eyes, HostTarget { image: target, final_layout }) }?;
+    if copied {
+        let both =
             vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(2);
-        unsafe {
-            let to_transfer = vk::ImageMemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
-                .dst_access_mask(vk::AccessFlags::TRANSFER_READ)
-                .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
-                .new_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
+        let one =
+            vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(1);
+        let layer = |i: u32| {
+            vk::ImageSubresourceLayers::default()
+                .aspect_mask(vk::ImageAspectFlags::COLOR)
+                .base_array_layer(i)
+                .layer_count(1)
+        };
+        let extent = vk::Extent3D { width, height, depth: 1 };
+        let barrier = |image, range, (old, src), (new, dst)| {
+            vk::ImageMemoryBarrier::default()
+                .src_access_mask(src)
+                .dst_access_mask(dst)
+                .old_layout(old)
+                .new_layout(new)
                 .image(image)
-                .subresource_range(layer0);
-            // The render pass wrote the image; the copy reads it.
+                .subresource_range(range)
+        };
+        unsafe {
+            // The render pass wrote the target; the copies read it. The eyes' images, which
+            // the runtime is done with (xrWaitSwapchainImage), become copy destinations.
+            let mut before = vec![barrier(
+                target,
+                both,
+                (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
+                (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
+            )];
+            for image in eye_images.into_iter().flatten() {
+                before.push(barrier(
+                    image,
+                    one,
+                    (vk::ImageLayout::UNDEFINED, vk::AccessFlags::empty()),
+                    (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE),
+                ));
+            }
+            let stages = vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT | vk::PipelineStageFlags::TOP_OF_PIPE;
             d.cmd_pipeline_barrier(
                 cmd,
-                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT,
+                stages,
                 vk::PipelineStageFlags::TRANSFER,
                 vk::DependencyFlags::empty(),
                 &[],
                 &[],
-                &[to_transfer],
+                &before,
             );
-            let region = vk::BufferImageCopy::default()
-                .image_subresource(
-                    vk::ImageSubresourceLayers::default().aspect_mask(vk::ImageAspectFlags::COLOR).layer_count(1),
-                )
-                .image_extent(vk::Extent3D { width, height, depth: 1 });
-            d.cmd_copy_image_to_buffer(cmd, image, vk::ImageLayout::TRANSFER_SRC_OPTIMAL, readback.raw, &[region]);
-            // Back to what the runtime expects, after the copy read it.
-            let to_colour = vk::ImageMemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::TRANSFER_READ)
-                .dst_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
-                .old_layout(vk::ImageLayout::TRANSFER_SRC_OPTIMAL)
-                .new_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL)
-                .image(image)
-                .subresource_range(layer0);
+            let readback = frames.readback.as_ref().expect("made with the frames").raw;
+            let read_region = vk::BufferImageCopy::default().image_subresource(layer(0)).image_extent(extent);
+            if capture && eye_images.is_none() {
+                let src = vk::ImageLayout::TRANSFER_SRC_OPTIMAL;
+                d.cmd_copy_image_to_buffer(cmd, target, src, readback, &[read_region]);
+            }
+            // What the runtime gets back, in COLOR_ATTACHMENT_OPTIMAL after the copies.
+            let mut after = Vec::new();
+            match eye_images {
+                Some(images) => {
+                    for (e, image) in images.into_iter().enumerate() {
+                        let region = vk::ImageCopy::default()
+                            .src_subresource(layer(e as u32))
+                            .dst_subresource(layer(0))
+                            .extent(extent);
+                        let (src, dst) = (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+                        d.cmd_copy_image(cmd, target, src, image, dst, &[region]);
+                    }
+                    // The left eye read back from its own swapchain image, after the copy.
+                    let mut left_from = (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE);
+                    if capture {
+                        let readable = barrier(
+                            images[0],
+                            one,
+                            left_from,
+                            (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
+                        );
+                        let stage = vk::PipelineStageFlags::TRANSFER;
+                        d.cmd_pipeline_barrier(cmd, stage, stage, vk::DependencyFlags::empty(), &[], &[], &[readable]);
+                        let src = vk::ImageLayout::TRANSFER_SRC_OPTIMAL;
+                        d.cmd_copy_image_to_buffer(cmd, images[0], src, readback, &[read_region]);
+                        left_from = (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ);
+                    }
+                    let right_from = (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE);
+                    for (image, from) in images.into_iter().zip([left_from, right_from]) {
+                        after.push(barrier(
+                            image,
+                            one,
+                            from,
+                            (vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
+                        ));
+                    }
+                }
+                None => after.push(barrier(
+                    target,
+                    both,
+                    (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
+                    (vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
+                )),
+            }
             let host = vk::MemoryBarrier::default()
                 .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
                 .dst_access_mask(vk::AccessFlags::HOST_READ);
@@ -624,7 +801,7 @@ fn record_frame(
                 vk::DependencyFlags::empty(),
                 &[host],
                 &[],
-                &[to_colour],
+                &after,
             );
         }
     }
