@@ -58,6 +58,9 @@ enum S4dFormat
   S4D_FORMAT_RGBA8_UNORM = 0,
   // Blended in linear light and stored sRGB-encoded.
   S4D_FORMAT_RGBA8_SRGB = 1,
+  // Window-system swapchains' byte order; read back as RGBA all the same.
+  S4D_FORMAT_BGRA8_UNORM = 2,
+  S4D_FORMAT_BGRA8_SRGB = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

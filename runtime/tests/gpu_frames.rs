@@ -104,12 +104,14 @@ fn an_asset_larger_than_one_binding_renders() {
 }
 
 #[test]
-fn srgb_targets_store_the_trained_values() {
+fn srgb_and_bgra_targets_store_the_trained_values() {
     let ctx = context();
     let asset = common::pack_open(&demo::scene(), false);
     let camera = asset.cameras()[1].resized(96, 54);
     let mut images = Vec::new();
-    for format in [TargetFormat::Rgba8Unorm, TargetFormat::Rgba8Srgb] {
+    let formats =
+        [TargetFormat::Rgba8Unorm, TargetFormat::Rgba8Srgb, TargetFormat::Bgra8Unorm, TargetFormat::Bgra8Srgb];
+    for format in formats {
         let mut r = Renderer::new(&ctx, &asset, &options(96, 54, 1, format)).unwrap();
         r.render(&ctx, 1.7, &[camera]).unwrap();
         images.push(r.read_back(&ctx).unwrap().remove(0));
@@ -119,6 +121,9 @@ fn srgb_targets_store_the_trained_values() {
     // back by the hardware, within one step of rounding.
     let worst = images[0].iter().zip(&images[1]).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
     assert!(worst <= 1, "bytes differ by up to {worst}");
+    // BGRA targets (window swapchains) hold the same frames, read back as RGBA.
+    assert_eq!(images[2], images[0], "BGRA UNORM");
+    assert_eq!(images[3], images[1], "BGRA SRGB");
     assert!(images[0].iter().any(|&v| v > 50));
     assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
 }

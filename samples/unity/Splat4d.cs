@@ -12,7 +12,7 @@ namespace Splat4d
         Ok = 0, NullPointer = 1, InvalidArgument = 2, Io = 3, InvalidAsset = 4, Gpu = 5, Internal = 6, NotReady = 7, Xr = 8,
     }
 
-    public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1 }
+    public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1, Bgra8Unorm = 2, Bgra8Srgb = 3 }
 
     public enum SortOrder : uint { Shared = 0, PerEye = 1 }
 

@@ -31,6 +31,9 @@ pub enum S4dFormat {
     Rgba8Unorm = 0,
     /// Blended in linear light and stored sRGB-encoded.
     Rgba8Srgb = 1,
+    /// Window-system swapchains' byte order; read back as RGBA all the same.
+    Bgra8Unorm = 2,
+    Bgra8Srgb = 3,
 }
 
 /// How stereo views are sorted.
@@ -258,6 +261,8 @@ pub unsafe extern "C" fn s4d_renderer_create(
         let format = match desc.format {
             0 => TargetFormat::Rgba8Unorm,
             1 => TargetFormat::Rgba8Srgb,
+            2 => TargetFormat::Bgra8Unorm,
+            3 => TargetFormat::Bgra8Srgb,
             f => return Err(invalid(format!("desc->format {f} is not an S4dFormat"))),
         };
         let sort = match desc.sort_order {

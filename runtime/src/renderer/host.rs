@@ -4,8 +4,8 @@
 //! The contract, for the host:
 //! - `cmd` is in the recording state, outside a render pass, for a queue of the runtime's
 //!   queue family; the host submits it (to the queue it lent, or another of that family).
-//! - `image` is a 2D image of the renderer's size and format (`RGBA8` UNORM or SRGB, as the
-//!   renderer was made), with at least as many array layers as views (view i in layer i) and
+//! - `image` is a 2D image of the renderer's size and format (8-bit RGBA or BGRA, UNORM or
+//!   SRGB, as the renderer was made), with at least as many array layers as views (view i in layer i) and
 //!   `COLOR_ATTACHMENT` usage. Its contents before are discarded: every pixel is written.
 //!   Earlier accesses to it must be ordered before `COLOR_ATTACHMENT_OUTPUT` and the fragment
 //!   and transfer stages by the host's own barriers or submission order.

@@ -37,6 +37,9 @@ pub enum TargetFormat {
     Rgba8Unorm,
     /// Blended in linear float, decoded before the hardware's sRGB encode (DESIGN §5).
     Rgba8Srgb,
+    /// The byte order most window-system swapchains offer; read back as RGBA all the same.
+    Bgra8Unorm,
+    Bgra8Srgb,
 }
 
 impl TargetFormat {
@@ -44,7 +47,24 @@ impl TargetFormat {
         match self {
             TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
             TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
+            TargetFormat::Bgra8Unorm => vk::Format::B8G8R8A8_UNORM,
+            TargetFormat::Bgra8Srgb => vk::Format::B8G8R8A8_SRGB,
         }
+    }
+
+    /// The target format of a Vulkan format, where the renderer can draw into it.
+    pub fn from_vk(format: vk::Format) -> Option<TargetFormat> {
+        [TargetFormat::Rgba8Unorm, TargetFormat::Rgba8Srgb, TargetFormat::Bgra8Unorm, TargetFormat::Bgra8Srgb]
+            .into_iter()
+            .find(|f| f.vk() == format)
+    }
+
+    pub fn is_srgb(self) -> bool {
+        matches!(self, TargetFormat::Rgba8Srgb | TargetFormat::Bgra8Srgb)
+    }
+
+    fn is_bgra(self) -> bool {
+        matches!(self, TargetFormat::Bgra8Unorm | TargetFormat::Bgra8Srgb)
     }
 }
 
@@ -552,7 +572,7 @@ impl Renderer {
             let viewport =
                 vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
             let bg = self.options.background;
-            let srgb = (self.options.format == TargetFormat::Rgba8Srgb) as u32;
+            let srgb = self.options.format.is_srgb() as u32;
             for (eye, (pass, &framebuffer)) in f.passes.iter().zip(framebuffers).enumerate() {
                 let begin = vk::RenderPassBeginInfo::default()
                     .render_pass(render_pass)
@@ -641,7 +661,8 @@ impl Renderer {
     }
 
     /// Waits for the last rendered frame and returns its pixels: one RGBA8 image per view,
-    /// rows from the top. For a `_SRGB` target these are the sRGB-encoded bytes.
+    /// rows from the top (BGRA targets too). For a `_SRGB` target these are the sRGB-encoded
+    /// bytes.
     pub fn read_back(&mut self, ctx: &Context) -> Result<Vec<Vec<u8>>> {
         let index = self.last.ok_or_else(|| Error::InvalidArgument("nothing rendered yet".into()))?;
         if self.last_to_host {
@@ -651,6 +672,9 @@ impl Renderer {
         let per_view = (self.options.width * self.options.height * 4) as usize;
         let mut pixels = vec![0u8; per_view * self.options.views as usize];
         ctx.read(&self.frames[index].readback, 0, &mut pixels)?;
+        if self.options.format.is_bgra() {
+            pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+        }
         Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
     }
 

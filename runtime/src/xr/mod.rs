@@ -288,16 +288,12 @@ impl Session {
         let space = session
             .create_reference_space(space_type, xr::Posef::IDENTITY)
             .map_err(xr_err("xrCreateReferenceSpace"))?;
-        // The runtime's order is its preference; the renderer writes RGBA8, UNORM or SRGB.
+        // The runtime's order is its preference; the renderer writes 8-bit RGBA or BGRA.
         let formats = session.enumerate_swapchain_formats().map_err(xr_err("xrEnumerateSwapchainFormats"))?;
         let format = formats
             .iter()
-            .find_map(|&f| match vk::Format::from_raw(f as i32) {
-                vk::Format::R8G8B8A8_SRGB => Some(TargetFormat::Rgba8Srgb),
-                vk::Format::R8G8B8A8_UNORM => Some(TargetFormat::Rgba8Unorm),
-                _ => None,
-            })
-            .ok_or_else(|| Error::Xr("the runtime offers no RGBA8 swapchain format".into()))?;
+            .find_map(|&f| TargetFormat::from_vk(vk::Format::from_raw(f as i32)))
+            .ok_or_else(|| Error::Xr("the runtime offers no 8-bit RGBA or BGRA swapchain format".into()))?;
         report.format = Some(format);
         report.multiview = ctx.multiview;
         let mut targets = Targets::new(ctx, &session, format, [width, height], options.swapchain_per_eye)?;
