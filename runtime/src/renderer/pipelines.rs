@@ -196,6 +196,20 @@ pub fn render_pass(
                     | vk::AccessFlags::SHADER_READ
                     | vk::AccessFlags::COLOR_ATTACHMENT_WRITE,
             ),
+        // The target is first used by the resolve subpass, so its layout transition happens
+        // there: it too waits for the target's earlier users (a presentation engine's read,
+        // through the acquire semaphore that waits at COLOR_ATTACHMENT_OUTPUT, or a copy).
+        vk::SubpassDependency::default()
+            .src_subpass(vk::SUBPASS_EXTERNAL)
+            .dst_subpass(1)
+            .src_stage_mask(
+                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT
+                    | vk::PipelineStageFlags::FRAGMENT_SHADER
+                    | vk::PipelineStageFlags::TRANSFER,
+            )
+            .dst_stage_mask(vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT)
+            .src_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE)
+            .dst_access_mask(vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
         // Resolve reads each pixel's accumulated value once blending has finished; the
         // accumulation image's end-of-pass store (DONT_CARE) counts as a later write.
         vk::SubpassDependency::default()
