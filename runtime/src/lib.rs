@@ -27,11 +27,13 @@ pub mod pack;
 #[cfg(feature = "pack")]
 pub mod splats;
 
+pub use ash;
 pub use asset::{Asset, Verify};
 pub use camera::Camera;
 pub use error::{Error, Result};
 pub use glam;
 pub use openxr;
 pub use primitive::Primitive;
+pub use raw_window_handle;
 #[cfg(feature = "pack")]
 pub use splats::Splats;

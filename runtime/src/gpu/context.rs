@@ -43,6 +43,9 @@ pub struct ContextOptions {
     /// `maxStorageBufferRange`: makes the chunked binding of large assets testable on devices
     /// whose limit is large (NVIDIA: 4 GiB; lavapipe: 128 MiB).
     pub max_binding_bytes: Option<u64>,
+    /// Present to windows of this display: the instance gets its surface extensions and the
+    /// device `VK_KHR_swapchain` (see [`super::Presenter`]).
+    pub display: Option<raw_window_handle::RawDisplayHandle>,
 }
 
 /// A host's Vulkan objects for embedded mode. The host keeps them: the context never destroys
@@ -109,7 +112,7 @@ struct Debug {
 pub struct Context {
     /// Standalone mode: the instance and device are the context's to destroy.
     owns_vulkan: bool,
-    _entry: ash::Entry,
+    pub(crate) entry: ash::Entry,
     instance: ash::Instance,
     debug: Option<Debug>,
     physical_device: vk::PhysicalDevice,
@@ -215,6 +218,11 @@ impl Context {
 
         let mut layers = Vec::new();
         let mut extensions = Vec::new();
+        if let Some(display) = options.display {
+            let surface = ash_window::enumerate_required_extensions(display)
+                .map_err(|e| Error::Gpu(format!("no Vulkan surface for this display: {e}")))?;
+            extensions.extend_from_slice(surface);
+        }
         let mut sync_validation = false;
         if options.validation {
             let available = unsafe { entry.enumerate_instance_layer_properties() }
@@ -274,7 +282,12 @@ impl Context {
         let priorities = [1.0f32];
         let queues =
             [vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
-        let device_info = vk::DeviceCreateInfo::default().queue_create_infos(&queues).push_next(&mut features2);
+        let swapchain = [ash::khr::swapchain::NAME.as_ptr()];
+        let device_extensions: &[*const std::ffi::c_char] = if options.display.is_some() { &swapchain } else { &[] };
+        let device_info = vk::DeviceCreateInfo::default()
+            .queue_create_infos(&queues)
+            .enabled_extension_names(device_extensions)
+            .push_next(&mut features2);
         let device = unsafe { creator.create_device(&instance, physical_device, &device_info) }?;
         partial.device = Some(device.clone());
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
@@ -406,7 +419,7 @@ impl Context {
         );
         Ok(Context {
             owns_vulkan,
-            _entry: entry,
+            entry,
             instance,
             debug,
             physical_device,
@@ -424,12 +437,22 @@ impl Context {
         })
     }
 
+    pub(crate) fn instance(&self) -> &ash::Instance {
+        &self.instance
+    }
+
     pub(crate) fn instance_handle(&self) -> vk::Instance {
         self.instance.handle()
     }
 
     pub(crate) fn physical_device(&self) -> vk::PhysicalDevice {
         self.physical_device
+    }
+
+    /// Waits until the device has finished all work, e.g. before destroying what a host's
+    /// command buffers used.
+    pub fn wait_idle(&self) -> Result<()> {
+        unsafe { self.device.device_wait_idle() }.map_err(vk_err("vkDeviceWaitIdle"))
     }
 
     pub fn device_name(&self) -> &str {

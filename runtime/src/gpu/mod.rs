@@ -2,10 +2,12 @@
 //! passes. It knows nothing of assets or scenes; the frame logic above it does.
 
 mod context;
+mod present;
 pub mod sort;
 
 pub(crate) use context::Creator;
 pub use context::{Buffer, Context, ContextOptions, HostVulkan, Image, MemoryKind};
+pub use present::{Presented, Presenter};
 
 /// SPIR-V of every shader in `shaders/`, compiled by `build.rs`.
 pub(crate) mod spirv {
