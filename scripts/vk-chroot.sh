@@ -3,7 +3,8 @@
 # loader and Khronos validation layer, in a cached minimal chroot. The host's (Debian 12) lavapipe
 # is Mesa 22.3, which renders only the first view of a multiview pass, so the GPU tests run here.
 # It also has gcc/g++, binutils and Mono: tests build, run and inspect C, C++ and C# hosts in it;
-# and Monado (an OpenXR runtime) with the OpenXR loader: the XR tests start its service there.
+# Monado (an OpenXR runtime) with the OpenXR loader: the XR tests start its service there; and
+# Xvfb with xwd: the desktop player is tested in a virtual X display.
 # Binaries built on the host run unchanged inside (trixie's glibc is newer).
 #
 #   scripts/vk-chroot.sh up            create or refresh the chroot, mount what it needs
@@ -18,7 +19,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd -P)
 # to somewhere else: tests name the assets as ../shared/assets from the checkout.
 parent=$(cd "$repo/.." && pwd -P)
 shared_real=$(cd "$parent/shared" 2>/dev/null && pwd -P || true)
-packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev monado-service libopenxr1-monado libopenxr-loader1 libopenxr-dev openxr-layer-corevalidation"
+packages="mesa-vulkan-drivers libvulkan1 vulkan-validationlayers python3 python3-numpy gcc g++ libc6-dev binutils mono-mcs mono-runtime libvulkan-dev monado-service libopenxr1-monado libopenxr-loader1 libopenxr-dev openxr-layer-corevalidation xvfb x11-apps libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2"
 mirror=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
     | grep -o -E 'https?://[^ ]+/debian/?$' | head -1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}

@@ -4,6 +4,7 @@
 mod info;
 mod load;
 mod output;
+mod play;
 mod profile;
 mod progress;
 mod render;
@@ -37,6 +38,8 @@ enum Command {
     Profile(ProfileArgs),
     /// Play an asset in a headset through the system's OpenXR runtime.
     Xr(XrArgs),
+    /// Play an asset in a desktop window: orbit/fly camera, keys for playback (see --help).
+    Play(PlayArgs),
 }
 
 /// Options for sources that do not carry them (shared by every command that imports).
@@ -205,6 +208,39 @@ pub struct ProfileArgs {
     pub output: PathBuf,
 }
 
+/// Keys: Space play/pause, Left/Right seek -/+1 s, Up/Down speed x2 or /2, L loop, R first
+/// camera again, W/A/S/D/Q/E fly, Esc quit. Left drag orbits, the wheel dollies. The title
+/// shows the playback time and the GPU frame time.
+#[derive(Args)]
+pub struct PlayArgs {
+    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    pub asset: PathBuf,
+    /// Window size (the first camera's intrinsics scaled to it). Default: the camera's size.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<[u32; 2]>,
+    /// Start at this playback time, in the asset's seconds.
+    #[arg(long, value_name = "T")]
+    pub time: Option<f32>,
+    /// Start paused.
+    #[arg(long)]
+    pub paused: bool,
+    /// Playback speed; negative plays backwards.
+    #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub speed: f64,
+    /// Stop at the end instead of looping.
+    #[arg(long)]
+    pub no_loop: bool,
+    /// Close after N frames (for tests and profiling).
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+    /// Use the first GPU whose name contains this.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Turn the Khronos validation layer on.
+    #[arg(long)]
+    pub validation: bool,
+}
+
 #[derive(Args)]
 pub struct XrArgs {
     /// An .s4d asset, or a source that carries its own time range (packed in memory first).
@@ -267,6 +303,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => render::demo(&a),
         Command::Profile(a) => profile::run(&a),
         Command::Xr(a) => xr::run(&a),
+        Command::Play(a) => play::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
