@@ -210,7 +210,7 @@ pub struct ProfileArgs {
 
 /// Keys: Space play/pause, Left/Right seek -/+1 s, Up/Down speed x2 or /2, L loop, R first
 /// camera again, W/A/S/D/Q/E fly, Esc quit. Left drag orbits, the wheel dollies. The title
-/// shows the playback time and the GPU frame time.
+/// shows the frame rate, the GPU frame time and the playback time.
 #[derive(Args)]
 pub struct PlayArgs {
     /// An .s4d asset, or a source that carries its own time range (packed in memory first).

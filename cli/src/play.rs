@@ -58,6 +58,7 @@ pub fn run(args: &PlayArgs) -> CliResult {
         error: None,
         frames: 0,
         started: Instant::now(),
+        rate: (Instant::now(), 0),
         dragging: false,
         cursor: None,
     };
@@ -135,6 +136,8 @@ struct Player<'a> {
     frames: u64,
     /// The playback clock's origin.
     started: Instant,
+    /// When the frame rate was last shown, and the frame count then.
+    rate: (Instant, u64),
     dragging: bool,
     cursor: Option<(f64, f64)>,
 }
@@ -206,15 +209,20 @@ impl Player<'_> {
             return Ok(());
         }
         self.frames += 1;
-        if self.frames % 15 == 0 {
-            let fps = gpu
+        // The title: the frame rate over the last half second or more, GPU time, playback.
+        let (since, frames) = self.rate;
+        let elapsed = since.elapsed().as_secs_f64();
+        if elapsed >= 0.5 {
+            let fps = (self.frames - frames) as f64 / elapsed;
+            self.rate = (Instant::now(), self.frames);
+            let gpu_ms = gpu
                 .renderer
                 .stats(&gpu.ctx)
                 .and_then(|s| s.gpu)
-                .map_or(String::new(), |g| format!(", {:.1} GPU ms", g.total()));
+                .map_or(String::new(), |g| format!(", GPU {:.1} ms", g.total()));
             let state = if self.playback.is_playing() { "" } else { " (paused)" };
             gpu.window.set_title(&format!(
-                "splat4d — {} — t {:.2} s{state} ×{}{fps}",
+                "splat4d — {} — {fps:.0} fps{gpu_ms} — t {:.2} s{state} ×{}",
                 self.args.asset.file_name().map_or("".into(), |n| n.to_string_lossy()),
                 self.playback.time(),
                 self.playback.speed(),
