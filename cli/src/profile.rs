@@ -9,7 +9,7 @@ use splat4d::Camera;
 
 use crate::load::{self, CliResult};
 use crate::progress::bar;
-use crate::render::{cameras, eyes};
+use crate::render::views;
 use crate::report::{self, Report};
 use crate::ProfileArgs;
 
@@ -28,15 +28,7 @@ pub fn run(args: &ProfileArgs) -> CliResult {
     }
     let asset = load::open(&args.asset, &Default::default())?;
     let [t0, t1] = args.time_range.unwrap_or(asset.info().time_range);
-    let cams = cameras(&asset, None)?;
-    let camera = cams
-        .get(args.camera)
-        .ok_or_else(|| format!("--camera {} is out of range: there are {} cameras", args.camera, cams.len()))?;
-    let camera = match args.size {
-        Some([w, h]) => camera.resized(w, h),
-        None => *camera,
-    };
-    let views: Vec<Camera> = if args.stereo { eyes(&camera, args.ipd).to_vec() } else { vec![camera] };
+    let views = views(&asset, None, args.camera, args.size, args.stereo.then_some(args.ipd))?;
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
 
     let ctx = Context::new(&ContextOptions {
@@ -45,8 +37,8 @@ pub fn run(args: &ProfileArgs) -> CliResult {
         ..Default::default()
     })?;
     let options = RendererOptions {
-        width: camera.width,
-        height: camera.height,
+        width: views[0].width,
+        height: views[0].height,
         views: views.len() as u32,
         format: TargetFormat::Rgba8Unorm,
         background: Vec3::ZERO,

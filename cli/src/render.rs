@@ -29,6 +29,28 @@ pub fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<C
     Ok(orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 4, 960, 540))
 }
 
+/// The views to render: camera `index` of the asset's (or the file's) cameras, at `size` if
+/// given, as one view or two eyes `ipd` apart.
+pub fn views(
+    asset: &Asset,
+    file: Option<&std::path::Path>,
+    index: usize,
+    size: Option<[u32; 2]>,
+    stereo: Option<f32>,
+) -> CliResult<Vec<Camera>> {
+    let cams = cameras(asset, file)?;
+    let camera =
+        cams.get(index).ok_or_else(|| format!("--camera {index} is out of range: there are {} cameras", cams.len()))?;
+    let camera = match size {
+        Some([w, h]) => camera.resized(w, h),
+        None => *camera,
+    };
+    Ok(match stereo {
+        Some(ipd) => eyes(&camera, ipd).to_vec(),
+        None => vec![camera],
+    })
+}
+
 /// The two eyes of a viewer at `camera`: offset by ∓ipd/2 along its x axis.
 pub fn eyes(camera: &Camera, ipd: f32) -> [Camera; 2] {
     let right = camera.rotation.col(0) * (0.5 * ipd);
@@ -89,15 +111,7 @@ pub fn run(args: &RenderArgs) -> CliResult {
         return Err("--ipd must be a finite, non-negative distance".into());
     }
     let asset = load::open(&args.asset, &args.source)?;
-    let cams = cameras(&asset, args.cameras.as_deref())?;
-    let camera = cams
-        .get(args.camera)
-        .ok_or_else(|| format!("--camera {} is out of range: there are {} cameras", args.camera, cams.len()))?;
-    let camera = match args.size {
-        Some([w, h]) => camera.resized(w, h),
-        None => *camera,
-    };
-    let views: Vec<Camera> = if args.stereo { eyes(&camera, args.ipd).to_vec() } else { vec![camera] };
+    let views = views(&asset, args.cameras.as_deref(), args.camera, args.size, args.stereo.then_some(args.ipd))?;
     let background = Vec3::from(args.background);
     let start = Instant::now();
     let images = if args.reference {
@@ -122,7 +136,7 @@ pub fn run(args: &RenderArgs) -> CliResult {
         }
         let gpu_args =
             GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: args.per_eye_sort };
-        let mut gpu = Gpu::new(&asset, camera.width, camera.height, views.len() as u32, &gpu_args, background)?;
+        let mut gpu = Gpu::new(&asset, views[0].width, views[0].height, views.len() as u32, &gpu_args, background)?;
         log::info!("rendering on {}", gpu.ctx.device_name());
         gpu.render(args.time, &views)?
     };
@@ -130,8 +144,8 @@ pub fn run(args: &RenderArgs) -> CliResult {
         "rendered t={} camera {} at {}x{}{} in {:.2?}",
         args.time,
         args.camera,
-        camera.width,
-        camera.height,
+        views[0].width,
+        views[0].height,
         if args.stereo { " per eye" } else { "" },
         start.elapsed()
     );

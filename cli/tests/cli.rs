@@ -6,13 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn assets() -> PathBuf {
-    let dir = std::env::var_os("SPLAT4D_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));
-    assert!(dir.join("README.md").is_file(), "shared assets not found at {} (set SPLAT4D_ASSETS)", dir.display());
-    dir
-}
+mod common;
+use common::assets;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_splat4d")).args(args).output().expect("run splat4d")

@@ -2,17 +2,12 @@
 //! the window shows, captured by the X server itself (xwd), is the offscreen render of the same
 //! camera and time; a run with validation ends clean; without a display it says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn assets() -> PathBuf {
-    let dir = std::env::var_os("SPLAT4D_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));
-    assert!(dir.join("README.md").is_file(), "shared assets not found at {} (set SPLAT4D_ASSETS)", dir.display());
-    dir
-}
+mod common;
+use common::assets;
 
 /// A process killed when dropped.
 struct Killed(Child);
