@@ -83,6 +83,36 @@ pub struct PackArgs {
     pub full_precision: bool,
 }
 
+/// Stereo rendering: shared by `render` and `profile`.
+#[derive(Args)]
+pub struct StereoArgs {
+    /// Render both eyes (one multiview pass where the device has it); `render` writes them
+    /// side by side, left | right.
+    #[arg(long)]
+    pub stereo: bool,
+    /// Distance between the eyes for --stereo, in scene units: each eye sits ±ipd/2 along
+    /// the camera's x axis.
+    #[arg(long, value_name = "METRES", default_value_t = 0.064)]
+    pub ipd: f32,
+    /// With --stereo on the GPU: sort each eye by its own depth instead of one order for
+    /// both (exact per-eye blending order, twice the sorting work).
+    #[arg(long)]
+    pub per_eye_sort: bool,
+}
+
+impl StereoArgs {
+    /// The distance between the eyes with --stereo, `None` without; checks the options.
+    pub fn ipd(&self) -> Result<Option<f32>, String> {
+        if !(self.ipd.is_finite() && self.ipd >= 0.0) {
+            return Err("--ipd must be a finite, non-negative distance".into());
+        }
+        if self.per_eye_sort && !self.stereo {
+            return Err("--per-eye-sort applies to --stereo only".into());
+        }
+        Ok(self.stereo.then_some(self.ipd))
+    }
+}
+
 #[derive(Args)]
 pub struct InfoArgs {
     /// An .s4d asset or any importable source.
@@ -116,17 +146,8 @@ pub struct RenderArgs {
     /// Render on the CPU with the reference renderer instead of the GPU.
     #[arg(long)]
     pub reference: bool,
-    /// Render both eyes (one multiview pass) and write them side by side, left | right.
-    #[arg(long)]
-    pub stereo: bool,
-    /// Distance between the eyes for --stereo, in scene units: each eye sits ±ipd/2 along
-    /// the camera's x axis.
-    #[arg(long, value_name = "METRES", default_value_t = 0.064)]
-    pub ipd: f32,
-    /// With --stereo on the GPU: sort each eye by its own depth instead of one order for
-    /// both (exact per-eye blending order, twice the sorting work).
-    #[arg(long)]
-    pub per_eye_sort: bool,
+    #[command(flatten)]
+    pub eyes: StereoArgs,
     /// Use the first GPU whose name contains this.
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
@@ -176,15 +197,8 @@ pub struct ProfileArgs {
     /// Size of each view; the camera's intrinsics are scaled to it. Default: the camera's size.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
-    /// Render both eyes (one multiview pass where the device has it).
-    #[arg(long)]
-    pub stereo: bool,
-    /// Distance between the eyes for --stereo, in scene units.
-    #[arg(long, value_name = "METRES", default_value_t = 0.064)]
-    pub ipd: f32,
-    /// With --stereo: sort each eye by its own depth.
-    #[arg(long)]
-    pub per_eye_sort: bool,
+    #[command(flatten)]
+    pub eyes: StereoArgs,
     /// Playback times to sweep, in the asset's seconds. Default: the asset's whole range.
     #[arg(long, value_name = "A,B", value_parser = parse_pair)]
     pub time_range: Option<[f32; 2]>,

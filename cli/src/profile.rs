@@ -20,15 +20,10 @@ pub fn run(args: &ProfileArgs) -> CliResult {
     if !(args.budget_ms.is_finite() && args.budget_ms > 0.0) {
         return Err("--budget-ms must be a positive number".into());
     }
-    if !(args.ipd.is_finite() && args.ipd >= 0.0) {
-        return Err("--ipd must be a finite, non-negative distance".into());
-    }
-    if args.per_eye_sort && !args.stereo {
-        return Err("--per-eye-sort applies to --stereo only".into());
-    }
+    let ipd = args.eyes.ipd()?;
     let asset = load::open(&args.asset, &Default::default())?;
     let [t0, t1] = args.time_range.unwrap_or(asset.info().time_range);
-    let views = views(&asset, None, args.camera, args.size, args.stereo.then_some(args.ipd))?;
+    let views = views(&asset, None, args.camera, args.size, ipd)?;
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
 
     let ctx = Context::new(&ContextOptions {
@@ -42,7 +37,7 @@ pub fn run(args: &ProfileArgs) -> CliResult {
         views: views.len() as u32,
         format: TargetFormat::Rgba8Unorm,
         background: Vec3::ZERO,
-        sort: if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared },
+        sort: if args.eyes.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared },
         stats: true,
     };
     let mut renderer = Renderer::new(&ctx, &asset, &options)?;

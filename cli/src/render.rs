@@ -107,11 +107,9 @@ pub fn run(args: &RenderArgs) -> CliResult {
     if !args.time.is_finite() {
         return Err("--time must be a finite number".into());
     }
-    if !(args.ipd.is_finite() && args.ipd >= 0.0) {
-        return Err("--ipd must be a finite, non-negative distance".into());
-    }
+    let ipd = args.eyes.ipd()?;
     let asset = load::open(&args.asset, &args.source)?;
-    let views = views(&asset, args.cameras.as_deref(), args.camera, args.size, args.stereo.then_some(args.ipd))?;
+    let views = views(&asset, args.cameras.as_deref(), args.camera, args.size, ipd)?;
     let background = Vec3::from(args.background);
     let start = Instant::now();
     let images = if args.reference {
@@ -131,11 +129,8 @@ pub fn run(args: &RenderArgs) -> CliResult {
         if args.cuda_tiles {
             return Err("--cuda-tiles applies to the CPU reference only (add --reference)".into());
         }
-        if args.per_eye_sort && !args.stereo {
-            return Err("--per-eye-sort applies to --stereo only".into());
-        }
         let gpu_args =
-            GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: args.per_eye_sort };
+            GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: args.eyes.per_eye_sort };
         let mut gpu = Gpu::new(&asset, views[0].width, views[0].height, views.len() as u32, &gpu_args, background)?;
         log::info!("rendering on {}", gpu.ctx.device_name());
         gpu.render(args.time, &views)?
@@ -146,7 +141,7 @@ pub fn run(args: &RenderArgs) -> CliResult {
         args.camera,
         views[0].width,
         views[0].height,
-        if args.stereo { " per eye" } else { "" },
+        if ipd.is_some() { " per eye" } else { "" },
         start.elapsed()
     );
     write_png(&args.output, &Rgba8::side_by_side(&images))
