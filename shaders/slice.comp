@@ -1,13 +1,14 @@
 #version 450
-// Slice + cull (DESIGN §5.1): for every primitive in the active runs of the current segment,
-// evaluate it at the frame's time, project it for each eye, and append the visible ones to
-// the sort input with one record per eye for the raster.
+// Slice + cull (DESIGN §5.1): for every primitive in the active runs of the current segment
+// and drawn levels of detail, evaluate it at the frame's time, select it per eye by FLoD's
+// rule, project it for each eye, and append the visible ones to the sort input with one
+// record per eye for the raster. Counts what it appends per level.
 #include "splat.glsl"
 
 layout(local_size_x = 256) in;
 
 layout(std140, set = 0, binding = 0) uniform FrameBlock { Frame frame; };
-// (first primitive relative to the chunk, count, first active slot of the run, 0)
+// (first primitive relative to the chunk, count, first active slot of the run, level)
 layout(std430, set = 0, binding = 1) readonly buffer Runs { uvec4 runs[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Position { vec4 position[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Temporal { vec4 temporal[]; };
@@ -78,10 +79,25 @@ vec3 eval_color(uint i, vec3 dir, float dt) {
     return max(rgb + 0.5, vec3(0.0));
 }
 
-void main() {
-    uint g = gl_GlobalInvocationID.x;
+// Where level k's band begins for eye e.
+float band(Eye e, uint k) {
+    return k < 4u ? e.bands0[k] : e.bands1[k - 4u];
+}
+
+// FLoD's selective rule for one eye (lod/mod.rs Selection::selects): level k is drawn from
+// where its floor projects to γ pixels out to where the next coarser level's does; the finest
+// drawn level reaches down to the eye, the coarsest out to infinity.
+bool lod_selects(Eye e, uint level, float distance) {
+    bool near_ok = level == frame.lod.x || distance >= band(e, level);
+    bool far_ok = level == frame.lod.y || distance < band(e, level + 1u);
+    return near_ok && far_ok;
+}
+
+// Slices primitive g of the dispatch; returns whether it was appended, and its level.
+bool slice(uint g, out uint level) {
+    level = 0u;
     if (g >= push.active_count) {
-        return;
+        return false;
     }
     // The run holding active slot g: binary search on the runs' first slots.
     uint lo = 0u, hi = push.run_count - 1u;
@@ -91,19 +107,20 @@ void main() {
     }
     uvec4 run = runs[push.run_offset + lo];
     uint i = run.x + (g - run.z);
+    level = run.w;
 
     vec4 pos_t0 = position[i];
     vec4 temp = temporal[i];
     float t = frame.time;
     if (!(t >= temp.x && t < temp.y)) {
-        return;
+        return false;
     }
     float dt = t - pos_t0.w;
     float u = dt / temp.z;
     vec4 so = load4(1u, 4u * i, 0u);
     float opacity = so.w * exp(-0.5 * u * u);
     if (opacity < MIN_ALPHA) {
-        return;
+        return false;
     }
     // p(t) = p + dt (v + dt (a + dt j)), evaluated as the reference does.
     vec3 motion = vec3(0.0);
@@ -117,7 +134,7 @@ void main() {
     }
     float qlen = length(q);
     if (!(qlen > 0.0) || isinf(qlen)) {
-        return;
+        return false;
     }
     mat3 m = quat_to_mat3(q / qlen) * mat3(so.x, 0.0, 0.0, 0.0, so.y, 0.0, 0.0, 0.0, so.z);
     mat3 cov = m * transpose(m);
@@ -130,7 +147,8 @@ void main() {
     bool any_ok = false;
     for (uint e = 0u; e < frame.view_count; ++e) {
         float depth;
-        ok[e] = project(frame.eyes[e], mean, cov, opacity, center[e], conic[e], extent[e], depth);
+        ok[e] = lod_selects(frame.eyes[e], level, length(mean - frame.eyes[e].position.xyz)) &&
+                project(frame.eyes[e], mean, cov, opacity, center[e], conic[e], extent[e], depth);
         if (ok[e]) {
             vec3 to = pos_t0.xyz - frame.eyes[e].position.xyz;
             vec3 dir = dot(to, to) > 0.0 ? normalize(to) : vec3(0.0);
@@ -139,7 +157,7 @@ void main() {
         }
     }
     if (!any_ok) {
-        return;
+        return false;
     }
     uint slot = atomicAdd(count_words[1], 1u);
     // Splats an eye does not draw, for the frame's counters: few (those at the edge of one
@@ -159,5 +177,28 @@ void main() {
     }
     for (uint e = 0u; e < frame.view_count; ++e) {
         write_record(e, slot, ok[e], center[e], conic[e], color[e], opacity, extent[e]);
+    }
+    return true;
+}
+
+// Splats appended per level, summed in the workgroup first: one global atomic per level and
+// workgroup instead of one per splat.
+shared uint level_counts[8];
+
+void main() {
+    if (gl_LocalInvocationIndex < 8u) {
+        level_counts[gl_LocalInvocationIndex] = 0u;
+    }
+    memoryBarrierShared();
+    barrier();
+    uint level;
+    if (slice(gl_GlobalInvocationID.x, level)) {
+        atomicAdd(level_counts[level], 1u);
+    }
+    memoryBarrierShared();
+    barrier();
+    uint k = gl_LocalInvocationIndex;
+    if (k < 8u && level_counts[k] != 0u) {
+        atomicAdd(count_words[8u + k], level_counts[k]);
     }
 }

@@ -9,6 +9,8 @@ struct Eye {
     vec4 intrinsics;  // fx, fy, cx, cy (pixels; pixel centres at half-integers)
     vec4 tan_clamp;   // x/z and y/z clamp for the EWA Jacobian: min x, max x, min y, max y
     vec4 viewport;    // width, height, near, 0
+    vec4 bands0;      // where each level's band begins for this eye, f·s_k/γ: levels 0..3
+    vec4 bands1;      // levels 4..7
 };
 
 struct Frame {
@@ -24,6 +26,7 @@ struct Frame {
     uint sh_degree_t;
     uint motion_degree;
     uint flags;           // FLAG_* below
+    uvec4 lod;            // the finest and coarsest level drawn, 0, 0
 };
 
 #define FLAG_ROTATION_F16 1u

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod error;
 pub mod ffi;
 pub mod gpu;
+pub mod lod;
 pub mod math;
 pub mod playback;
 pub mod primitive;

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::asset::format::*;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
+use crate::lod;
 use crate::math::morton3;
 use crate::splats::Splats;
 
@@ -18,11 +19,24 @@ pub struct PackOptions {
     pub segment_frames: u32,
     /// Store every attribute as f32 (for comparisons; larger files).
     pub full_precision: bool,
+    /// Levels of detail: the source's own, and `levels - 1` coarser ones merged from it.
+    pub levels: u32,
+    /// The coarsest level's scale floor λ; by default [`lod::LAMBDA_OF_RADIUS`] of the scene's
+    /// radius.
+    pub lod_lambda: Option<f32>,
+    /// The ratio ρ between neighbouring levels' floors.
+    pub lod_rho: f32,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { segment_frames: 20, full_precision: false }
+        PackOptions {
+            segment_frames: 20,
+            full_precision: false,
+            levels: 1,
+            lod_lambda: None,
+            lod_rho: lod::DEFAULT_RHO,
+        }
     }
 }
 
@@ -48,8 +62,64 @@ const REL: fn(f32) -> Tolerance = |rel| Tolerance { rel, abs: 1e-7 };
 /// The most segments an asset may have: enough for hours of video at 20 frames each.
 pub const MAX_SEGMENTS: u64 = 1 << 20;
 
+/// Packs `splats`, with `options.levels - 1` coarser levels merged from them.
 pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> Result<Vec<u8>> {
-    let n = splats.len();
+    if options.levels as usize > lod::MAX_LEVELS || options.levels == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{} levels: 1..={} are supported",
+            options.levels,
+            lod::MAX_LEVELS
+        )));
+    }
+    let lambda = options.lod_lambda.unwrap_or(lod::LAMBDA_OF_RADIUS * focus(splats)[3]);
+    let floors = lod::floors(options.levels as usize, lambda, options.lod_rho);
+    check_floors(&floors)?;
+    progress.stage("levels", floors.len() as u64 - 1);
+    let coarse = lod::merge::build_levels(splats, &floors, progress);
+    let levels: Vec<&Splats> = std::iter::once(splats).chain(&coarse).collect();
+    pack_levels(&levels, &floors, options, progress)
+}
+
+fn check_floors(floors: &[f32]) -> Result<()> {
+    let increasing = floors.windows(2).all(|w| w[1] > w[0]);
+    if !(floors.iter().all(|f| f.is_finite() && *f >= 0.0) && increasing) {
+        return Err(Error::InvalidArgument(format!(
+            "level floors {floors:?} must rise from the finest level: λ and ρ must be positive numbers, ρ above 1"
+        )));
+    }
+    Ok(())
+}
+
+/// Packs levels of detail given as they are, finest first, with their scale floors (trained
+/// FLoD levels). The finest level's metadata and cameras describe the asset; every level
+/// must have the same colour layout.
+pub fn pack_levels(
+    levels: &[&Splats],
+    floors: &[f32],
+    options: &PackOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<u8>> {
+    let Some(&splats) = levels.first() else {
+        return Err(Error::InvalidArgument("no levels to pack".into()));
+    };
+    if levels.len() != floors.len() || levels.len() > lod::MAX_LEVELS {
+        return Err(Error::InvalidArgument(format!(
+            "{} levels with {} floors (at most {} levels)",
+            levels.len(),
+            floors.len(),
+            lod::MAX_LEVELS
+        )));
+    }
+    check_floors(floors)?;
+    for (l, level) in levels.iter().enumerate() {
+        if (level.sh_degree, level.sh_degree_t) != (splats.sh_degree, splats.sh_degree_t) {
+            return Err(Error::InvalidArgument(format!(
+                "level {l} has SH degree {} (time {}), level 0 {} (time {}): levels must share one",
+                level.sh_degree, level.sh_degree_t, splats.sh_degree, splats.sh_degree_t
+            )));
+        }
+    }
+    let n: usize = levels.iter().map(|l| l.len()).sum();
     if n >= u32::MAX as usize {
         return Err(Error::InvalidArgument(format!("{n} primitives is more than an asset can hold")));
     }
@@ -66,7 +136,12 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
 
     progress.stage("order", n as u64);
     let (bounds_min, bounds_max) = bounds(splats);
-    let order = pack_order(splats, bounds_min, bounds_max);
+    // Each level in its own contiguous range, in pack order within it.
+    let order: Vec<(usize, u32)> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(l, level)| pack_order(level, bounds_min, bounds_max).into_iter().map(move |i| (l, i)))
+        .collect();
     progress.advance(n as u64);
 
     let segment_duration = options.segment_frames as f32 / splats.frame_rate;
@@ -75,7 +150,8 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
         return Err(Error::InvalidArgument(format!("{segment_count} segments is too many; raise --segment-frames")));
     }
     progress.stage("segments", segment_count);
-    let windows: Vec<[f32; 2]> = order.iter().map(|&i| splats.primitives[i as usize].window).collect();
+    let prims = || order.iter().map(|&(l, i)| &levels[l].primitives[i as usize]);
+    let windows: Vec<[f32; 2]> = prims().map(|p| p.window).collect();
     let per_segment: Vec<(SegmentRecord, Vec<RunRecord>)> = (0..segment_count)
         .into_par_iter()
         .map(|s| {
@@ -99,10 +175,9 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
     }
 
     progress.stage("encode", 6);
-    let motion_degree = splats.motion_degree() as usize;
-    let has_omega = splats.primitives.iter().any(|p| p.omega != glam::Vec4::ZERO);
+    let motion_degree = levels.iter().map(|l| l.motion_degree()).max().unwrap_or(0) as usize;
+    let has_omega = prims().any(|p| p.omega != glam::Vec4::ZERO);
     let k = splats.coeff_count();
-    let prims = || order.iter().map(|&i| &splats.primitives[i as usize]);
 
     let position: Vec<f32> = prims().flat_map(|p| [p.position.x, p.position.y, p.position.z, p.t0]).collect();
     let temporal: Vec<f32> = prims().flat_map(|p| [p.window[0], p.window[1], p.sigma_t, 0.0]).collect();
@@ -111,7 +186,18 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
     let motion: Vec<f32> =
         prims().flat_map(|p| &p.motion[..motion_degree]).flat_map(|m| [m.x, m.y, m.z, 0.0]).collect();
     let omega: Vec<f32> = if has_omega { prims().flat_map(|p| p.omega.to_array()).collect() } else { Vec::new() };
-    let sh: Vec<f32> = order.iter().flat_map(|&i| splats.coeffs(i as usize).iter().flatten().copied()).collect();
+    let sh: Vec<f32> =
+        order.iter().flat_map(|&(l, i)| levels[l].coeffs(i as usize).iter().flatten().copied()).collect();
+    let mut first = 0;
+    let level_records: Vec<LevelRecord> = levels
+        .iter()
+        .zip(floors)
+        .map(|(level, &scale_floor)| {
+            let record = LevelRecord { scale_floor, first, count: level.len() as u32, reserved: 0 };
+            first += level.len() as u32;
+            record
+        })
+        .collect();
     progress.advance(3);
 
     let lossy = !options.full_precision;
@@ -121,7 +207,7 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
             &[AssetInfo {
                 primitive_count: n as u32,
                 segment_count: segments.len() as u32,
-                level_count: 1,
+                level_count: levels.len() as u32,
                 camera_count: splats.cameras.len() as u32,
                 sh_degree: splats.sh_degree as u8,
                 sh_degree_t: splats.sh_degree_t as u8,
@@ -140,11 +226,11 @@ pub fn pack(splats: &Splats, options: &PackOptions, progress: &dyn Progress) -> 
                 reserved: [0; 5],
             }],
         ),
-        Chunk::text(kind::PROVENANCE, &provenance(splats)),
+        Chunk::text(kind::PROVENANCE, &provenance(splats, &level_records)),
         Chunk::pod(kind::CAMERAS, &splats.cameras.iter().map(camera_to_record).collect::<Vec<_>>()),
         Chunk::pod(kind::SEGMENTS, &segments),
         Chunk::pod(kind::RUNS, &runs),
-        Chunk::pod(kind::LEVELS, &[LevelRecord { scale_floor: 0.0, first: 0, count: n as u32, reserved: 0 }]),
+        Chunk::pod(kind::LEVELS, &level_records),
         Chunk::attribute(kind::POSITION, &position, 4, None),
         Chunk::attribute(kind::TEMPORAL, &temporal, 4, None),
         Chunk::attribute(kind::ROTATION, &rotation, 4, lossy.then_some(&[ABS(1e-3)][..])),
@@ -232,14 +318,20 @@ fn focus(splats: &Splats) -> [f32; 4] {
     [c.x, c.y, c.z, r.max(1e-3)]
 }
 
-fn provenance(splats: &Splats) -> String {
-    format!(
+fn provenance(splats: &Splats, levels: &[LevelRecord]) -> String {
+    let mut text = format!(
         "splat4d {} packed {} ({})\n{}\n",
         env!("CARGO_PKG_VERSION"),
         splats.source.name(),
         splats.len(),
         splats.report
-    )
+    );
+    if levels.len() > 1 {
+        let floors: Vec<String> =
+            levels.iter().enumerate().map(|(i, l)| format!("{i}: {} at floor {}", l.count, l.scale_floor)).collect();
+        text += &format!("levels of detail: {}\n", floors.join(", "));
+    }
+    text
 }
 
 fn camera_to_record(c: &Camera) -> CameraRecord {

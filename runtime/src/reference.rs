@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::asset::Asset;
 use crate::camera::Camera;
+use crate::lod::{self, Selection};
 use crate::sh;
 
 pub const TILE: u32 = 16;
@@ -35,11 +36,13 @@ pub struct RenderSettings {
     /// View depth at or below which a primitive is culled (3DGS: 0.2).
     pub near: f32,
     pub footprint: Footprint,
+    /// Which levels of detail are drawn where (FLoD's selective rule, per camera).
+    pub lod: Selection,
 }
 
 impl Default for RenderSettings {
     fn default() -> Self {
-        RenderSettings { background: Vec3::ZERO, near: 0.2, footprint: Footprint::Exact }
+        RenderSettings { background: Vec3::ZERO, near: 0.2, footprint: Footprint::Exact, lod: Selection::default() }
     }
 }
 
@@ -153,8 +156,12 @@ pub fn candidates(asset: &Asset, t: f32) -> Vec<u32> {
     }
 }
 
-/// Slices, culls and projects every primitive alive at `t`; sorted front to back.
+/// Slices, culls and projects every primitive alive at `t` and selected for `camera`; sorted
+/// front to back. A selection naming no level of the asset selects nothing.
 pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Vec<Projected> {
+    let floors = asset.level_floors();
+    let Ok(selection) = settings.lod.for_levels(floors.len()) else { return Vec::new() };
+    let focal = lod::focal(camera);
     let info = asset.info();
     let (degree, degree_t) = (info.sh_degree as u32, info.sh_degree_t as u32);
     let k = asset.sh_coeff_count();
@@ -165,6 +172,10 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
             |coeffs, &i| {
                 let p = asset.primitive(i as usize);
                 let s = p.slice(t)?;
+                let distance = s.mean.distance(camera.position);
+                if !selection.selects(&floors, asset.level_of(i), focal, distance) {
+                    return None;
+                }
                 let (depth, center, conic, rect) = project(camera, settings, s.mean, s.covariance, s.opacity)?;
                 asset.sh_coeffs(i as usize, coeffs);
                 let dir = (p.position - camera.position).normalize_or_zero();

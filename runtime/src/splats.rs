@@ -80,6 +80,11 @@ impl Splats {
         }
     }
 
+    /// The same kind of splats with no primitives, cameras or report.
+    pub fn clone_empty(&self) -> Splats {
+        Splats { primitives: Vec::new(), sh: Vec::new(), cameras: Vec::new(), report: ImportReport::default(), ..*self }
+    }
+
     pub fn coeff_count(&self) -> usize {
         sh::coeff_count(self.sh_degree, self.sh_degree_t)
     }

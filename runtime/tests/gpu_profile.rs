@@ -78,8 +78,10 @@ fn check_frames(asset: &Asset, capture: &Capture, times: &[f32], views: u32) {
         assert!(g.slice >= 0.0 && g.sort >= 0.0 && g.raster >= 0.0 && g.resolve >= 0.0 && g.total() > 0.0);
         let c = &f.counters;
         assert_eq!(c.active, active_at(asset, t), "active primitives at {t}");
-        assert_eq!(c.levels[0], c.active);
         assert!(c.visible > 0 && c.visible <= c.active, "{c:?}");
+        // One level: every visible splat is of it.
+        assert_eq!(c.levels[0], c.visible, "{c:?}");
+        assert_eq!((f.lod.finest, f.lod.coarsest, f.lod.gamma), (0, 0, 1.0));
         for e in 0..2 {
             assert!(c.drawn[e] <= c.visible, "{c:?}");
         }

@@ -12,7 +12,8 @@ use bytemuck::{Pod, Zeroable};
 
 pub const MAGIC: [u8; 8] = *b"SPLAT4D\0";
 pub const VERSION_MAJOR: u16 = 1;
-pub const VERSION_MINOR: u16 = 0;
+/// 1: assets may hold more than one level of detail.
+pub const VERSION_MINOR: u16 = 1;
 pub const ALIGN: u64 = 16;
 /// More chunks than this is a corrupt table, not a real asset.
 pub const MAX_CHUNKS: u32 = 256;

@@ -364,10 +364,28 @@ impl Asset {
         if expect_begin < t1 {
             return Err(bad(format!("segments end at {expect_begin}, before the time range ends at {t1}")));
         }
+        // Levels partition the primitives in order, finest first, with rising floors.
+        if self.levels().len() > crate::lod::MAX_LEVELS {
+            return Err(bad(format!(
+                "{} levels; at most {} are supported",
+                self.levels().len(),
+                crate::lod::MAX_LEVELS
+            )));
+        }
+        let mut next = 0u64;
+        let mut floor = -1.0f32;
         for (i, l) in self.levels().iter().enumerate() {
-            if l.first as u64 + l.count as u64 > n || !l.scale_floor.is_finite() || l.scale_floor < 0.0 {
-                return Err(bad(format!("level {i} is out of range")));
+            if l.first as u64 != next || !l.scale_floor.is_finite() || l.scale_floor <= floor || l.scale_floor < 0.0 {
+                return Err(bad(format!(
+                    "level {i} ({}+{} at floor {}) does not follow the level before",
+                    l.first, l.count, l.scale_floor
+                )));
             }
+            next += l.count as u64;
+            floor = l.scale_floor;
+        }
+        if next != n {
+            return Err(bad(format!("levels hold {next} primitives, INFO says {n}")));
         }
         for (i, c) in self.camera_records().iter().enumerate() {
             camera_from_record(c).validate().map_err(|e| bad(format!("camera {i}: {e}")))?;
@@ -475,6 +493,16 @@ impl Asset {
 
     pub fn levels(&self) -> &[LevelRecord] {
         cast(self.bytes(), &self.levels)
+    }
+
+    /// The scale floor of every level, finest first.
+    pub fn level_floors(&self) -> Vec<f32> {
+        self.levels().iter().map(|l| l.scale_floor).collect()
+    }
+
+    /// The level primitive `i` belongs to.
+    pub fn level_of(&self, i: u32) -> u32 {
+        self.levels().partition_point(|l| l.first + l.count <= i) as u32
     }
 
     fn camera_records(&self) -> &[CameraRecord] {

@@ -25,8 +25,9 @@ struct Params {
 /// so that a renderer can count visible splats into it and draw from it directly.
 pub const COUNT_WORD: u32 = 1;
 /// The count buffer's size: the draw arguments, then room for a user's own counters (the
-/// renderer counts splats each eye does not draw in words 4 and 5).
-pub const COUNT_BYTES: u64 = 32;
+/// renderer counts splats each eye does not draw in words 4 and 5, and the splats of each
+/// level of detail in words 8..16).
+pub const COUNT_BYTES: u64 = 64;
 const BINDINGS: u32 = 7;
 
 /// The sort's pipelines; one per context.

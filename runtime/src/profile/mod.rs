@@ -71,7 +71,7 @@ pub struct Counters {
     pub visible: u32,
     /// Splats drawn into each view (the second is 0 for one view).
     pub drawn: [u32; 2],
-    /// Active primitives per level of detail.
+    /// Visible primitives per level of detail (they sum to `visible`).
     pub levels: [u32; MAX_LEVELS],
     /// The temporal segment the frame's time fell in.
     pub segment: u32,
@@ -86,6 +86,15 @@ pub struct Counters {
     pub segment_uploads: u32,
 }
 
+/// The levels of detail a frame drew, and γ, FLoD's screen-size threshold, it drew them at.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LodStats {
+    /// The finest level drawn (finer ones could not be seen nearer than the near plane).
+    pub finest: u32,
+    pub coarsest: u32,
+    pub gamma: f32,
+}
+
 /// Everything measured of one frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FrameStats {
@@ -94,6 +103,7 @@ pub struct FrameStats {
     /// Playback time the frame showed, in the asset's seconds.
     pub time: f32,
     pub views: u32,
+    pub lod: LodStats,
     pub cpu: CpuTimes,
     /// `None` where the queue has no timestamps, statistics are off, or (for a frame recorded
     /// into a host's command buffer) the results were not there when the slot was reused.

@@ -19,7 +19,7 @@ const GPU_TRACK: u32 = 2;
 pub const TRACE_NAMES: [&[&str]; 3] = [
     &["frame", "wait", "prepare", "record", "submit"],
     &["frame", "slice+cull", "sort", "raster", "resolve"],
-    &["splats", "gpu ms", "cpu ms", "memory bytes", "upload", "playback time"],
+    &["splats", "gpu ms", "cpu ms", "memory bytes", "upload", "playback time", "level of detail", "splats per level"],
 ];
 
 fn ms_to_ns(ms: f64) -> i128 {
@@ -117,6 +117,8 @@ pub fn chrome_trace(capture: &Capture) -> String {
         counter(&mut events, "cpu ms", at, origin, json!({ "cpu": f.cpu.total() }));
         counter(&mut events, "playback time", at, origin, json!({ "seconds": f.time }));
         counter(&mut events, "upload", at, origin, json!({ "bytes": c.upload_bytes, "segments": c.segment_uploads }));
+        let lod = json!({ "gamma": f.lod.gamma, "finest": f.lod.finest, "coarsest": f.lod.coarsest });
+        counter(&mut events, "level of detail", at, origin, lod);
         let Some(g) = f.gpu else { continue };
         let gpu_at = g.start_ns as i128 + offset;
         counter(&mut events, "gpu ms", gpu_at, origin, json!({ "gpu": g.total() }));
@@ -125,6 +127,9 @@ pub fn chrome_trace(capture: &Capture) -> String {
         counter(&mut events, "splats", gpu_at, origin, splats);
         let memory = json!({ "resident": c.resident_bytes, "gpu allocations": c.gpu_memory_bytes });
         counter(&mut events, "memory bytes", gpu_at, origin, memory);
+        let levels: serde_json::Map<String, Value> =
+            c.levels.iter().enumerate().map(|(l, n)| (format!("level {l}"), json!(n))).collect();
+        counter(&mut events, "splats per level", gpu_at, origin, Value::Object(levels));
     }
     let metadata = json!({
         "device": d.name, "driver": d.driver, "vulkan": d.api,
@@ -138,10 +143,10 @@ pub fn csv(capture: &Capture) -> String {
     let mut out = String::from(
         "frame,time,views,cpu_start_ms,cpu_wait_ms,cpu_prepare_ms,cpu_record_ms,cpu_submit_ms,cpu_ms,\
          gpu_slice_ms,gpu_sort_ms,gpu_raster_ms,gpu_resolve_ms,gpu_ms,active,visible,drawn_left,drawn_right,\
-         segment,resident_bytes,gpu_memory_bytes,upload_bytes,segment_uploads",
+         segment,resident_bytes,gpu_memory_bytes,upload_bytes,segment_uploads,lod_finest,lod_coarsest,lod_gamma",
     );
     for l in 0..MAX_LEVELS {
-        out += &format!(",level{l}_active");
+        out += &format!(",level{l}_visible");
     }
     out.push('\n');
     for f in capture.frames() {
@@ -165,7 +170,7 @@ pub fn csv(capture: &Capture) -> String {
         };
         let n = &f.counters;
         out += &format!(
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
             n.active,
             n.visible,
             n.drawn[0],
@@ -174,7 +179,10 @@ pub fn csv(capture: &Capture) -> String {
             n.resident_bytes,
             n.gpu_memory_bytes,
             n.upload_bytes,
-            n.segment_uploads
+            n.segment_uploads,
+            f.lod.finest,
+            f.lod.coarsest,
+            f.lod.gamma
         );
         for l in n.levels {
             out += &format!(",{l}");

@@ -12,7 +12,7 @@ use crate::profile::FrameStats;
 
 /// Bytes of one eye's projected record of one splat (two uvec4, `shaders/slice.comp`).
 pub const RECORD_BYTES: u64 = 32;
-pub const UNIFORM_BYTES: u64 = 288;
+pub const UNIFORM_BYTES: u64 = 368;
 
 pub struct Frame {
     pub uniforms: Buffer,

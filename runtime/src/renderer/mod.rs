@@ -18,8 +18,9 @@ use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::gpu::sort::{memory_barrier, RadixSort, COUNT_BYTES};
 use crate::gpu::{vk_err, Context};
+use crate::lod::{self, Governor, Selection};
 pub use crate::profile::StageTimes;
-use crate::profile::{Capture, Counters, CpuTimes, FrameStats, Section};
+use crate::profile::{Capture, Counters, CpuTimes, FrameStats, LodStats, Section};
 use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
@@ -96,6 +97,26 @@ pub struct RendererOptions {
     pub stats: bool,
 }
 
+/// What frames draw beyond the target: levels of detail, a frame budget, active sets. Set with
+/// [`Renderer::set_policy`]; it holds until changed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FramePolicy {
+    /// Which levels of detail are drawn where; with a budget, the governor's base.
+    pub lod: Selection,
+    /// Hold every frame's GPU time under this (milliseconds) by coarsening the levels of
+    /// detail; needs `stats`.
+    pub frame_budget_ms: Option<f64>,
+    /// Go over the segment's active runs only (4DGS-1K's active sets). Off, every primitive is
+    /// gone over each frame: the same image, for comparison.
+    pub active_sets: bool,
+}
+
+impl Default for FramePolicy {
+    fn default() -> Self {
+        FramePolicy { lod: Selection::default(), frame_budget_ms: None, active_sets: true }
+    }
+}
+
 /// Renders one asset. Owns its GPU copy of the asset and the per-frame resources; destroy it
 /// with [`Renderer::destroy`] on the context that created it.
 pub struct Renderer {
@@ -128,6 +149,12 @@ pub struct Renderer {
     primitives: u32,
     time_range: [f32; 2],
     segments: Vec<([f32; 2], Vec<RunRecord>)>,
+    /// Each level's primitives `first..end` and scale floor, finest first.
+    levels: Vec<(u32, u32, f32)>,
+    lod: Selection,
+    governor: Option<Governor>,
+    /// Whether a frame goes over its segment's active runs only, or over every primitive.
+    active_sets: bool,
     sh: (u32, u32, f32),
     motion_degree: u32,
 }
@@ -140,6 +167,8 @@ struct EyeGpu {
     intrinsics: [f32; 4],
     tan_clamp: [f32; 4],
     viewport: [f32; 4],
+    /// Where each level's band begins for this eye: `f·s_k/γ`.
+    bands: [f32; 8],
 }
 
 #[repr(C)]
@@ -156,11 +185,13 @@ struct FrameGpu {
     sh_degree_t: u32,
     motion_degree: u32,
     flags: u32,
+    /// The finest and coarsest level drawn, then 0, 0.
+    lod: [u32; 4],
 }
 
 const _: () = assert!(std::mem::size_of::<FrameGpu>() as u64 == UNIFORM_BYTES);
 
-fn eye(c: &Camera) -> EyeGpu {
+fn eye(c: &Camera, floors: &[f32], gamma: f32) -> EyeGpu {
     let (w, h) = (c.width as f32, c.height as f32);
     let (mx, my) = (0.15 * w / c.fx, 0.15 * h / c.fy);
     let axis = |i: usize| {
@@ -173,6 +204,7 @@ fn eye(c: &Camera) -> EyeGpu {
         intrinsics: [c.fx, c.fy, c.cx, c.cy],
         tan_clamp: [-c.cx / c.fx - mx, (w - c.cx) / c.fx + mx, -c.cy / c.fy - my, (h - c.cy) / c.fy + my],
         viewport: [w, h, NEAR, 0.0],
+        bands: std::array::from_fn(|k| floors.get(k).map_or(f32::INFINITY, |s| lod::focal(c) * s / gamma)),
     }
 }
 
@@ -187,6 +219,7 @@ impl Renderer {
                 options.width, options.height
             )));
         }
+        let lod = Selection::default().for_levels(asset.levels().len())?;
         // Both eyes in one pass where the device has multiview; one pass per eye where not.
         let pass_views = if ctx.multiview { options.views } else { 1 };
         let resident = Resident::upload(ctx, asset)?;
@@ -219,7 +252,10 @@ impl Renderer {
         };
         let segments: Vec<_> =
             (0..asset.segments().len()).map(|s| (asset.segments()[s].time, asset.segment_runs(s).to_vec())).collect();
-        let most_runs = segments.iter().map(|s| s.1.len()).max().unwrap_or(0).max(1);
+        let levels: Vec<(u32, u32, f32)> =
+            asset.levels().iter().map(|l| (l.first, l.first + l.count, l.scale_floor)).collect();
+        // A segment's runs split at most once more at each level and chunk boundary.
+        let most_runs = segments.iter().map(|s| s.1.len()).max().unwrap_or(0).max(1) + levels.len();
         let info = asset.info();
         let mut renderer = Renderer {
             options: options.clone(),
@@ -242,6 +278,10 @@ impl Renderer {
             primitives: asset.len() as u32,
             time_range: info.time_range,
             segments,
+            levels,
+            lod,
+            governor: None,
+            active_sets: true,
             sh: (info.sh_degree as u32, info.sh_degree_t as u32, info.sh_time_period),
             motion_degree: info.motion_degree as u32,
         };
@@ -334,25 +374,45 @@ impl Renderer {
         let waited = start.elapsed();
         let _prepare = Section::begin(c"splat4d prepare");
 
-        // Which primitives may be alive: the segment's runs, or everything outside the range.
+        // The levels of detail for this frame: the governor's, fed with the newest finished
+        // frame, or the ones set.
+        if let Some(governor) = self.governor.as_mut() {
+            let measured = self.latest.and_then(|s| s.gpu.map(|g| (s.frame, g.total())));
+            self.lod = governor.update(measured, self.submitted + 1);
+        }
+        let (finest, coarsest) = self.level_range(eyes);
+
+        // Which primitives may be alive: the segment's runs, or everything outside the range
+        // (or without active sets).
         let whole = [RunRecord { first: 0, count: self.primitives }];
         let [t0, t1] = self.time_range;
         let (segment, runs): (u32, &[RunRecord]) = if time >= t0 && time <= t1 && !self.segments.is_empty() {
             let s = self.segments.partition_point(|s| s.0[1] <= time).min(self.segments.len() - 1);
-            (s as u32, &self.segments[s].1)
+            (s as u32, if self.active_sets { &self.segments[s].1 } else { &whole })
         } else {
             (u32::MAX, &whole)
         };
+        // The runs cut at the drawn levels' bounds: (first, end, level).
+        let mut pieces: Vec<(u32, u32, u32)> = Vec::with_capacity(runs.len());
+        for r in runs {
+            for level in finest..=coarsest {
+                let (first, end, _) = self.levels[level as usize];
+                let (lo, hi) = (r.first.max(first), (r.first + r.count).min(end));
+                if lo < hi {
+                    pieces.push((lo, hi, level));
+                }
+            }
+        }
         let mut entries: Vec<[u32; 4]> = Vec::new();
         let mut dispatches: Vec<(usize, u32, u32, u32)> = Vec::new();
         for (c, chunk) in self.resident.chunks.iter().enumerate() {
             let offset = entries.len() as u32;
             let mut active = 0u32;
-            for r in runs {
-                let lo = r.first.max(chunk.first);
-                let hi = (r.first + r.count).min(chunk.first + chunk.count);
+            for &(first, end, level) in &pieces {
+                let lo = first.max(chunk.first);
+                let hi = end.min(chunk.first + chunk.count);
                 if lo < hi {
-                    entries.push([lo - chunk.first, hi - lo, active, 0]);
+                    entries.push([lo - chunk.first, hi - lo, active, level]);
                     active += hi - lo;
                 }
             }
@@ -372,10 +432,12 @@ impl Renderer {
             sh_degree_t: self.sh.1,
             motion_degree: self.motion_degree,
             flags: self.resident.flags,
+            lod: [finest, coarsest, 0, 0],
             ..Default::default()
         };
+        let floors: Vec<f32> = self.levels.iter().map(|l| l.2).collect();
         for (i, c) in eyes.iter().enumerate() {
-            uniforms.eyes[i] = eye(c);
+            uniforms.eyes[i] = eye(c, &floors, self.lod.gamma);
         }
         let per_eye = self.frames[index].sort_right.is_some();
         let (origin, axis) = if per_eye {
@@ -391,12 +453,10 @@ impl Renderer {
         uniforms.sort_axis = axis.extend(0.0).to_array();
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
         let active: u32 = dispatches.iter().map(|d| d.3).sum();
-        let mut levels = [0; crate::profile::MAX_LEVELS];
-        // Every primitive is of the finest level until assets carry coarser ones.
-        levels[0] = active;
         self.frames[index].pending = FrameStats {
             frame: 0,
             time,
+            lod: LodStats { finest, coarsest, gamma: self.lod.gamma },
             views: eyes.len() as u32,
             cpu: CpuTimes {
                 start_ns: (start - self.epoch).as_nanos() as u64,
@@ -407,7 +467,6 @@ impl Renderer {
             gpu: None,
             counters: Counters {
                 active,
-                levels,
                 segment,
                 resident_bytes: self.resident_bytes,
                 upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64,
@@ -415,6 +474,81 @@ impl Renderer {
             },
         };
         Ok((index, dispatches))
+    }
+
+    /// The levels a frame at `eyes` may draw: the selection's range, less the finest levels
+    /// whose bands end before the near plane for every eye (nothing of them could be drawn,
+    /// and the next level reaching down to the eye draws exactly the same).
+    fn level_range(&self, eyes: &[Camera]) -> (u32, u32) {
+        let focal = eyes.iter().map(lod::focal).fold(0.0, f32::max);
+        let (mut finest, coarsest) = (self.lod.finest, self.lod.coarsest);
+        while finest < coarsest && focal * self.levels[finest as usize + 1].2 / self.lod.gamma < NEAR {
+            finest += 1;
+        }
+        (finest, coarsest)
+    }
+
+    /// Levels of detail in the asset.
+    pub fn level_count(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// The levels of detail the next frame draws (the governor's latest, with a budget).
+    pub fn lod(&self) -> Selection {
+        self.lod
+    }
+
+    /// Sets which levels of detail are drawn where, from the next frame on. Without a frame
+    /// budget this holds until changed; with one, the selection is the governor's base: its
+    /// levels and its lowest γ.
+    pub fn set_lod(&mut self, selection: Selection) -> Result<()> {
+        self.lod = selection.for_levels(self.levels.len())?;
+        if let Some(g) = &self.governor {
+            self.governor = Some(Governor::new(g.budget_ms(), self.lod));
+        }
+        Ok(())
+    }
+
+    /// Holds every frame's GPU time under `budget_ms` by moving γ (see [`lod::governor`]);
+    /// `None` stops governing and keeps the current selection. Needs `stats` on.
+    pub fn set_frame_budget(&mut self, budget_ms: Option<f64>) -> Result<()> {
+        match budget_ms {
+            Some(b) if !(b.is_finite() && b > 0.0) => {
+                Err(Error::InvalidArgument(format!("frame budget {b} ms is not a positive number")))
+            }
+            Some(_) if !self.options.stats => {
+                Err(Error::InvalidArgument("a frame budget needs the GPU times: stats are off".into()))
+            }
+            Some(b) => {
+                self.governor = Some(Governor::new(b, self.lod));
+                Ok(())
+            }
+            None => {
+                self.governor = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// With `false`, frames go over every primitive instead of their segment's active runs
+    /// (the same image, for comparing what active sets save).
+    pub fn set_active_sets(&mut self, on: bool) {
+        self.active_sets = on;
+    }
+
+    /// Sets the whole policy at once; on an error nothing changes.
+    pub fn set_policy(&mut self, policy: &FramePolicy) -> Result<()> {
+        let (lod, governor) = (self.lod, self.governor.clone());
+        let result = self
+            .set_frame_budget(None)
+            .and_then(|()| self.set_lod(policy.lod))
+            .and_then(|()| self.set_frame_budget(policy.frame_budget_ms));
+        if result.is_err() {
+            (self.lod, self.governor) = (lod, governor);
+            return result;
+        }
+        self.active_sets = policy.active_sets;
+        Ok(())
     }
 
     fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
@@ -446,10 +580,11 @@ impl Renderer {
         let mut stats = FrameStats { frame: frame.serial, ..frame.pending };
         if self.options.stats {
             if let Some(times) = read_stage_times(ctx, frame, self.options.views / self.pass_views) {
-                let mut words = [0u32; 8];
+                let mut words = [0u32; COUNT_BYTES as usize / 4];
                 if ctx.read(&frame.counts, 0, &mut words).is_ok() {
                     let c = &mut stats.counters;
                     c.visible = words[1];
+                    c.levels.copy_from_slice(&words[8..16]);
                     for e in 0..stats.views as usize {
                         c.drawn[e] = words[1].saturating_sub(words[4 + e]);
                     }
@@ -509,7 +644,9 @@ impl Renderer {
 
             // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
             // Then the splats each eye leaves out, counted for the stats.
-            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&[4u32, 0, 0, 0, 0, 0, 0, 0]));
+            let mut counts = [0u32; COUNT_BYTES as usize / 4];
+            counts[0] = 4;
+            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&counts));
             memory_barrier(
                 d,
                 cmd,

@@ -21,7 +21,7 @@ use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::gpu::{vk_err, Context, ContextOptions, Creator};
 use crate::playback::Playback;
-use crate::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use crate::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
 pub use place::Placement;
 
 const VIEW_TYPE: xr::ViewConfigurationType = xr::ViewConfigurationType::PRIMARY_STEREO;
@@ -50,6 +50,8 @@ pub struct XrOptions {
     /// One swapchain per eye even where a two-layer array swapchain works: the path taken for
     /// runtimes that refuse array swapchains (for tests and comparison).
     pub swapchain_per_eye: bool,
+    /// Levels of detail, frame budget and active sets.
+    pub policy: FramePolicy,
 }
 
 impl Default for XrOptions {
@@ -63,6 +65,7 @@ impl Default for XrOptions {
             capture_frame: None,
             loader: None,
             swapchain_per_eye: false,
+            policy: FramePolicy::default(),
         }
     }
 }
@@ -322,8 +325,22 @@ fn run_session(
         sort: SortOrder::Shared,
         stats: true,
     };
-    let mut renderer = Renderer::new(ctx, asset, &renderer_options)?;
-    let mut frames = FrameResources::new(ctx, width, height)?;
+    let made = Renderer::new(ctx, asset, &renderer_options).and_then(|mut renderer| {
+        match renderer.set_policy(&options.policy).and_then(|()| FrameResources::new(ctx, width, height)) {
+            Ok(frames) => Ok((renderer, frames)),
+            Err(e) => {
+                renderer.destroy(ctx);
+                Err(e)
+            }
+        }
+    });
+    let (mut renderer, mut frames) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            targets.destroy(ctx);
+            return Err(e);
+        }
+    };
     let result = frame_loop(
         instance,
         &session,
