@@ -192,8 +192,8 @@ typedef struct S4dFrameStats {
   uint32_t active;
   uint32_t visible;
   uint32_t drawn[2];
-  // Active primitives per level of detail.
-  uint32_t level_active[8];
+  // Splats per level of detail among the visible ones (they sum to `visible`).
+  uint32_t level_visible[8];
   // Segments streamed in for the frame.
   uint32_t segment_uploads;
   uint32_t reserved;
@@ -202,6 +202,11 @@ typedef struct S4dFrameStats {
   uint64_t resident_bytes;
   uint64_t gpu_memory_bytes;
   uint64_t upload_bytes;
+  // The finest and coarsest level of detail the frame drew, and FLoD's γ it drew them at.
+  uint32_t lod_finest;
+  uint32_t lod_coarsest;
+  float lod_gamma;
+  uint32_t reserved2;
 } S4dFrameStats;
 
 // Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
@@ -266,6 +271,26 @@ typedef struct S4dHostImage {
   // `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
   uint64_t image;
 } S4dHostImage;
+
+// What frames draw beyond the target, for `s4d_renderer_set_policy`.
+typedef struct S4dFramePolicy {
+  // `sizeof(S4dFramePolicy)`.
+  uint32_t struct_size;
+  // The finest and coarsest level of detail drawn (0 = the finest; a coarsest beyond the
+  // asset's levels means its coarsest, so 0xFFFFFFFF draws them all).
+  uint32_t lod_finest;
+  uint32_t lod_coarsest;
+  // FLoD's γ in pixels (> 0; 1 is as fine as the eye tells apart): each level is drawn
+  // where its scale floor projects to at most γ pixels. With a budget, the lowest γ.
+  float lod_gamma;
+  // Hold every frame's GPU time under this many milliseconds by moving γ; 0 for no budget.
+  // Needs the renderer's stats on.
+  double frame_budget_ms;
+  // Non-zero: go over every primitive each frame instead of its segment's active ones
+  // (the same image; for comparisons).
+  uint32_t disable_active_sets;
+  uint32_t reserved;
+} S4dFramePolicy;
 
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
 typedef struct S4dRuntimeDesc {
@@ -529,6 +554,15 @@ S4dStatus s4d_renderer_read_back(const struct S4dRenderer *renderer,
 // # Safety
 // `renderer` is live; `stats` points to a writable `S4dFrameStats` of `struct_size` bytes.
 S4dStatus s4d_renderer_get_stats(const struct S4dRenderer *renderer, struct S4dFrameStats *stats);
+
+// Sets which levels of detail frames draw, a frame budget, and active sets, from the next
+// frame on (until changed). On INVALID_ARGUMENT (a level the asset lacks, γ not positive, a
+// budget with stats off) nothing changes.
+//
+// # Safety
+// `renderer` is live; `policy` points to a valid `S4dFramePolicy`.
+S4dStatus s4d_renderer_set_policy(const struct S4dRenderer *renderer,
+                                  const struct S4dFramePolicy *policy);
 
 // Destroys a renderer (NULL is fine), after the GPU has finished with it.
 //

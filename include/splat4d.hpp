@@ -190,6 +190,12 @@ public:
         return stats;
     }
 
+    // Levels of detail, frame budget and active sets from the next frame on.
+    void set_policy(S4dFramePolicy policy) const {
+        policy.struct_size = sizeof policy;
+        check(s4d_renderer_set_policy(get(), &policy));
+    }
+
     // Records the stats of every frame from now on into a ring of `capacity` frames.
     void start_capture(uint32_t capacity) { check(s4d_renderer_capture_start(get(), capacity)); }
 

@@ -53,9 +53,12 @@ namespace Splat4d
         public ulong GpuStartNs;
         public double TimeSeconds;
         public uint ViewCount, Segment, Active, Visible, DrawnLeft, DrawnRight;
-        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 8)] public uint[] LevelActive;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 8)] public uint[] LevelVisible;
         public uint SegmentUploads, Reserved;
         public ulong ResidentBytes, GpuMemoryBytes, UploadBytes;
+        public uint LodFinest, LodCoarsest;
+        public float LodGamma;
+        public uint Reserved2;
 
         public double GpuMs { get { return GpuSliceMs + GpuSortMs + GpuRasterMs + GpuResolveMs; } }
     }

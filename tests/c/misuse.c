@@ -131,6 +131,25 @@ int main(int argc, char **argv) {
     expect(s4d_runtime_destroy(runtime), S4D_STATUS_OK, "destroy the runtime before its renderer");
 
     expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_NOT_READY, "read back before rendering");
+    S4dFramePolicy policy = {sizeof(S4dFramePolicy), 0, 0xFFFFFFFFu, 1.0f, 0.0, 0, 0};
+    expect(s4d_renderer_set_policy(NULL, &policy), S4D_STATUS_NULL_POINTER, "policy of a NULL renderer");
+    expect(s4d_renderer_set_policy(renderer, NULL), S4D_STATUS_NULL_POINTER, "NULL policy");
+    policy.struct_size = 8;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_INVALID_ARGUMENT, "a truncated policy");
+    policy.struct_size = sizeof(S4dFramePolicy);
+    policy.lod_gamma = 0.0f;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_INVALID_ARGUMENT, "gamma 0");
+    policy.lod_gamma = 1.0f;
+    policy.lod_finest = 7;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_INVALID_ARGUMENT, "a level the asset lacks");
+    policy.lod_finest = 0;
+    policy.frame_budget_ms = -1.0;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_INVALID_ARGUMENT, "a negative budget");
+    policy.frame_budget_ms = 0.0;
+    policy.disable_active_sets = 1;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_OK, "active sets off");
+    policy.disable_active_sets = 0;
+    expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_OK, "the default policy");
     S4dFrameStats stats = {.struct_size = sizeof(S4dFrameStats)};
     expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_NOT_READY, "stats before rendering");
     S4dView v = view();
@@ -185,7 +204,7 @@ int main(int argc, char **argv) {
     expect(s4d_renderer_read_back(renderer, 0, NULL, sizeof pixels), S4D_STATUS_NULL_POINTER, "read back into NULL");
     expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_OK, "read back");
     expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_OK, "stats");
-    if (stats.frame_index != 3) {
+    if (stats.frame_index != 3 || stats.lod_gamma != 1.0f || stats.lod_finest != 0) {
         fprintf(stderr, "FAIL stats of frame %llu, expected 3\n", (unsigned long long)stats.frame_index);
         failures++;
     }

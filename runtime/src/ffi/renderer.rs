@@ -12,8 +12,9 @@ use super::{
 };
 use crate::camera::Camera;
 use crate::gpu::Context;
+use crate::lod::Selection;
 use crate::profile::FrameStats;
-use crate::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
+use crate::renderer::{FramePolicy, HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
 
 /// A renderer of one asset into its own offscreen target.
 pub struct S4dRenderer {
@@ -149,8 +150,8 @@ pub struct S4dFrameStats {
     pub active: u32,
     pub visible: u32,
     pub drawn: [u32; 2],
-    /// Active primitives per level of detail.
-    pub level_active: [u32; 8],
+    /// Splats per level of detail among the visible ones (they sum to `visible`).
+    pub level_visible: [u32; 8],
     /// Segments streamed in for the frame.
     pub segment_uploads: u32,
     pub reserved: u32,
@@ -159,6 +160,11 @@ pub struct S4dFrameStats {
     pub resident_bytes: u64,
     pub gpu_memory_bytes: u64,
     pub upload_bytes: u64,
+    /// The finest and coarsest level of detail the frame drew, and FLoD's γ it drew them at.
+    pub lod_finest: u32,
+    pub lod_coarsest: u32,
+    pub lod_gamma: f32,
+    pub reserved2: u32,
 }
 
 /// `sizeof(S4dFrameStats)` of the first version, the least `struct_size` accepted.
@@ -188,14 +194,40 @@ impl From<&FrameStats> for S4dFrameStats {
             active: c.active,
             visible: c.visible,
             drawn: c.drawn,
-            level_active: c.levels,
+            level_visible: c.levels,
             segment_uploads: c.segment_uploads,
             reserved: 0,
             resident_bytes: c.resident_bytes,
             gpu_memory_bytes: c.gpu_memory_bytes,
             upload_bytes: c.upload_bytes,
+            lod_finest: s.lod.finest,
+            lod_coarsest: s.lod.coarsest,
+            lod_gamma: s.lod.gamma,
+            reserved2: 0,
         }
     }
+}
+
+/// What frames draw beyond the target, for `s4d_renderer_set_policy`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct S4dFramePolicy {
+    /// `sizeof(S4dFramePolicy)`.
+    pub struct_size: u32,
+    /// The finest and coarsest level of detail drawn (0 = the finest; a coarsest beyond the
+    /// asset's levels means its coarsest, so 0xFFFFFFFF draws them all).
+    pub lod_finest: u32,
+    pub lod_coarsest: u32,
+    /// FLoD's γ in pixels (> 0; 1 is as fine as the eye tells apart): each level is drawn
+    /// where its scale floor projects to at most γ pixels. With a budget, the lowest γ.
+    pub lod_gamma: f32,
+    /// Hold every frame's GPU time under this many milliseconds by moving γ; 0 for no budget.
+    /// Needs the renderer's stats on.
+    pub frame_budget_ms: f64,
+    /// Non-zero: go over every primitive each frame instead of its segment's active ones
+    /// (the same image; for comparisons).
+    pub disable_active_sets: u32,
+    pub reserved: u32,
 }
 
 /// Writes `stats` to a host's `S4dFrameStats` of any version.
@@ -421,6 +453,33 @@ pub unsafe extern "C" fn s4d_renderer_get_stats(renderer: *const S4dRenderer, st
         let latest = lock(&r.renderer).stats(&lock(&r.context));
         let s = latest.ok_or_else(|| not_ready("no frame has finished yet"))?;
         put_stats(stats, "stats", &s)
+    })
+}
+
+/// Sets which levels of detail frames draw, a frame budget, and active sets, from the next
+/// frame on (until changed). On INVALID_ARGUMENT (a level the asset lacks, γ not positive, a
+/// budget with stats off) nothing changes.
+///
+/// # Safety
+/// `renderer` is live; `policy` points to a valid `S4dFramePolicy`.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_renderer_set_policy(
+    renderer: *const S4dRenderer,
+    policy: *const S4dFramePolicy,
+) -> S4dStatus {
+    call("s4d_renderer_set_policy", || unsafe {
+        let r = arg(renderer, "renderer")?;
+        let p = versioned_since(policy, "policy", std::mem::size_of::<S4dFramePolicy>())?;
+        if !(p.frame_budget_ms.is_finite() && p.frame_budget_ms >= 0.0) {
+            return Err(invalid("policy->frame_budget_ms is not a non-negative number"));
+        }
+        let policy = FramePolicy {
+            lod: Selection { finest: p.lod_finest, coarsest: p.lod_coarsest, gamma: p.lod_gamma },
+            frame_budget_ms: (p.frame_budget_ms > 0.0).then_some(p.frame_budget_ms),
+            active_sets: p.disable_active_sets == 0,
+        };
+        lock(&r.renderer).set_policy(&policy)?;
+        Ok(())
     })
 }
 
