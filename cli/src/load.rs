@@ -4,7 +4,8 @@ use std::path::Path;
 
 use splat4d::asset::format::MAGIC;
 use splat4d::import::{import_paths, ImportOptions};
-use splat4d::pack::{pack, PackOptions};
+use splat4d::lod;
+use splat4d::pack::{pack, pack_levels, PackOptions};
 use splat4d::{Asset, Splats, Verify};
 
 use crate::progress::PackBar;
@@ -26,25 +27,59 @@ fn import(inputs: &[std::path::PathBuf], source: &SourceArgs) -> CliResult<Splat
     Ok(splats)
 }
 
-fn pack_splats(splats: &Splats, source: &SourceArgs, full_precision: bool) -> CliResult<Vec<u8>> {
-    let options = PackOptions { segment_frames: source.segment_frames, full_precision };
+fn pack_splats(splats: &Splats, options: &PackOptions) -> CliResult<Vec<u8>> {
     let progress = PackBar::new();
-    let bytes = pack(splats, &options, &progress);
+    let bytes = pack(splats, options, &progress);
+    progress.finish();
+    Ok(bytes?)
+}
+
+/// Packs the input with trained coarser levels from `--level-ply`, as they are.
+fn pack_trained_levels(finest: &Splats, args: &PackArgs, options: &PackOptions) -> CliResult<Vec<u8>> {
+    let mut given = args.level_ply.clone();
+    given.sort_by_key(|g| g.0);
+    if given.iter().enumerate().any(|(i, g)| g.0 as usize != i + 1) {
+        let named: Vec<u32> = given.iter().map(|g| g.0).collect();
+        return Err(format!("--level-ply names levels {named:?}: give each of 1..={} once", given.len()).into());
+    }
+    let mut levels = vec![];
+    for (level, path) in &given {
+        let splats = import(std::slice::from_ref(path), &args.source)?;
+        log::info!("level {level}: {} primitives from {}", splats.len(), path.display());
+        levels.push(splats);
+    }
+    let all: Vec<&Splats> = std::iter::once(finest).chain(&levels).collect();
+    let lambda = args.lod_lambda.unwrap_or(lod::FLOD_LAMBDA);
+    let floors = lod::floors(all.len(), lambda, args.lod_rho);
+    let progress = PackBar::new();
+    let bytes = pack_levels(&all, &floors, options, &progress);
     progress.finish();
     Ok(bytes?)
 }
 
 pub fn pack_command(args: &PackArgs) -> CliResult {
     let splats = import(&args.inputs, &args.source)?;
-    let bytes = pack_splats(&splats, &args.source, args.full_precision)?;
+    let options = PackOptions {
+        segment_frames: args.source.segment_frames,
+        full_precision: args.full_precision,
+        levels: args.levels,
+        lod_lambda: args.lod_lambda,
+        lod_rho: args.lod_rho,
+    };
+    let bytes = if args.level_ply.is_empty() {
+        pack_splats(&splats, &options)?
+    } else {
+        pack_trained_levels(&splats, args, &options)?
+    };
     std::fs::write(&args.output, &bytes).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let asset = Asset::from_bytes(&bytes, Verify::Full)?;
     log::info!(
-        "wrote {} ({} bytes): {} primitives, {} segments",
+        "wrote {} ({} bytes): {} primitives, {} segments, {} levels",
         args.output.display(),
         bytes.len(),
         asset.len(),
-        asset.segments().len()
+        asset.segments().len(),
+        asset.levels().len()
     );
     Ok(())
 }
@@ -59,6 +94,7 @@ pub fn open(path: &Path, source: &SourceArgs) -> CliResult<Asset> {
         return Ok(Asset::open(path, Verify::Full)?);
     }
     let splats = import(&[path.to_path_buf()], source)?;
-    let bytes = pack_splats(&splats, source, false)?;
+    let options = PackOptions { segment_frames: source.segment_frames, ..Default::default() };
+    let bytes = pack_splats(&splats, &options)?;
     Ok(Asset::from_bytes(&bytes, Verify::Full)?)
 }

@@ -81,6 +81,67 @@ pub struct PackArgs {
     /// Store every attribute as f32 instead of f16 where f16 is precise enough.
     #[arg(long)]
     pub full_precision: bool,
+    /// Levels of detail: the input and N-1 coarser levels merged from it (at most 8).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub levels: u32,
+    /// The coarsest level's scale floor λ in scene units (FLoD's λ). Default: 5% of the
+    /// scene's radius for built levels, FLoD's 0.2 for --level-ply.
+    #[arg(long, value_name = "λ")]
+    pub lod_lambda: Option<f32>,
+    /// Ratio between the scale floors of neighbouring levels (FLoD's ρ).
+    #[arg(long, value_name = "ρ", default_value_t = splat4d::lod::DEFAULT_RHO)]
+    pub lod_rho: f32,
+    /// A trained coarser level as it is: a 3DGS PLY for level L (1 = the next coarser than
+    /// the input; FLoD's level_{5-L} of five). Give levels 1..N-1 once each.
+    #[arg(long, value_name = "L=PATH", value_parser = parse_level_ply, conflicts_with = "levels")]
+    pub level_ply: Vec<(u32, PathBuf)>,
+}
+
+/// Levels of detail: shared by the commands that draw.
+#[derive(Args, Clone, Default)]
+pub struct LodArgs {
+    /// Draw this level of detail alone, everywhere (0 = the finest).
+    #[arg(long, value_name = "L", conflicts_with = "lod_gamma")]
+    pub lod_level: Option<u32>,
+    /// FLoD's selective rule across every level at this γ, in pixels: each level is drawn
+    /// where its scale floor projects to at most γ pixels. Default 1; with
+    /// --frame-budget-ms, the lowest γ the governor may choose.
+    #[arg(long, value_name = "G")]
+    pub lod_gamma: Option<f32>,
+}
+
+/// A frame loop's policy: shared by `profile`, `play` and `xr`.
+#[derive(Args, Clone, Default)]
+pub struct FrameArgs {
+    #[command(flatten)]
+    pub lod: LodArgs,
+    /// Hold each frame's GPU time under this many milliseconds by moving γ (the governor).
+    #[arg(long, value_name = "MS", conflicts_with = "lod_level")]
+    pub frame_budget_ms: Option<f64>,
+    /// Go over every primitive each frame instead of the segment's active ones (to compare).
+    #[arg(long)]
+    pub no_active_sets: bool,
+}
+
+impl LodArgs {
+    pub fn selection(&self) -> splat4d::lod::Selection {
+        use splat4d::lod::Selection;
+        match (self.lod_level, self.lod_gamma) {
+            (Some(l), _) => Selection::level(l),
+            (None, Some(g)) => Selection::gamma(g),
+            (None, None) => Selection::default(),
+        }
+    }
+}
+
+impl FrameArgs {
+    pub fn policy(&self) -> splat4d::renderer::FramePolicy {
+        splat4d::renderer::FramePolicy {
+            lod: self.lod.selection(),
+            frame_budget_ms: self.frame_budget_ms,
+            active_sets: !self.no_active_sets,
+        }
+    }
 }
 
 /// Stereo rendering: shared by `render` and `profile`.
@@ -162,6 +223,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub cuda_tiles: bool,
     #[command(flatten)]
+    pub lod: LodArgs,
+    #[command(flatten)]
     pub source: SourceArgs,
 }
 
@@ -211,6 +274,8 @@ pub struct ProfileArgs {
     /// Frames rendered before the capture starts (pipelines and caches warm up).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub warmup: u32,
+    #[command(flatten)]
+    pub policy: FrameArgs,
     /// Use the first GPU whose name contains this.
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
@@ -247,6 +312,8 @@ pub struct PlayArgs {
     /// Close after N frames (for tests and profiling).
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
+    #[command(flatten)]
+    pub policy: FrameArgs,
     /// Use the first GPU whose name contains this.
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
@@ -271,6 +338,8 @@ pub struct XrArgs {
     /// End the session cleanly after N frames.
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
+    #[command(flatten)]
+    pub policy: FrameArgs,
     /// Turn the Khronos validation layer on (and OpenXR's core validation layer where installed).
     #[arg(long)]
     pub validation: bool,
@@ -283,6 +352,15 @@ fn parse_pair(s: &str) -> Result<[f32; 2], String> {
         [a, b] if a.is_finite() && b.is_finite() && a < b => Ok([*a, *b]),
         _ => Err("expected two finite numbers T0,T1 with T0 < T1".into()),
     }
+}
+
+fn parse_level_ply(s: &str) -> Result<(u32, PathBuf), String> {
+    let (level, path) = s.split_once('=').ok_or("expected L=PATH, e.g. 1=level_4_point_cloud.ply")?;
+    let level: u32 = level.trim().parse().map_err(|_| "the level is not a whole number")?;
+    if level == 0 || level as usize >= splat4d::lod::MAX_LEVELS {
+        return Err(format!("level {level}: trained levels are 1..={} (0 is the input)", splat4d::lod::MAX_LEVELS - 1));
+    }
+    Ok((level, PathBuf::from(path)))
 }
 
 fn parse_rgb(s: &str) -> Result<[f32; 3], String> {

@@ -7,7 +7,7 @@ use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
 use splat4d::reference::{self, Footprint, RenderSettings};
-use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
 use splat4d::{demo, Asset, Camera, Verify};
 
 use crate::load::{self, CliResult};
@@ -73,7 +73,11 @@ impl Gpu {
         let sort = if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared };
         let options =
             RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background, sort, stats: true };
-        let renderer = Renderer::new(&ctx, asset, &options)?;
+        let mut renderer = Renderer::new(&ctx, asset, &options)?;
+        if let Err(e) = renderer.set_policy(&args.policy) {
+            renderer.destroy(&ctx);
+            return Err(e.into());
+        }
         Ok(Gpu { ctx, renderer: Some(renderer) })
     }
 
@@ -101,6 +105,7 @@ pub struct GpuArgs {
     pub device: Option<String>,
     pub validation: bool,
     pub per_eye_sort: bool,
+    pub policy: FramePolicy,
 }
 
 pub fn run(args: &RenderArgs) -> CliResult {
@@ -116,6 +121,7 @@ pub fn run(args: &RenderArgs) -> CliResult {
         let settings = RenderSettings {
             background,
             footprint: if args.cuda_tiles { Footprint::TilesOf3Sigma } else { Footprint::Exact },
+            lod: args.lod.selection().for_levels(asset.levels().len())?,
             ..RenderSettings::default()
         };
         views
@@ -129,8 +135,12 @@ pub fn run(args: &RenderArgs) -> CliResult {
         if args.cuda_tiles {
             return Err("--cuda-tiles applies to the CPU reference only (add --reference)".into());
         }
-        let gpu_args =
-            GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: args.eyes.per_eye_sort };
+        let gpu_args = GpuArgs {
+            device: args.device.clone(),
+            validation: args.validation,
+            per_eye_sort: args.eyes.per_eye_sort,
+            policy: FramePolicy { lod: args.lod.selection(), ..Default::default() },
+        };
         let mut gpu = Gpu::new(&asset, views[0].width, views[0].height, views.len() as u32, &gpu_args, background)?;
         log::info!("rendering on {}", gpu.ctx.device_name());
         gpu.render(args.time, &views)?
@@ -161,7 +171,12 @@ pub fn demo(args: &DemoArgs) -> CliResult {
 
     let [w, h] = args.size;
     let camera = asset.cameras()[0].resized(w, h);
-    let gpu_args = GpuArgs { device: args.device.clone(), validation: args.validation, per_eye_sort: false };
+    let gpu_args = GpuArgs {
+        device: args.device.clone(),
+        validation: args.validation,
+        per_eye_sort: false,
+        policy: FramePolicy::default(),
+    };
     let mut gpu = if args.reference {
         None
     } else {

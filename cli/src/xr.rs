@@ -22,6 +22,7 @@ pub fn run(args: &XrArgs) -> CliResult {
         scale: args.scale,
         looping: args.looping,
         speed: args.speed,
+        policy: args.policy.policy(),
         ..Default::default()
     };
     let report = play(&asset, &options)?;
