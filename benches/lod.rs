@@ -1,0 +1,324 @@
+//! What issue 6's machinery buys, measured (benches/README.md holds the tables):
+//!
+//!     cargo bench -p splat4d --bench lod -- [--primitives N] [--frames N] [--budget-ms B]
+//!         [--part active|levels|governor] [--json PATH]
+//!
+//! - active sets: primitives touched per frame and slice+cull GPU time with and without the
+//!   segments' active runs, on a long synthetic clip (60 s at 30 fps, 4DGS-like short lives)
+//!   and on the shared real 4D asset;
+//! - levels of detail: per level and for FLoD's rule at γ = 1 and 4, PSNR against the finest
+//!   level on the CPU reference, GPU frame time, splats drawn and resident bytes, from four
+//!   distances;
+//! - governor: a clip that gets busy (three times the primitives in its middle fifth), seen
+//!   from a distance, frame times with and without `frame_budget_ms`, the budget scaled to the device (1.25x the calm
+//!   frame's GPU time without a governor, or `--budget-ms`); the per-frame trace goes to CSV.
+
+mod common;
+
+use common::{first_camera, median, open_with, synthetic};
+use splat4d::glam::Vec3;
+use splat4d::gpu::{Context, ContextOptions};
+use splat4d::import::{import_paths, ImportOptions};
+use splat4d::lod::Selection;
+use splat4d::pack::PackOptions;
+use splat4d::profile::FrameStats;
+use splat4d::reference::{self, RenderSettings};
+use splat4d::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::{Asset, Camera, Primitive, Splats};
+
+fn options(width: u32, height: u32, views: u32) -> RendererOptions {
+    RendererOptions {
+        width,
+        height,
+        views,
+        format: TargetFormat::Rgba8Unorm,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+        stats: true,
+    }
+}
+
+/// Renders `cameras[i]` at `times[i]` back to back and returns every frame's stats, in order.
+fn run(ctx: &Context, renderer: &mut Renderer, times: &[f32], cameras: &[Camera]) -> Vec<FrameStats> {
+    renderer.start_capture(ctx, times.len() as u32);
+    for (t, c) in times.iter().zip(cameras) {
+        renderer.render(ctx, *t, std::slice::from_ref(c)).expect("render");
+    }
+    let capture = renderer.stop_capture(ctx).expect("stop the capture").expect("a capture");
+    capture.frames().copied().collect()
+}
+
+fn spread(range: [f32; 2], n: usize) -> Vec<f32> {
+    (0..n).map(|i| range[0] + (range[1] - range[0]) * (i as f32 + 0.5) / n as f32).collect()
+}
+
+fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<String> {
+    println!("\nactive sets: per frame, median over {frames} frames across the clip (mono 512x512)");
+    println!(
+        "{:<24} {:>10} {:>12} {:>12} {:>7} {:>10} {:>10} {:>7}",
+        "asset", "prims", "touched on", "touched off", "fewer", "slice on", "slice off", "faster"
+    );
+    let mut rows = Vec::new();
+    for (name, asset) in assets {
+        let camera = first_camera(asset).resized(512, 512);
+        let times = spread(asset.info().time_range, frames);
+        let cameras = vec![camera; frames];
+        let mut renderer = Renderer::new(ctx, asset, &options(512, 512, 1)).expect("renderer");
+        let mut measure = |on: bool| {
+            renderer.set_active_sets(on);
+            run(ctx, &mut renderer, &times[..2.min(frames)], &cameras);
+            let s = run(ctx, &mut renderer, &times, &cameras);
+            let touched = median(s.iter().map(|f| f.counters.active as f64).collect());
+            let slice = median(s.iter().filter_map(|f| f.gpu.map(|g| g.slice)).collect());
+            (touched, slice)
+        };
+        let (on, off) = (measure(true), measure(false));
+        renderer.destroy(ctx);
+        println!(
+            "{name:<24} {:>10} {:>12.0} {:>12.0} {:>6.1}x {:>10.3} {:>10.3} {:>6.1}x",
+            asset.len(),
+            on.0,
+            off.0,
+            off.0 / on.0,
+            on.1,
+            off.1,
+            off.1 / on.1
+        );
+        rows.push(format!(
+            "{{\"asset\":\"{name}\",\"primitives\":{},\"touched_on\":{},\"touched_off\":{},\"slice_ms_on\":{:.4},\"slice_ms_off\":{:.4}}}",
+            asset.len(), on.0, off.0, on.1, off.1
+        ));
+    }
+    rows
+}
+
+/// Bytes per primitive of the asset's attribute chunks.
+fn bytes_per_primitive(asset: &Asset) -> f64 {
+    asset.chunks().iter().filter(|c| c.encoding <= 1 && c.size % asset.len() as u64 == 0).map(|c| c.size).sum::<u64>()
+        as f64
+        / asset.len() as f64
+}
+
+fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String> {
+    let (w, h) = (640, 360);
+    let base = first_camera(asset).resized(w, h);
+    let f = asset.info().focus;
+    let focus = Vec3::new(f[0], f[1], f[2]);
+    let t = 0.5 * (asset.info().time_range[0] + asset.info().time_range[1]);
+    // The first camera, and pulled back from the scene's focus to 2, 4 and 8 times as far.
+    let distances = [1.0f32, 2.0, 4.0, 8.0];
+    // Backwards along the camera's own axis, from the focus's depth in front of it.
+    let axis = base.rotation.col(2);
+    let depth = (focus - base.position).dot(axis).max(1e-3);
+    let cameras: Vec<Camera> =
+        distances.iter().map(|k| Camera { position: base.position - axis * depth * (k - 1.0), ..base }).collect();
+    let per_primitive = bytes_per_primitive(asset);
+    let all_bytes = per_primitive * asset.len() as f64;
+    let level_count = asset.levels().len() as u32;
+    let mut selections: Vec<(String, Selection)> =
+        (0..level_count).map(|l| (format!("level {l}"), Selection::level(l))).collect();
+    selections.push(("FLoD rule γ=1".into(), Selection::gamma(1.0)));
+    selections.push(("FLoD rule γ=4".into(), Selection::gamma(4.0)));
+    selections.push(("FLoD rule γ=16".into(), Selection::gamma(16.0)));
+    println!("\nlevels of detail: {name}, {w}x{h}, t={t}; PSNR against level 0 on the CPU reference");
+    print!("{:<16} {:>12}", "selection", "resident MB");
+    for k in distances {
+        print!(" {:>22}", format!("{k}x: dB / ms / splats"));
+    }
+    println!();
+    let finest: Vec<_> = cameras
+        .iter()
+        .map(|c| reference::render(asset, t, c, &RenderSettings { lod: Selection::level(0), ..Default::default() }))
+        .collect();
+    let mut rows = Vec::new();
+    let mut renderer = Renderer::new(ctx, asset, &options(w, h, 1)).expect("renderer");
+    // A GPU's clocks ramp up over the first frames: warm up first.
+    run(ctx, &mut renderer, &vec![t; 120], &vec![cameras[0]; 120]);
+    for (label, selection) in &selections {
+        // A level drawn alone needs only its own primitives resident; the rule needs them all.
+        let resident = if selection.finest == selection.coarsest {
+            asset.levels()[selection.finest as usize].count as f64 * per_primitive
+        } else {
+            all_bytes
+        };
+        renderer.set_lod(*selection).expect("selection");
+        print!("{label:<16} {:>12.2}", resident / 1e6);
+        let mut cells = Vec::new();
+        for (camera, finest) in cameras.iter().zip(&finest) {
+            let settings = RenderSettings { lod: *selection, ..Default::default() };
+            let db = reference::psnr(&reference::render(asset, t, camera, &settings), finest);
+            let s = run(ctx, &mut renderer, &vec![t; frames], &vec![*camera; frames]);
+            let ms = median(s.iter().filter_map(|f| f.gpu.map(|g| g.total())).collect());
+            let drawn = s.last().map_or(0, |f| f.counters.visible);
+            print!(" {:>22}", format!("{db:.2} / {ms:.2} / {drawn}"));
+            cells.push(format!("{{\"psnr_db\":{:.3},\"gpu_ms\":{ms:.4},\"splats\":{drawn}}}", db.min(999.0)));
+        }
+        println!();
+        rows.push(format!(
+            "{{\"asset\":\"{name}\",\"selection\":\"{label}\",\"resident_bytes\":{resident:.0},\"distances\":[{}]}}",
+            cells.join(",")
+        ));
+    }
+    renderer.destroy(ctx);
+    rows
+}
+
+/// A scene that gets busy: the clip's primitives, and twice as many more born in its middle
+/// fifth.
+fn burst(n: usize, seconds: f32) -> Splats {
+    let mut s = synthetic(n, seconds);
+    let extra = synthetic(2 * n, seconds);
+    for (i, p) in extra.primitives.iter().enumerate() {
+        let shift = 0.4 * seconds + 0.2 * p.t0 - p.t0;
+        let q = Primitive { t0: p.t0 + shift, window: [p.window[0] + shift, p.window[1] + shift], ..*p };
+        s.push(q, extra.coeffs(i));
+    }
+    s
+}
+
+/// The first camera pulled back to `k` times its depth to the scene's focus.
+fn pulled_back(asset: &Asset, k: f32, w: u32, h: u32) -> Camera {
+    let base = first_camera(asset).resized(w, h);
+    let f = asset.info().focus;
+    let axis = base.rotation.col(2);
+    let depth = (Vec3::new(f[0], f[1], f[2]) - base.position).dot(axis).max(1e-3);
+    Camera { position: base.position - axis * depth * (k - 1.0), ..base }
+}
+
+fn busy(i: usize, frames: usize) -> bool {
+    (0.4..0.6).contains(&(i as f32 / frames as f32))
+}
+
+fn governor(
+    ctx: &Context,
+    name: &str,
+    asset: &Asset,
+    frames: usize,
+    budget: Option<f64>,
+    csv: &std::path::Path,
+) -> String {
+    let (w, h) = (1024, 1024);
+    let cameras = vec![pulled_back(asset, 3.0, w, h); frames];
+    let times = spread(asset.info().time_range, frames);
+    let mut renderer = Renderer::new(ctx, asset, &options(w, h, 1)).expect("renderer");
+    // The whole path once first: a GPU's clocks ramp up over the first frames, which would
+    // look like load.
+    run(ctx, &mut renderer, &times, &cameras);
+    let free = run(ctx, &mut renderer, &times, &cameras);
+    let gpu = |s: &[FrameStats]| -> Vec<f64> { s.iter().map(|f| f.gpu.map_or(f64::NAN, |g| g.total())).collect() };
+    let calm = median(gpu(&free)[..frames / 3].to_vec());
+    let budget = budget.unwrap_or(1.25 * calm);
+    renderer.set_policy(&FramePolicy { frame_budget_ms: Some(budget), ..Default::default() }).expect("budget");
+    run(ctx, &mut renderer, &times[..frames / 3], &cameras[..frames / 3]);
+    let held = run(ctx, &mut renderer, &times, &cameras);
+    renderer.destroy(ctx);
+    let summary = |s: &[FrameStats]| {
+        let mut v = gpu(s);
+        v.retain(|x| x.is_finite());
+        v.sort_by(f64::total_cmp);
+        let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        let over = v.iter().filter(|&&x| x > budget).count();
+        (p(0.5), p(0.99), v[v.len() - 1], over)
+    };
+    let (a, b) = (summary(&free), summary(&held));
+    println!("\ngovernor: {name}, 1024x1024, {frames} frames across the clip, seen from 3x the first camera's depth");
+    println!("budget {budget:.2} ms (calm frame {calm:.2} ms without a governor)");
+    println!("{:<12} {:>8} {:>8} {:>8} {:>12}", "", "p50 ms", "p99 ms", "max ms", "over budget");
+    println!("{:<12} {:>8.2} {:>8.2} {:>8.2} {:>12}", "free", a.0, a.1, a.2, a.3);
+    println!("{:<12} {:>8.2} {:>8.2} {:>8.2} {:>12}", "governed", b.0, b.1, b.2, b.3);
+    let mut out = String::from("frame,time,busy,free_gpu_ms,governed_gpu_ms,gamma,finest_level,visible\n");
+    for (i, (f, g)) in free.iter().zip(&held).enumerate() {
+        let ms = |s: &FrameStats| s.gpu.map_or(String::new(), |t| format!("{:.4}", t.total()));
+        let (t, b) = (g.time, busy(i, frames) as u8);
+        out += &format!("{i},{t},{b},{},{},{},{},{}\n", ms(f), ms(g), g.lod.gamma, g.lod.finest, g.counters.visible);
+    }
+    std::fs::write(csv, out).expect("write the governor trace");
+    println!("trace: {}", csv.display());
+    format!(
+        "{{\"asset\":\"{name}\",\"budget_ms\":{budget:.4},\"free\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4},\"over\":{}}},\"governed\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4},\"over\":{}}}}}",
+        a.0, a.1, a.2, a.3, b.0, b.1, b.2, b.3
+    )
+}
+
+fn main() {
+    let mut frames = 30usize;
+    let mut primitives = 200_000usize;
+    let mut budget = None;
+    let mut part: Option<String> = None;
+    let mut json_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/lod.json");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
+            "--primitives" => primitives = args.next().and_then(|v| v.parse().ok()).expect("--primitives N"),
+            "--budget-ms" => budget = args.next().and_then(|v| v.parse().ok()),
+            "--part" => part = args.next(),
+            "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
+            _ => {}
+        }
+    }
+    let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
+    println!("device: {}", ctx.device_name());
+    let assets = std::env::var_os("SPLAT4D_ASSETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));
+    let shared = assets.join("4d/technicolor-sam.splatv");
+    let sam = import_paths(&[shared], &ImportOptions::default()).expect("the shared technicolor-sam asset");
+
+    let wants = |p: &str| part.as_deref().is_none_or(|w| w == p);
+    let long = synthetic(primitives, 60.0);
+    let assets = vec![
+        (format!("synthetic 60 s, {primitives}"), open_with(&long, &PackOptions::default())),
+        ("technicolor-sam".to_string(), open_with(&sam, &PackOptions::default())),
+    ];
+    let active = if wants("active") { active_sets(&ctx, &assets, frames) } else { Vec::new() };
+    drop(assets);
+    drop(long);
+    if part.as_deref() == Some("active") {
+        let d = ctx.device_info();
+        let json = format!("{{\"device\":{:?},\"active_sets\":[{}]}}\n", d.name, active.join(","));
+        std::fs::write(&json_path, json).expect("write json");
+        println!("wrote {}", json_path.display());
+        return;
+    }
+
+    let mut lod = Vec::new();
+    if wants("levels") {
+        let leveled = open_with(&sam, &PackOptions { levels: 5, ..Default::default() });
+        lod = levels(&ctx, "technicolor-sam, 5 levels", &leveled, frames.min(10));
+    }
+
+    let trace = json_path.with_file_name("governor.csv");
+    if let Some(dir) = trace.parent() {
+        std::fs::create_dir_all(dir).expect("the output folder");
+    }
+    let short = synthetic(primitives / 4, 2.0);
+    let g = open_with(&short, &PackOptions { levels: 5, ..Default::default() });
+    let busy_clip = open_with(&burst(primitives / 8, 2.0), &PackOptions { levels: 5, ..Default::default() });
+    if wants("levels") {
+        lod.extend(levels(&ctx, &format!("synthetic 2 s, {}, 5 levels", primitives / 4), &g, frames.min(10)));
+    }
+    let governed = if wants("governor") {
+        governor(
+            &ctx,
+            &format!("synthetic 2 s with a 3x burst, {}, 5 levels", primitives / 8 * 3),
+            &busy_clip,
+            frames.max(60) * 4,
+            budget,
+            &trace,
+        )
+    } else {
+        "null".into()
+    };
+
+    let d = ctx.device_info();
+    let json = format!(
+        "{{\"device\":{:?},\"driver\":{:?},\"active_sets\":[{}],\"levels\":[{}],\"governor\":{governed}}}\n",
+        d.name,
+        d.driver,
+        active.join(","),
+        lod.join(",")
+    );
+    std::fs::write(&json_path, json).expect("write json");
+    println!("wrote {}", json_path.display());
+}
