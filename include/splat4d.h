@@ -194,8 +194,8 @@ typedef struct S4dFrameStats {
   uint32_t drawn[2];
   // Splats per level of detail among the visible ones (they sum to `visible`).
   uint32_t level_visible[8];
-  // Segments streamed in for the frame.
-  uint32_t segment_uploads;
+  // Pages of primitives (4096 each) streamed in for the frame.
+  uint32_t page_uploads;
   uint32_t reserved;
   // Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
   // CPU for the frame.
@@ -247,6 +247,10 @@ typedef struct S4dRendererDesc {
   // Non-zero: no per-frame GPU timestamps and counts (`S4dFrameStats` then holds only
   // what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
   uint32_t disable_stats;
+  // Non-zero: stream the asset's primitives from its file, holding at most this many
+  // bytes of them on the GPU (a segment's primitives must fit). 0: the whole asset is
+  // uploaded at creation. Older hosts' descs leave it 0.
+  uint64_t gpu_memory_budget_bytes;
 } S4dRendererDesc;
 
 // One frame to render.

@@ -121,6 +121,10 @@ pub struct FrameArgs {
     /// Go over every primitive each frame instead of the segment's active ones (to compare).
     #[arg(long)]
     pub no_active_sets: bool,
+    /// Stream the asset from its file, holding at most this many MB of its primitives on the
+    /// GPU (the next segment is read ahead); default: upload the whole asset.
+    #[arg(long, value_name = "MB")]
+    pub gpu_memory_budget: Option<f64>,
 }
 
 impl LodArgs {
@@ -135,6 +139,36 @@ impl LodArgs {
 }
 
 impl FrameArgs {
+    /// The GPU memory budget in bytes, checked.
+    pub fn budget_bytes(&self) -> Result<Option<u64>, String> {
+        match self.gpu_memory_budget {
+            Some(mb) if !(mb.is_finite() && mb > 0.0) => {
+                Err("--gpu-memory-budget must be a positive number of MB".into())
+            }
+            Some(mb) => Ok(Some((mb * 1e6) as u64)),
+            None => Ok(None),
+        }
+    }
+
+    /// A renderer with this policy, streaming when there is a budget.
+    pub fn renderer(
+        &self,
+        ctx: &splat4d::gpu::Context,
+        asset: &splat4d::Asset,
+        options: &splat4d::renderer::RendererOptions,
+    ) -> Result<splat4d::renderer::Renderer, Box<dyn std::error::Error>> {
+        use splat4d::renderer::Renderer;
+        let mut renderer = match self.budget_bytes()? {
+            Some(b) => Renderer::streaming(ctx, asset, options, b)?,
+            None => Renderer::new(ctx, asset, options)?,
+        };
+        if let Err(e) = renderer.set_policy(&self.policy()) {
+            renderer.destroy(ctx);
+            return Err(e.into());
+        }
+        Ok(renderer)
+    }
+
     pub fn policy(&self) -> splat4d::renderer::FramePolicy {
         splat4d::renderer::FramePolicy {
             lod: self.lod.selection(),

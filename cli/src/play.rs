@@ -10,7 +10,7 @@ use splat4d::glam::{Quat, Vec3};
 use splat4d::gpu::{Context, ContextOptions, Presented, Presenter};
 use splat4d::playback::Playback;
 use splat4d::raw_window_handle::{HasDisplayHandle, HasWindowHandle};
-use splat4d::renderer::{FramePolicy, HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::renderer::{HostTarget, Renderer, RendererOptions, SortOrder, TargetFormat};
 use splat4d::{Asset, Camera};
 use winit::application::ApplicationHandler;
 use winit::dpi::PhysicalSize;
@@ -21,7 +21,7 @@ use winit::window::{Window, WindowId};
 
 use crate::load::{self, CliResult};
 use crate::render::cameras;
-use crate::PlayArgs;
+use crate::{FrameArgs, PlayArgs};
 
 pub fn run(args: &PlayArgs) -> CliResult {
     if !args.speed.is_finite() {
@@ -143,7 +143,7 @@ struct Player<'a> {
 }
 
 /// A renderer for the presenter's format and size.
-fn renderer(ctx: &Context, asset: &Asset, presenter: &Presenter, policy: &FramePolicy) -> Result<Renderer, String> {
+fn renderer(ctx: &Context, asset: &Asset, presenter: &Presenter, frame: &FrameArgs) -> Result<Renderer, String> {
     let format = TargetFormat::from_vk(presenter.format()).expect("the presenter picks formats the renderer draws");
     let [width, height] = presenter.size();
     let options = RendererOptions {
@@ -155,12 +155,7 @@ fn renderer(ctx: &Context, asset: &Asset, presenter: &Presenter, policy: &FrameP
         sort: SortOrder::Shared,
         stats: true,
     };
-    let mut renderer = Renderer::new(ctx, asset, &options).map_err(|e| e.to_string())?;
-    if let Err(e) = renderer.set_policy(policy) {
-        renderer.destroy(ctx);
-        return Err(e.to_string());
-    }
-    Ok(renderer)
+    frame.renderer(ctx, asset, &options).map_err(|e| e.to_string())
 }
 
 impl Player<'_> {
@@ -182,7 +177,7 @@ impl Player<'_> {
         // SAFETY: the window lives in `Gpu` beside the presenter, which is destroyed first.
         let presenter =
             unsafe { Presenter::new(&ctx, display, handle, [size.width, size.height]) }.map_err(|e| e.to_string())?;
-        let renderer = renderer(&ctx, &self.asset, &presenter, &self.args.policy.policy())?;
+        let renderer = renderer(&ctx, &self.asset, &presenter, &self.args.policy)?;
         Ok(Gpu { window, ctx, presenter, renderer, stale: false })
     }
 
@@ -192,7 +187,7 @@ impl Player<'_> {
             let size = gpu.window.inner_size();
             gpu.presenter.resize(&gpu.ctx, [size.width, size.height]).map_err(|e| e.to_string())?;
             // The renderer's targets have the window's old size: a new one (the GPU is idle).
-            let new = renderer(&gpu.ctx, &self.asset, &gpu.presenter, &self.args.policy.policy())?;
+            let new = renderer(&gpu.ctx, &self.asset, &gpu.presenter, &self.args.policy)?;
             std::mem::replace(&mut gpu.renderer, new).destroy(&gpu.ctx);
             gpu.stale = false;
         }

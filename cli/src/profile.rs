@@ -40,11 +40,8 @@ pub fn run(args: &ProfileArgs) -> CliResult {
         sort: if args.eyes.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared },
         stats: true,
     };
-    let mut renderer = Renderer::new(&ctx, &asset, &options)?;
-    let result = renderer
-        .set_policy(&args.policy.policy())
-        .map_err(Into::into)
-        .and_then(|()| capture(&ctx, &mut renderer, &views, args, [t0, t1]));
+    let mut renderer = args.policy.renderer(&ctx, &asset, &options)?;
+    let result = capture(&ctx, &mut renderer, &views, args, [t0, t1]);
     renderer.destroy(&ctx);
     let capture = result?;
     let messages = ctx.validation_messages();

@@ -23,6 +23,7 @@ pub fn run(args: &XrArgs) -> CliResult {
         looping: args.looping,
         speed: args.speed,
         policy: args.policy.policy(),
+        gpu_memory_budget: args.policy.budget_bytes()?,
         ..Default::default()
     };
     let report = play(&asset, &options)?;

@@ -200,6 +200,61 @@ fn profile_writes_a_trace_a_csv_and_a_report() {
 }
 
 #[test]
+fn levels_selection_governor_and_streaming_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = assets().join("4d/technicolor-sam.splatv");
+    let asset = dir.path().join("sam.s4d");
+    ok(&["pack", s(&src), "-o", s(&asset), "--levels", "4", "--lod-rho", "3"]);
+    let info = info_json(s(&asset));
+    let levels = info["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 4);
+    let counts: Vec<u64> = levels.iter().map(|l| l["primitives"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[1] < w[0]), "coarser levels hold fewer: {counts:?}");
+    assert!(levels.iter().all(|l| l["bytes"].as_u64().unwrap() > 0));
+    let floors: Vec<f64> = levels.iter().map(|l| l["scale_floor"].as_f64().unwrap()).collect();
+    assert!(floors[0] == 0.0 && (floors[3] / floors[2] - 3.0).abs() < 1e-4, "{floors:?}");
+
+    // One level alone, on the GPU and on the CPU reference.
+    let (gpu, cpu) = (dir.path().join("gpu.png"), dir.path().join("cpu.png"));
+    let render = ["render", s(&asset), "--time", "0.5", "--size", "96x54", "--lod-level", "2"];
+    ok(&[&render[..], &["-o", s(&gpu)]].concat());
+    ok(&[&render[..], &["--reference", "-o", s(&cpu)]].concat());
+    let db = psnr(&read_rgb(&gpu).2, &read_rgb(&cpu).2);
+    assert!(db >= 38.0, "level 2: GPU {db:.2} dB from the reference");
+
+    // Streamed within 2 MB, one level: resident bytes stay under it in every frame.
+    let out = dir.path().join("streamed");
+    let args = ["profile", s(&asset), "--frames", "12", "--size", "64x36", "--lod-level", "3"];
+    ok(&[&args[..], &["--gpu-memory-budget", "2", "-o", s(&out)]].concat());
+    let csv = std::fs::read_to_string(out.join("frames.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
+    let (resident, finest, gamma) = (column("resident_bytes"), column("lod_finest"), column("lod_gamma"));
+    for row in csv.lines().skip(1) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert!(cells[resident].parse::<u64>().unwrap() <= 2_000_000, "{row}");
+        assert_eq!(cells[finest], "3", "{row}");
+    }
+
+    // Governed: γ starts at the floor given and moves only upwards from it.
+    let out = dir.path().join("governed");
+    let args = ["profile", s(&asset), "--frames", "12", "--size", "64x36", "--lod-gamma", "2"];
+    ok(&[&args[..], &["--frame-budget-ms", "0.01", "-o", s(&out)]].concat());
+    let csv = std::fs::read_to_string(out.join("frames.csv")).unwrap();
+    let gammas: Vec<f32> = csv.lines().skip(1).map(|r| r.split(',').nth(gamma).unwrap().parse().unwrap()).collect();
+    assert!(gammas.iter().all(|&g| g >= 2.0) && gammas.iter().any(|&g| g > 2.0), "{gammas:?}");
+
+    fails(&["render", s(&asset), "--time", "0.5", "--lod-level", "4", "-o", s(&gpu)], 1, "levels 4");
+    fails(&["render", s(&asset), "--time", "0.5", "--lod-gamma", "0", "-o", s(&gpu)], 1, "γ");
+    fails(&["profile", s(&asset), "--gpu-memory-budget", "0", "-o", s(&out)], 1, "--gpu-memory-budget");
+    fails(&["profile", s(&asset), "--gpu-memory-budget", "0.01", "-o", s(&out)], 1, "budget");
+    fails(&["profile", s(&asset), "--lod-level", "1", "--frame-budget-ms", "5", "-o", s(&out)], 2, "--lod-level");
+    fails(&["pack", s(&src), "-o", s(&asset), "--levels", "9"], 1, "levels");
+    fails(&["pack", s(&src), "-o", s(&asset), "--level-ply", "0=x.ply"], 2, "level 0");
+    fails(&["pack", s(&src), "-o", s(&asset), "--level-ply", "2=x.ply"], 1, "1..=1");
+}
+
+#[test]
 fn demo_writes_an_asset_frames_and_an_animation() {
     let dir = tempfile::tempdir().unwrap();
     ok(&["demo", "-o", s(dir.path()), "--frames", "3", "--size", "64x36"]);

@@ -278,6 +278,7 @@ impl CRuntime {
                 sort_order: S4dSortOrder::Shared as u32,
                 background: [0.0; 3],
                 disable_stats: 0,
+                gpu_memory_budget_bytes: 0,
             };
             assert_eq!(s4d_renderer_create(c.runtime, c.asset, &rd, &mut c.renderer), S4dStatus::Ok);
         }

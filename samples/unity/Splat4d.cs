@@ -54,7 +54,7 @@ namespace Splat4d
         public double TimeSeconds;
         public uint ViewCount, Segment, Active, Visible, DrawnLeft, DrawnRight;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = 8)] public uint[] LevelVisible;
-        public uint SegmentUploads, Reserved;
+        public uint PageUploads, Reserved;
         public ulong ResidentBytes, GpuMemoryBytes, UploadBytes;
         public uint LodFinest, LodCoarsest;
         public float LodGamma;
@@ -76,6 +76,7 @@ namespace Splat4d
             public uint StructSize, Width, Height, ViewCount, Format, SortOrder;
             public float BackgroundR, BackgroundG, BackgroundB;
             public uint DisableStats;
+            public ulong GpuMemoryBudgetBytes;
         }
 
         [StructLayout(LayoutKind.Sequential)]

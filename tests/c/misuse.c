@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
     expect(s4d_asset_get_info(NULL, &info), S4D_STATUS_NULL_POINTER, "info of NULL");
 
     /* Renderers. */
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0};
     desc.format = 7;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "format 7");
     desc.format = S4D_FORMAT_RGBA8_UNORM;
@@ -123,6 +123,13 @@ int main(int argc, char **argv) {
     desc.view_count = 3;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "3 views");
     desc.view_count = 1;
+    desc.gpu_memory_budget_bytes = 1000;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "a budget no page fits");
+    /* Streaming within a budget: the frame renders, and the renderer outlives its asset's handle. */
+    desc.gpu_memory_budget_bytes = 64u << 20;
+    S4dRenderer *streaming = NULL;
+    expect(s4d_renderer_create(runtime, asset, &desc, &streaming), S4D_STATUS_OK, "a streaming renderer");
+    desc.gpu_memory_budget_bytes = 0;
     expect(s4d_renderer_create(NULL, asset, &desc, &renderer), S4D_STATUS_NULL_POINTER, "renderer on NULL runtime");
     expect(s4d_renderer_create(runtime, NULL, &desc, &renderer), S4D_STATUS_NULL_POINTER, "renderer of NULL asset");
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_OK, "renderer");
@@ -203,6 +210,17 @@ int main(int argc, char **argv) {
     expect(s4d_renderer_read_back(renderer, 0, pixels, 15), S4D_STATUS_INVALID_ARGUMENT, "read back into 15 bytes");
     expect(s4d_renderer_read_back(renderer, 0, NULL, sizeof pixels), S4D_STATUS_NULL_POINTER, "read back into NULL");
     expect(s4d_renderer_read_back(renderer, 0, pixels, sizeof pixels), S4D_STATUS_OK, "read back");
+    {
+        S4dFrameDesc f = {sizeof(S4dFrameDesc), 1, &v, 0.5};
+        unsigned char streamed[16 * 16 * 4];
+        expect(s4d_renderer_render(streaming, &f), S4D_STATUS_OK, "render while streaming");
+        expect(s4d_renderer_read_back(streaming, 0, streamed, sizeof streamed), S4D_STATUS_OK, "read back streamed");
+        if (memcmp(streamed, pixels, sizeof streamed) != 0) {
+            fprintf(stderr, "FAIL the streamed frame differs from the resident one\n");
+            failures++;
+        }
+        expect(s4d_renderer_destroy(streaming), S4D_STATUS_OK, "destroy the streaming renderer");
+    }
     expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_OK, "stats");
     if (stats.frame_index != 3 || stats.lod_gamma != 1.0f || stats.lod_finest != 0) {
         fprintf(stderr, "FAIL stats of frame %llu, expected 3\n", (unsigned long long)stats.frame_index);

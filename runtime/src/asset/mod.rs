@@ -6,6 +6,7 @@ pub mod format;
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use bytemuck::Pod;
 use glam::{Mat3, Vec3, Vec4};
@@ -18,19 +19,57 @@ use crate::sh;
 use format::*;
 
 enum Storage {
-    Mapped(memmap2::Mmap),
+    /// The map, and the file for [`Reader`]s.
+    Mapped(memmap2::Mmap, Arc<File>),
     /// Copied from a host's memory into 8-byte aligned storage, so the casts below hold.
-    Owned {
-        words: Vec<u64>,
-        len: usize,
-    },
+    Owned { words: Arc<Vec<u64>>, len: usize },
 }
 
 impl Storage {
     fn bytes(&self) -> &[u8] {
         match self {
-            Storage::Mapped(m) => m,
+            Storage::Mapped(m, _) => m,
             Storage::Owned { words, len } => &bytemuck::cast_slice(words)[..*len],
+        }
+    }
+}
+
+/// Reads ranges of an asset's bytes after the asset is gone, for streaming. A mapped asset's
+/// ranges are read from its file with `pread`, not through the map: a file cut short while
+/// playing is then an error instead of a SIGBUS.
+#[derive(Clone)]
+pub struct Reader {
+    source: ReaderSource,
+    path: String,
+}
+
+#[derive(Clone)]
+enum ReaderSource {
+    File(Arc<File>),
+    Memory { words: Arc<Vec<u64>>, len: usize },
+}
+
+impl Reader {
+    /// Fills `out` with the bytes at `offset`.
+    pub fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<()> {
+        let end = offset + out.len() as u64;
+        let truncated = || bad(format!("{}: ends before byte {end} (truncated while open?)", self.path));
+        match &self.source {
+            ReaderSource::File(file) => {
+                use std::os::unix::fs::FileExt;
+                file.read_exact_at(out, offset).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => truncated(),
+                    _ => Error::io(Path::new(&self.path), e),
+                })
+            }
+            ReaderSource::Memory { words, len } => {
+                let bytes = &bytemuck::cast_slice::<u64, u8>(words)[..*len];
+                if end > *len as u64 {
+                    return Err(truncated());
+                }
+                out.copy_from_slice(&bytes[offset as usize..end as usize]);
+                Ok(())
+            }
         }
     }
 }
@@ -95,6 +134,8 @@ impl ChunkInfo {
 /// An opened, validated `.s4d` asset.
 pub struct Asset {
     storage: Storage,
+    /// Where it came from, for messages ("<memory>" for one held in memory).
+    path: String,
     info: AssetInfo,
     chunks: Vec<ChunkInfo>,
     position: Range<usize>,
@@ -130,20 +171,22 @@ impl Asset {
         // SAFETY: the map is read-only; the caller keeps the file unchanged while it is open
         // (documented above), which is what makes handing out slices of it sound.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        Asset::validate(Storage::Mapped(map), verify).map_err(|e| {
+        let mut asset = Asset::validate(Storage::Mapped(map, Arc::new(file)), verify).map_err(|e| {
             if let Error::Asset(m) = e {
                 bad(format!("{}: {m}", path.display()))
             } else {
                 e
             }
-        })
+        })?;
+        asset.path = path.display().to_string();
+        Ok(asset)
     }
 
     /// Validates an asset held in memory (copied once into aligned storage).
     pub fn from_bytes(bytes: &[u8], verify: Verify) -> Result<Asset> {
         let mut words = vec![0u64; bytes.len().div_ceil(8)];
         bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        Asset::validate(Storage::Owned { words, len: bytes.len() }, verify)
+        Asset::validate(Storage::Owned { words: Arc::new(words), len: bytes.len() }, verify)
     }
 
     fn validate(storage: Storage, verify: Verify) -> Result<Asset> {
@@ -324,6 +367,7 @@ impl Asset {
             cameras,
             provenance,
             storage,
+            path: "<memory>".into(),
         };
         asset.validate_tables()?;
         Ok(asset)
@@ -396,6 +440,15 @@ impl Asset {
     /// The whole file, for uploading chunks as they are.
     pub(crate) fn bytes(&self) -> &[u8] {
         self.storage.bytes()
+    }
+
+    /// A reader of this asset's bytes that outlives it (streaming).
+    pub fn reader(&self) -> Reader {
+        let source = match &self.storage {
+            Storage::Mapped(_, file) => ReaderSource::File(file.clone()),
+            Storage::Owned { words, len } => ReaderSource::Memory { words: words.clone(), len: *len },
+        };
+        Reader { source, path: self.path.clone() }
     }
 
     pub fn info(&self) -> &AssetInfo {

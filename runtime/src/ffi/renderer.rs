@@ -67,6 +67,10 @@ pub struct S4dRendererDesc {
     /// Non-zero: no per-frame GPU timestamps and counts (`S4dFrameStats` then holds only
     /// what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
     pub disable_stats: u32,
+    /// Non-zero: stream the asset's primitives from its file, holding at most this many
+    /// bytes of them on the GPU (a segment's primitives must fit). 0: the whole asset is
+    /// uploaded at creation. Older hosts' descs leave it 0.
+    pub gpu_memory_budget_bytes: u64,
 }
 
 /// `sizeof(S4dRendererDesc)` of the first version, the least `struct_size` accepted.
@@ -152,8 +156,8 @@ pub struct S4dFrameStats {
     pub drawn: [u32; 2],
     /// Splats per level of detail among the visible ones (they sum to `visible`).
     pub level_visible: [u32; 8],
-    /// Segments streamed in for the frame.
-    pub segment_uploads: u32,
+    /// Pages of primitives (4096 each) streamed in for the frame.
+    pub page_uploads: u32,
     pub reserved: u32,
     /// Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
     /// CPU for the frame.
@@ -195,7 +199,7 @@ impl From<&FrameStats> for S4dFrameStats {
             visible: c.visible,
             drawn: c.drawn,
             level_visible: c.levels,
-            segment_uploads: c.segment_uploads,
+            page_uploads: c.page_uploads,
             reserved: 0,
             resident_bytes: c.resident_bytes,
             gpu_memory_bytes: c.gpu_memory_bytes,
@@ -314,7 +318,12 @@ pub unsafe extern "C" fn s4d_renderer_create(
             sort,
             stats: desc.disable_stats == 0,
         };
-        let renderer = Renderer::new(&lock(&runtime.context), asset, &options)?;
+        let context = lock(&runtime.context);
+        let renderer = match desc.gpu_memory_budget_bytes {
+            0 => Renderer::new(&context, asset, &options)?,
+            budget => Renderer::streaming(&context, asset, &options, budget)?,
+        };
+        drop(context);
         let handle = S4dRenderer {
             context: runtime.context.clone(),
             renderer: Mutex::new(renderer),

@@ -75,15 +75,15 @@ pub struct Counters {
     pub levels: [u32; MAX_LEVELS],
     /// The temporal segment the frame's time fell in.
     pub segment: u32,
-    /// Bytes of the asset's primitives resident on the GPU.
+    /// Bytes of the asset's primitives resident on the GPU (streaming: the pages held now).
     pub resident_bytes: u64,
     /// Bytes of GPU memory the runtime's allocator holds on the device (every renderer).
     pub gpu_memory_bytes: u64,
     /// Bytes the CPU wrote for the frame into GPU-visible memory (uniforms, run table,
     /// streamed segments).
     pub upload_bytes: u64,
-    /// Segments uploaded for the frame (streaming).
-    pub segment_uploads: u32,
+    /// Pages of primitives (`renderer::PAGE` each) streamed in for the frame.
+    pub page_uploads: u32,
 }
 
 /// The levels of detail a frame drew, and γ, FLoD's screen-size threshold, it drew them at.

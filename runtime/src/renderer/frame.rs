@@ -4,7 +4,7 @@
 use ash::vk;
 
 use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS};
-use super::resident::Resident;
+use super::resident::{PageCopy, Resident};
 use crate::error::Result;
 use crate::gpu::sort::{RadixSort, SortBuffers, COUNT_BYTES};
 use crate::gpu::{vk_err, Buffer, Context, Image, MemoryKind};
@@ -47,6 +47,12 @@ pub struct Frame {
     pub serial: u64,
     /// Whether the slot's last frame went into a host's command buffer (no fence of ours).
     pub host_pending: bool,
+    /// Streaming: pages read for the frame, copied into the pools before its slice pass.
+    pub staging: Option<Buffer>,
+    /// A larger staging buffer made for a frame whose pages did not fit `staging` (after a
+    /// seek); destroyed when the slot is next used.
+    pub overflow: Option<Buffer>,
+    pub copies: Vec<PageCopy>,
     /// Views of the host's image and framebuffers on them, for that frame.
     host_views: Vec<vk::ImageView>,
     host_framebuffers: Vec<vk::Framebuffer>,
@@ -80,6 +86,8 @@ pub struct FrameSpec {
     pub pass_views: u32,
     /// Sort each eye on its own (stereo only).
     pub per_eye_sort: bool,
+    /// The staging buffer for streamed pages (0: none, everything is resident).
+    pub staging_bytes: u64,
 }
 
 impl Frame {
@@ -142,6 +150,14 @@ impl Frame {
             vk::BufferUsageFlags::TRANSFER_DST,
             MemoryKind::Readback,
         )?);
+        if spec.staging_bytes > 0 {
+            made.staging = Some(ctx.create_buffer(
+                &n("page staging"),
+                spec.staging_bytes,
+                vk::BufferUsageFlags::TRANSFER_SRC,
+                MemoryKind::Upload,
+            )?);
+        }
         made.sort = Some(sort.create_buffers(ctx, spec.capacity)?);
         if spec.per_eye_sort && spec.views == 2 {
             made.sort_right = Some(sort.create_buffers(ctx, spec.capacity)?);
@@ -264,6 +280,9 @@ impl Frame {
             host_pending: false,
             host_views: Vec::new(),
             host_framebuffers: Vec::new(),
+            staging: made.staging.take(),
+            overflow: None,
+            copies: Vec::new(),
         };
         frame.write_descriptors(ctx, resident);
         Ok(frame)
@@ -366,6 +385,8 @@ impl Frame {
                 p1
             }],
             images: vec![self.accumulation, self.target],
+            staging: self.staging,
+            overflow: self.overflow,
             views: self.views,
             framebuffers: self.passes.into_iter().map(|p| p.framebuffer).collect(),
             pool: self.pool,
@@ -412,6 +433,8 @@ struct Made {
     pool: vk::DescriptorPool,
     sort: Option<SortBuffers>,
     sort_right: Option<SortBuffers>,
+    staging: Option<Buffer>,
+    overflow: Option<Buffer>,
     cmd: vk::CommandBuffer,
     fence: vk::Fence,
     queries: vk::QueryPool,
@@ -435,7 +458,7 @@ impl Made {
             }
         }
         self.images.into_iter().for_each(|i| ctx.destroy_image(i));
-        self.buffers.into_iter().for_each(|b| ctx.destroy_buffer(b));
+        self.buffers.into_iter().chain(self.staging).chain(self.overflow).for_each(|b| ctx.destroy_buffer(b));
         self.sort.into_iter().chain(self.sort_right).for_each(|s| s.destroy(ctx));
     }
 }

@@ -25,6 +25,7 @@ use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
 use resident::Resident;
+pub use resident::PAGE;
 
 const FRAMES_IN_FLIGHT: usize = 2;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
@@ -155,6 +156,8 @@ pub struct Renderer {
     governor: Option<Governor>,
     /// Whether a frame goes over its segment's active runs only, or over every primitive.
     active_sets: bool,
+    /// The time of the last frame, for the direction streaming reads ahead in.
+    last_time: Option<f32>,
     sh: (u32, u32, f32),
     motion_degree: u32,
 }
@@ -208,8 +211,25 @@ fn eye(c: &Camera, floors: &[f32], gamma: f32) -> EyeGpu {
     }
 }
 
+/// Bytes of pages a frame may read ahead for the next segment: the frame's staging buffer.
+const PREFETCH_BYTES: u64 = 16 << 20;
+
 impl Renderer {
+    /// A renderer with the whole asset resident on the GPU.
     pub fn new(ctx: &Context, asset: &Asset, options: &RendererOptions) -> Result<Renderer> {
+        Renderer::create(ctx, asset, options, None)
+    }
+
+    /// A renderer that streams the asset's primitives from its file, holding at most
+    /// `budget_bytes` of them on the GPU: each frame brings in the pages its segment needs
+    /// that are missing (after a seek, all of them: that frame reads and uploads more) and
+    /// reads up to 16 MiB of the next segment's ahead, so that playing on needs no wait.
+    /// Fails where one segment's primitives alone exceed the budget.
+    pub fn streaming(ctx: &Context, asset: &Asset, options: &RendererOptions, budget_bytes: u64) -> Result<Renderer> {
+        Renderer::create(ctx, asset, options, Some(budget_bytes))
+    }
+
+    fn create(ctx: &Context, asset: &Asset, options: &RendererOptions, budget: Option<u64>) -> Result<Renderer> {
         if !(options.views == 1 || options.views == 2) {
             return Err(Error::InvalidArgument(format!("{} views: 1 or 2 are supported", options.views)));
         }
@@ -222,7 +242,10 @@ impl Renderer {
         let lod = Selection::default().for_levels(asset.levels().len())?;
         // Both eyes in one pass where the device has multiview; one pass per eye where not.
         let pass_views = if ctx.multiview { options.views } else { 1 };
-        let resident = Resident::upload(ctx, asset)?;
+        let resident = match budget {
+            Some(b) => Resident::streaming(ctx, asset, b)?,
+            None => Resident::upload(ctx, asset)?,
+        };
         let pipelines = match Pipelines::new(ctx, options.format.vk(), pass_views) {
             Ok(p) => p,
             Err(e) => {
@@ -282,10 +305,12 @@ impl Renderer {
             lod,
             governor: None,
             active_sets: true,
+            last_time: None,
             sh: (info.sh_degree as u32, info.sh_degree_t as u32, info.sh_time_period),
             motion_degree: info.motion_degree as u32,
         };
         renderer.resident_bytes = renderer.resident.bytes();
+        let streaming = renderer.resident.is_streaming();
         let spec = FrameSpec {
             width: options.width,
             height: options.height,
@@ -293,7 +318,11 @@ impl Renderer {
             format: options.format.vk(),
             capacity: renderer.primitives.max(1),
             // A segment's runs split at most once more at each chunk boundary.
-            run_capacity: (most_runs + renderer.resident.chunks.len()) as u64,
+            // Streaming splits them at every page too.
+            run_capacity: (most_runs
+                + renderer.resident.chunks.len()
+                + if streaming { renderer.resident.page_count() } else { 0 }) as u64,
+            staging_bytes: if streaming { PREFETCH_BYTES } else { 0 },
             pass_views,
             per_eye_sort: options.sort == SortOrder::PerEye,
         };
@@ -384,45 +413,58 @@ impl Renderer {
 
         // Which primitives may be alive: the segment's runs, or everything outside the range
         // (or without active sets).
-        let whole = [RunRecord { first: 0, count: self.primitives }];
         let [t0, t1] = self.time_range;
-        let (segment, runs): (u32, &[RunRecord]) = if time >= t0 && time <= t1 && !self.segments.is_empty() {
-            let s = self.segments.partition_point(|s| s.0[1] <= time).min(self.segments.len() - 1);
-            (s as u32, if self.active_sets { &self.segments[s].1 } else { &whole })
+        let segment = if time >= t0 && time <= t1 && !self.segments.is_empty() {
+            Some(self.segments.partition_point(|s| s.0[1] <= time).min(self.segments.len() - 1))
         } else {
-            (u32::MAX, &whole)
+            None
         };
-        // The runs cut at the drawn levels' bounds: (first, end, level).
-        let mut pieces: Vec<(u32, u32, u32)> = Vec::with_capacity(runs.len());
-        for r in runs {
-            for level in finest..=coarsest {
-                let (first, end, _) = self.levels[level as usize];
-                let (lo, hi) = (r.first.max(first), (r.first + r.count).min(end));
-                if lo < hi {
-                    pieces.push((lo, hi, level));
-                }
+        let pieces = self.pieces(segment, finest, coarsest);
+
+        // Streaming: the pages of these primitives, and ahead of time the next segment's in
+        // the direction time moves (a jump back of over half the clip is a loop: forwards).
+        let wanted = if self.resident.is_streaming() {
+            let forward = self.last_time.is_none_or(|l| time >= l || l - time > 0.5 * (t1 - t0));
+            let n = self.segments.len();
+            let next = segment.map(|s| if forward { (s + 1) % n } else { (s + n - 1) % n });
+            match next.filter(|&s| Some(s) != segment) {
+                Some(s) => Resident::pages_of(&self.pieces(Some(s), finest, coarsest)),
+                None => Vec::new(),
             }
+        } else {
+            Vec::new()
+        };
+        let frame = &mut self.frames[index];
+        if let Some(old) = frame.overflow.take() {
+            ctx.destroy_buffer(old);
         }
+        frame.copies.clear();
+        let mut page_uploads = 0;
+        if let (true, Some(staging)) = (self.resident.is_streaming(), frame.staging.as_ref()) {
+            let needed = Resident::pages_of(&pieces);
+            let serial = self.submitted + 1;
+            let (copies, overflow, uploaded) =
+                self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
+            (frame.copies, frame.overflow, page_uploads) = (copies, overflow, uploaded);
+        }
+        self.last_time = Some(time);
+        let segment = segment.map_or(u32::MAX, |s| s as u32);
+
         let mut entries: Vec<[u32; 4]> = Vec::new();
         let mut dispatches: Vec<(usize, u32, u32, u32)> = Vec::new();
-        for (c, chunk) in self.resident.chunks.iter().enumerate() {
+        for group in self.resident.place(&pieces).chunk_by(|a, b| a.0 == b.0) {
             let offset = entries.len() as u32;
             let mut active = 0u32;
-            for &(first, end, level) in &pieces {
-                let lo = first.max(chunk.first);
-                let hi = end.min(chunk.first + chunk.count);
-                if lo < hi {
-                    entries.push([lo - chunk.first, hi - lo, active, level]);
-                    active += hi - lo;
-                }
+            for &(_, [first, count, _, level]) in group {
+                entries.push([first, count, active, level]);
+                active += count;
             }
-            if active > 0 {
-                dispatches.push((c, offset, entries.len() as u32 - offset, active));
-            }
+            dispatches.push((group[0].0, offset, group.len() as u32, active));
         }
 
         let frame = &self.frames[index];
         ctx.write(&frame.runs, 0, &entries)?;
+        let streamed: u64 = frame.copies.iter().map(|c| c.region.size).sum();
         let mut uniforms = FrameGpu {
             time,
             sh_period: self.sh.2,
@@ -468,12 +510,34 @@ impl Renderer {
             counters: Counters {
                 active,
                 segment,
-                resident_bytes: self.resident_bytes,
-                upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64,
+                resident_bytes: self.resident.bytes(),
+                upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64 + streamed,
+                page_uploads,
                 ..Default::default()
             },
         };
         Ok((index, dispatches))
+    }
+
+    /// The primitives of `segment` (every primitive for `None`, or without active sets) in
+    /// the levels `finest..=coarsest`: (first, end, level), cut at the levels' bounds.
+    fn pieces(&self, segment: Option<usize>, finest: u32, coarsest: u32) -> Vec<(u32, u32, u32)> {
+        let whole = [RunRecord { first: 0, count: self.primitives }];
+        let runs: &[RunRecord] = match segment {
+            Some(s) if self.active_sets => &self.segments[s].1,
+            _ => &whole,
+        };
+        let mut pieces = Vec::with_capacity(runs.len());
+        for r in runs {
+            for level in finest..=coarsest {
+                let (first, end, _) = self.levels[level as usize];
+                let (lo, hi) = (r.first.max(first), (r.first + r.count).min(end));
+                if lo < hi {
+                    pieces.push((lo, hi, level));
+                }
+            }
+        }
+        pieces
     }
 
     /// The levels a frame at `eyes` may draw: the selection's range, less the finest levels
@@ -642,6 +706,21 @@ impl Renderer {
                 d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
             }
 
+            // Streamed pages into their slots. A slot being refilled may hold a page the frame
+            // before read in its slice pass: those reads come first. The barrier after the
+            // count reset below makes the copies visible to this frame's slice pass.
+            if !f.copies.is_empty() {
+                let staging = f.overflow.as_ref().or(f.staging.as_ref()).expect("copies come with staging");
+                memory_barrier(
+                    d,
+                    cmd,
+                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ),
+                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
+                );
+                for c in &f.copies {
+                    d.cmd_copy_buffer(cmd, staging.raw, self.resident.pool(c.attribute), &[c.region]);
+                }
+            }
             // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
             // Then the splats each eye leaves out, counted for the stats.
             let mut counts = [0u32; COUNT_BYTES as usize / 4];

@@ -52,6 +52,9 @@ pub struct XrOptions {
     pub swapchain_per_eye: bool,
     /// Levels of detail, frame budget and active sets.
     pub policy: FramePolicy,
+    /// Stream the asset, holding at most this many bytes of it on the GPU
+    /// ([`Renderer::streaming`]); `None` uploads it whole.
+    pub gpu_memory_budget: Option<u64>,
 }
 
 impl Default for XrOptions {
@@ -66,6 +69,7 @@ impl Default for XrOptions {
             loader: None,
             swapchain_per_eye: false,
             policy: FramePolicy::default(),
+            gpu_memory_budget: None,
         }
     }
 }
@@ -325,7 +329,11 @@ fn run_session(
         sort: SortOrder::Shared,
         stats: true,
     };
-    let made = Renderer::new(ctx, asset, &renderer_options).and_then(|mut renderer| {
+    let made = match options.gpu_memory_budget {
+        Some(b) => Renderer::streaming(ctx, asset, &renderer_options, b),
+        None => Renderer::new(ctx, asset, &renderer_options),
+    };
+    let made = made.and_then(|mut renderer| {
         match renderer.set_policy(&options.policy).and_then(|()| FrameResources::new(ctx, width, height)) {
             Ok(frames) => Ok((renderer, frames)),
             Err(e) => {

@@ -1,0 +1,181 @@
+//! Streaming on a real Vulkan device (lavapipe in CI) with validation on: an asset ten times
+//! the GPU memory budget plays forwards, backwards, across its loop point and through seeks,
+//! every frame the same image as with the whole asset resident and never more than the
+//! budget held; a file cut short while playing is an error, not a crash.
+
+mod common;
+
+use std::path::PathBuf;
+
+use splat4d::asset::format::SourceKind;
+use splat4d::glam::{Vec3, Vec4};
+use splat4d::gpu::{Context, ContextOptions};
+use splat4d::pack::{pack, NoProgress, PackOptions};
+use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::{sh, Asset, Camera, Error, Primitive, Splats, Verify};
+
+const SECONDS: f32 = 30.0;
+const PRIMITIVES: usize = 150_000;
+
+fn context() -> Context {
+    Context::new(&ContextOptions { validation: true, ..Default::default() })
+        .unwrap_or_else(|e| panic!("a Vulkan device with validation layers is required for this test: {e}"))
+}
+
+fn options() -> RendererOptions {
+    RendererOptions {
+        width: 96,
+        height: 64,
+        views: 1,
+        format: TargetFormat::Rgba8Unorm,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+        stats: true,
+    }
+}
+
+/// 30 s at 30 fps of primitives living about a second each, spread through a box in front of
+/// the camera, SH degree 1: a long clip whose every segment holds a few percent.
+fn long_clip() -> Splats {
+    let mut s = Splats::new(SourceKind::Procedural, 1, 0, [0.0, SECONDS], 30.0);
+    let mut state = 11u64;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    for _ in 0..PRIMITIVES {
+        let t0 = next() * SECONDS;
+        let sigma = 0.1 + 0.1 * next();
+        let p = Primitive {
+            position: Vec3::new(next() * 2.0 - 1.0, next() * 2.0 - 1.0, next() * 2.0 + 2.0),
+            t0,
+            sigma_t: sigma,
+            window: [t0 - 2.45 * sigma, t0 + 2.45 * sigma],
+            motion: [Vec3::new(next() - 0.5, next() - 0.5, 0.0) * 0.3, Vec3::ZERO, Vec3::ZERO],
+            rotation: Vec4::new(next(), next(), next(), next()) - 0.5,
+            scale: Vec3::new(next(), next(), next()) * 0.02 + 0.005,
+            opacity: 0.3 + 0.7 * next(),
+            ..Primitive::default()
+        };
+        let rgb = [next(), next(), next()].map(sh::dc_from_rgb);
+        assert!(s.push(p, &[rgb, [0.0; 3], [0.0; 3], [0.0; 3]]));
+    }
+    s
+}
+
+fn write_asset(name: &str, splats: &Splats) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/stream-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, pack(splats, &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    path
+}
+
+fn camera() -> Camera {
+    Camera::look_at(Vec3::new(0.0, 0.0, -0.5), Vec3::new(0.0, 0.0, 3.0), Vec3::Y, 96, 64, 1.2)
+}
+
+/// Bytes of the asset's primitive attributes.
+fn attribute_bytes(asset: &Asset) -> u64 {
+    let n = asset.len() as u64;
+    asset.chunks().iter().filter(|c| c.size % n == 0 && c.size >= n * 8).map(|c| c.size).sum()
+}
+
+#[test]
+fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
+    let ctx = context();
+    let path = write_asset("long.s4d", &long_clip());
+    let asset = Asset::open(&path, Verify::Full).unwrap();
+    let budget = attribute_bytes(&asset) / 10;
+    let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
+    let mut streamed = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    drop(asset);
+
+    // Forwards a whole loop and on past the loop point, backwards, then seeks.
+    // (every third frame of 30 fps, to keep lavapipe's time down).
+    let mut times: Vec<f32> = (0..330).map(|i| (i as f32 / 10.0) % SECONDS).collect();
+    times.extend((0..60).map(|i| 5.0 - i as f32 / 30.0));
+    times.extend([29.9, 0.05, 17.3, 2.2, 9.9, 9.95, 0.0, SECONDS]);
+    let cam = [camera()];
+    let (mut most, mut uploaded, mut frames) = (0u64, 0u64, 0);
+    for &t in &times {
+        whole.render(&ctx, t, &cam).unwrap();
+        let want = whole.read_back(&ctx).unwrap();
+        streamed.render(&ctx, t, &cam).unwrap_or_else(|e| panic!("t={t}: {e}"));
+        let got = streamed.read_back(&ctx).unwrap();
+        assert!(got == want, "t={t}: the streamed frame differs from the resident one");
+        let c = streamed.stats(&ctx).unwrap().counters;
+        assert!(c.resident_bytes <= budget, "t={t}: {} resident, budget {budget}", c.resident_bytes);
+        most = most.max(c.resident_bytes);
+        uploaded += c.page_uploads as u64;
+        frames += 1;
+    }
+    let pages = (PRIMITIVES as u64).div_ceil(splat4d::renderer::PAGE as u64);
+    eprintln!(
+        "{frames} frames; budget {budget} bytes, at most {most} resident; {uploaded} page uploads of {pages} pages"
+    );
+    assert!(most > budget / 2, "the budget was hardly used: {most} of {budget}");
+    // The first loop reads each page about once: reading ahead does not thrash.
+    assert!(uploaded < 4 * pages, "{uploaded} page uploads for {pages} pages");
+    whole.destroy(&ctx);
+    streamed.destroy(&ctx);
+    let messages = ctx.validation_messages();
+    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
+
+#[test]
+fn playing_on_never_waits_for_the_next_segment() {
+    // Reading ahead: after the first frame, a frame of forward playback at 30 fps finds its
+    // segment's pages already there, so it uploads only what it reads ahead.
+    let ctx = context();
+    let asset =
+        Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
+    let budget = attribute_bytes(&asset) / 10;
+    let mut r = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    let cam = [camera()];
+    let mut worst_after_first = 0u64;
+    for i in 0..300 {
+        r.render(&ctx, i as f32 / 15.0, &cam).unwrap();
+        r.read_back(&ctx).unwrap();
+        let c = r.stats(&ctx).unwrap().counters;
+        if i > 0 {
+            worst_after_first = worst_after_first.max(c.upload_bytes);
+        }
+    }
+    // The read-ahead allowance is 16 MiB a frame; a frame that had to bring in its own
+    // segment after the first would show more than that.
+    assert!(worst_after_first <= (16 << 20) + 65536, "a frame uploaded {worst_after_first} bytes");
+    r.destroy(&ctx);
+}
+
+#[test]
+fn a_file_cut_short_while_playing_is_an_error_and_a_budget_too_small_says_so() {
+    let ctx = context();
+    let path = write_asset("cut.s4d", &long_clip());
+    let asset = Asset::open(&path, Verify::Full).unwrap();
+    let budget = attribute_bytes(&asset) / 10;
+    let mut r = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    let cam = [camera()];
+    r.render(&ctx, 0.5, &cam).unwrap();
+    r.read_back(&ctx).unwrap();
+    // Cut the file to a third while it is open: later segments' pages are gone.
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 3).unwrap();
+    let e = r.render(&ctx, 28.0, &cam).expect_err("the pages of t=28 are past the end of the file");
+    assert!(matches!(e, Error::Asset(_)), "{e}");
+    assert!(e.to_string().contains("truncated"), "{e}");
+    // What is resident still renders.
+    r.render(&ctx, 0.5, &cam).unwrap();
+    r.read_back(&ctx).unwrap();
+    r.destroy(&ctx);
+
+    // A budget smaller than one frame's primitives: a clear error when the frame is made.
+    let tiny = splat4d::renderer::PAGE as u64 * 200;
+    let mut r = Renderer::streaming(&ctx, &asset, &options(), tiny).unwrap();
+    let e = r.render(&ctx, 6.0, &cam).expect_err("a segment does not fit in one page");
+    assert!(e.to_string().contains("budget"), "{e}");
+    r.destroy(&ctx);
+    assert!(Renderer::streaming(&ctx, &asset, &options(), 1000).is_err(), "no page fits 1000 bytes");
+    let messages = ctx.validation_messages();
+    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
