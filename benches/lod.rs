@@ -1,7 +1,7 @@
 //! What issue 6's machinery buys, measured (benches/README.md holds the tables):
 //!
 //!     cargo bench -p splat4d --bench lod -- [--primitives N] [--frames N] [--budget-ms B]
-//!         [--part active|levels|governor] [--json PATH]
+//!         [--part active|levels|governor|stream] [--json PATH]
 //!
 //! - active sets: primitives touched per frame and slice+cull GPU time with and without the
 //!   segments' active runs, on a long synthetic clip (60 s at 30 fps, 4DGS-like short lives)
@@ -9,6 +9,8 @@
 //! - levels of detail: per level and for FLoD's rule at γ = 1 and 4, PSNR against the finest
 //!   level on the CPU reference, GPU frame time, splats drawn and resident bytes, from four
 //!   distances;
+//! - streaming (`--part stream` only): a 60 s clip ten times the GPU memory budget played
+//!   through from its file and then seeked, resident bytes and frame times per frame;
 //! - governor: a clip that gets busy (three times the primitives in its middle fifth), seen
 //!   from a distance, frame times with and without `frame_budget_ms`, the budget scaled to the device (1.25x the calm
 //!   frame's GPU time without a governor, or `--budget-ms`); the per-frame trace goes to CSV.
@@ -240,6 +242,87 @@ fn governor(
     )
 }
 
+/// Streaming: a long clip ten times the budget played through at 30 fps from its file, then
+/// ten seeks; resident bytes and frame times per frame, against the whole asset resident.
+fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
+    let path = csv.with_file_name("stream-clip.s4d");
+    let clip = synthetic(primitives, 60.0);
+    std::fs::write(&path, splat4d::pack::pack(&clip, &PackOptions::default(), &splat4d::pack::NoProgress).unwrap())
+        .expect("write the clip");
+    drop(clip);
+    let asset = Asset::open(&path, splat4d::Verify::Structure).expect("open the clip");
+    let attributes: u64 = asset.chunks().iter().filter(|c| c.size % asset.len() as u64 == 0).map(|c| c.size).sum();
+    let budget = attributes / 10;
+    let (w, h) = (1024, 1024);
+    let camera = first_camera(&asset).resized(w, h);
+    let mut times: Vec<f32> = (0..1800).map(|i| i as f32 / 30.0).collect();
+    let seeks = [31.7f32, 2.2, 55.5, 12.0, 44.4, 0.5, 59.0, 20.1, 37.3, 8.8];
+    times.extend(seeks);
+    let cameras = vec![camera; times.len()];
+    let mut resident = Renderer::new(ctx, &asset, &options(w, h, 1)).expect("renderer");
+    run(ctx, &mut resident, &times[..60], &cameras[..60]);
+    let whole = run(ctx, &mut resident, &times, &cameras);
+    resident.destroy(ctx);
+    let mut streaming = Renderer::streaming(ctx, &asset, &options(w, h, 1), budget).expect("streaming renderer");
+    let streamed = run(ctx, &mut streaming, &times, &cameras);
+    streaming.destroy(ctx);
+
+    let mut out =
+        String::from("frame,time,resident_bytes,page_uploads,upload_bytes,cpu_prepare_ms,gpu_ms,whole_gpu_ms\n");
+    for (i, (f, g)) in streamed.iter().zip(&whole).enumerate() {
+        let ms = |s: &FrameStats| s.gpu.map_or(f64::NAN, |t| t.total());
+        let c = &f.counters;
+        out += &format!(
+            "{i},{},{},{},{},{:.4},{:.4},{:.4}\n",
+            f.time,
+            c.resident_bytes,
+            c.page_uploads,
+            c.upload_bytes,
+            f.cpu.prepare,
+            ms(f),
+            ms(g)
+        );
+    }
+    std::fs::write(csv, out).expect("write the streaming trace");
+    let _ = std::fs::remove_file(&path);
+    let play = 1800;
+    let most = streamed.iter().map(|f| f.counters.resident_bytes).max().unwrap_or(0);
+    let stat = |v: Vec<f64>| {
+        let mut v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[((v.len() - 1) as f64 * 0.99) as usize], v[v.len() - 1])
+    };
+    let frame = |f: &FrameStats| f.cpu.prepare + f.gpu.map_or(f64::NAN, |g| g.total());
+    let (a, b) = (stat(whole[..play].iter().map(frame).collect()), stat(streamed[..play].iter().map(frame).collect()));
+    let switches: Vec<&FrameStats> = streamed[..play].iter().filter(|f| f.counters.page_uploads > 0).collect();
+    let waited = streamed[1..play].iter().filter(|f| f.counters.page_misses > 0).count();
+    let worst_switch = switches.iter().map(|f| frame(f)).fold(0.0, f64::max);
+    let worst_seek = streamed[play..].iter().map(frame).fold(0.0, f64::max);
+    let seek_bytes = streamed[play..].iter().map(|f| f.counters.upload_bytes).max().unwrap_or(0);
+    println!(
+        "\nstreaming: synthetic 60 s, {primitives} primitives, {:.1} MB of attributes, budget {:.1} MB, 1024x1024",
+        attributes as f64 / 1e6,
+        budget as f64 / 1e6
+    );
+    println!(
+        "most resident {:.2} MB; {} of {play} frames streamed pages in; {waited} after the first waited for a page",
+        most as f64 / 1e6,
+        switches.len()
+    );
+    println!("{:<22} {:>8} {:>8} {:>8}", "CPU prepare + GPU ms", "p50", "p99", "max");
+    println!("{:<22} {:>8.3} {:>8.3} {:>8.3}", "whole asset resident", a.0, a.1, a.2);
+    println!("{:<22} {:>8.3} {:>8.3} {:>8.3}", "streamed", b.0, b.1, b.2);
+    println!(
+        "worst frame that streamed pages in: {worst_switch:.3} ms; worst seek: {worst_seek:.3} ms ({:.1} MB read)",
+        seek_bytes as f64 / 1e6
+    );
+    println!("trace: {}", csv.display());
+    format!(
+        "{{\"primitives\":{primitives},\"attribute_bytes\":{attributes},\"budget_bytes\":{budget},\"most_resident_bytes\":{most},\"streaming_frames\":{},\"frames_that_waited\":{waited},\"whole\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"streamed\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"worst_switch_ms\":{worst_switch:.4},\"worst_seek_ms\":{worst_seek:.4},\"seek_upload_bytes\":{seek_bytes}}}",
+        switches.len(), a.0, a.1, a.2, b.0, b.1, b.2
+    )
+}
+
 fn main() {
     let mut frames = 30usize;
     let mut primitives = 200_000usize;
@@ -259,6 +342,14 @@ fn main() {
     }
     let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
     println!("device: {}", ctx.device_name());
+    if part.as_deref() == Some("stream") {
+        let streamed = stream(&ctx, primitives, &json_path.with_file_name("stream.csv"));
+        let d = ctx.device_info();
+        let json = format!("{{\"device\":{:?},\"streaming\":{streamed}}}\n", d.name);
+        std::fs::write(&json_path, json).expect("write json");
+        println!("wrote {}", json_path.display());
+        return;
+    }
     let assets = std::env::var_os("SPLAT4D_ASSETS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets"));

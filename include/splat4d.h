@@ -194,9 +194,10 @@ typedef struct S4dFrameStats {
   uint32_t drawn[2];
   // Splats per level of detail among the visible ones (they sum to `visible`).
   uint32_t level_visible[8];
-  // Pages of primitives (4096 each) streamed in for the frame.
+  // Pages of primitives (1024 each) streamed in for the frame, and how many of them the
+  // frame needed itself (not read ahead in time: it waited for them).
   uint32_t page_uploads;
-  uint32_t reserved;
+  uint32_t page_misses;
   // Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
   // CPU for the frame.
   uint64_t resident_bytes;

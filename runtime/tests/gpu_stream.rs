@@ -1,6 +1,7 @@
 //! Streaming on a real Vulkan device (lavapipe in CI) with validation on: an asset ten times
 //! the GPU memory budget plays forwards, backwards, across its loop point and through seeks,
-//! every frame the same image as with the whole asset resident and never more than the
+//! every frame the image of the whole asset resident (≥ 50 dB: equal depths may blend in
+//! another order; byte for byte on lavapipe) and never more than the
 //! budget held; a file cut short while playing is an error, not a crash.
 
 mod common;
@@ -97,13 +98,18 @@ fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
     times.extend((0..60).map(|i| 5.0 - i as f32 / 30.0));
     times.extend([29.9, 0.05, 17.3, 2.2, 9.9, 9.95, 0.0, SECONDS]);
     let cam = [camera()];
-    let (mut most, mut uploaded, mut frames) = (0u64, 0u64, 0);
+    let (mut most, mut uploaded, mut frames, mut worst) = (0u64, 0u64, 0, f64::INFINITY);
     for &t in &times {
         whole.render(&ctx, t, &cam).unwrap();
         let want = whole.read_back(&ctx).unwrap();
         streamed.render(&ctx, t, &cam).unwrap_or_else(|e| panic!("t={t}: {e}"));
         let got = streamed.read_back(&ctx).unwrap();
-        assert!(got == want, "t={t}: the streamed frame differs from the resident one");
+        // The same splats in the same order, but for ties: splats at exactly the same depth
+        // (a few per frame here) blend in the order the GPU's atomics gave them slots, which
+        // only lavapipe keeps the same from one renderer to another.
+        let db = common::psnr(&got[0], &want[0], 4);
+        assert!(db >= 50.0, "t={t}: the streamed frame is {db:.2} dB from the resident one");
+        worst = worst.min(db);
         let c = streamed.stats(&ctx).unwrap().counters;
         assert!(c.resident_bytes <= budget, "t={t}: {} resident, budget {budget}", c.resident_bytes);
         most = most.max(c.resident_bytes);
@@ -112,7 +118,8 @@ fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
     }
     let pages = (PRIMITIVES as u64).div_ceil(splat4d::renderer::PAGE as u64);
     eprintln!(
-        "{frames} frames; budget {budget} bytes, at most {most} resident; {uploaded} page uploads of {pages} pages"
+        "{frames} frames, worst {worst:.2} dB from the resident renderer; budget {budget} bytes, at most {most} \
+         resident; {uploaded} page uploads of {pages} pages"
     );
     assert!(most > budget / 2, "the budget was hardly used: {most} of {budget}");
     // The first loop reads each page about once: reading ahead does not thrash.
@@ -125,26 +132,32 @@ fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
 
 #[test]
 fn playing_on_never_waits_for_the_next_segment() {
-    // Reading ahead: after the first frame, a frame of forward playback at 30 fps finds its
-    // segment's pages already there, so it uploads only what it reads ahead.
+    // Reading ahead: after the first frame, forward playback (at 15 frames a second of the
+    // clip, twice the usual pace, and across the loop point) finds every page it needs
+    // already there; a seek does not.
     let ctx = context();
     let asset =
         Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
     let budget = attribute_bytes(&asset) / 10;
     let mut r = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
     let cam = [camera()];
-    let mut worst_after_first = 0u64;
-    for i in 0..300 {
-        r.render(&ctx, i as f32 / 15.0, &cam).unwrap();
-        r.read_back(&ctx).unwrap();
-        let c = r.stats(&ctx).unwrap().counters;
-        if i > 0 {
-            worst_after_first = worst_after_first.max(c.upload_bytes);
-        }
+    let mut frames = Vec::new();
+    r.start_capture(&ctx, 1024);
+    for i in 0..480 {
+        r.render(&ctx, (i as f32 / 15.0) % SECONDS, &cam).unwrap();
     }
-    // The read-ahead allowance is 16 MiB a frame; a frame that had to bring in its own
-    // segment after the first would show more than that.
-    assert!(worst_after_first <= (16 << 20) + 65536, "a frame uploaded {worst_after_first} bytes");
+    r.render(&ctx, 17.0, &cam).unwrap();
+    frames.extend(r.stop_capture(&ctx).unwrap().unwrap().frames().copied());
+    assert_eq!(frames.len(), 481);
+    assert!(frames[0].counters.page_misses > 0);
+    let missed: Vec<(f32, u32)> = frames[1..480]
+        .iter()
+        .filter(|f| f.counters.page_misses > 0)
+        .map(|f| (f.time, f.counters.page_misses))
+        .collect();
+    assert!(missed.is_empty(), "frames that waited for pages: {missed:?}");
+    assert!(frames[1..480].iter().map(|f| f.counters.page_uploads).sum::<u32>() > 100);
+    assert!(frames[480].counters.page_misses > 0, "the seek to 17 s found its pages");
     r.destroy(&ctx);
 }
 

@@ -54,7 +54,7 @@ namespace Splat4d
         public double TimeSeconds;
         public uint ViewCount, Segment, Active, Visible, DrawnLeft, DrawnRight;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = 8)] public uint[] LevelVisible;
-        public uint PageUploads, Reserved;
+        public uint PageUploads, PageMisses;
         public ulong ResidentBytes, GpuMemoryBytes, UploadBytes;
         public uint LodFinest, LodCoarsest;
         public float LodGamma;

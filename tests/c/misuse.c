@@ -215,8 +215,14 @@ int main(int argc, char **argv) {
         unsigned char streamed[16 * 16 * 4];
         expect(s4d_renderer_render(streaming, &f), S4D_STATUS_OK, "render while streaming");
         expect(s4d_renderer_read_back(streaming, 0, streamed, sizeof streamed), S4D_STATUS_OK, "read back streamed");
-        if (memcmp(streamed, pixels, sizeof streamed) != 0) {
-            fprintf(stderr, "FAIL the streamed frame differs from the resident one\n");
+        /* Equal depths may blend in another order on a GPU: close, not necessarily equal. */
+        double squared = 0.0;
+        for (size_t i = 0; i < sizeof streamed; i++) {
+            double d = (double)streamed[i] - (double)pixels[i];
+            squared += d * d;
+        }
+        if (squared / sizeof streamed > 1.0) {
+            fprintf(stderr, "FAIL the streamed frame differs from the resident one (MSE %f)\n", squared / sizeof streamed);
             failures++;
         }
         expect(s4d_renderer_destroy(streaming), S4D_STATUS_OK, "destroy the streaming renderer");

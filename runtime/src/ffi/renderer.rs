@@ -156,9 +156,10 @@ pub struct S4dFrameStats {
     pub drawn: [u32; 2],
     /// Splats per level of detail among the visible ones (they sum to `visible`).
     pub level_visible: [u32; 8],
-    /// Pages of primitives (4096 each) streamed in for the frame.
+    /// Pages of primitives (1024 each) streamed in for the frame, and how many of them the
+    /// frame needed itself (not read ahead in time: it waited for them).
     pub page_uploads: u32,
-    pub reserved: u32,
+    pub page_misses: u32,
     /// Bytes of the asset on the GPU; of every GPU allocation of the runtime; written by the
     /// CPU for the frame.
     pub resident_bytes: u64,
@@ -200,7 +201,7 @@ impl From<&FrameStats> for S4dFrameStats {
             drawn: c.drawn,
             level_visible: c.levels,
             page_uploads: c.page_uploads,
-            reserved: 0,
+            page_misses: c.page_misses,
             resident_bytes: c.resident_bytes,
             gpu_memory_bytes: c.gpu_memory_bytes,
             upload_bytes: c.upload_bytes,

@@ -84,6 +84,9 @@ pub struct Counters {
     pub upload_bytes: u64,
     /// Pages of primitives (`renderer::PAGE` each) streamed in for the frame.
     pub page_uploads: u32,
+    /// Of those, pages the frame itself needed: not read ahead in time (after a seek, or
+    /// when playback outran the read-ahead), so the frame waited for them.
+    pub page_misses: u32,
 }
 
 /// The levels of detail a frame drew, and γ, FLoD's screen-size threshold, it drew them at.

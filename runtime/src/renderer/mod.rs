@@ -223,7 +223,8 @@ impl Renderer {
     /// A renderer that streams the asset's primitives from its file, holding at most
     /// `budget_bytes` of them on the GPU: each frame brings in the pages its segment needs
     /// that are missing (after a seek, all of them: that frame reads and uploads more) and
-    /// reads up to 16 MiB of the next segment's ahead, so that playing on needs no wait.
+    /// reads the next segment's ahead, an eighth of them (at most 16 MiB) per frame, so that
+    /// playing on needs no wait.
     /// Fails where one segment's primitives alone exceed the budget.
     pub fn streaming(ctx: &Context, asset: &Asset, options: &RendererOptions, budget_bytes: u64) -> Result<Renderer> {
         Renderer::create(ctx, asset, options, Some(budget_bytes))
@@ -439,13 +440,13 @@ impl Renderer {
             ctx.destroy_buffer(old);
         }
         frame.copies.clear();
-        let mut page_uploads = 0;
+        let (mut page_uploads, mut page_misses) = (0, 0);
         if let (true, Some(staging)) = (self.resident.is_streaming(), frame.staging.as_ref()) {
             let needed = Resident::pages_of(&pieces);
             let serial = self.submitted + 1;
-            let (copies, overflow, uploaded) =
+            let (copies, overflow, uploaded, missed) =
                 self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
-            (frame.copies, frame.overflow, page_uploads) = (copies, overflow, uploaded);
+            (frame.copies, frame.overflow, page_uploads, page_misses) = (copies, overflow, uploaded, missed);
         }
         self.last_time = Some(time);
         let segment = segment.map_or(u32::MAX, |s| s as u32);
@@ -513,6 +514,7 @@ impl Renderer {
                 resident_bytes: self.resident.bytes(),
                 upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64 + streamed,
                 page_uploads,
+                page_misses,
                 ..Default::default()
             },
         };

@@ -25,6 +25,8 @@ const ATTRIBUTES: [[u8; 4]; 7] =
 /// (the largest `minStorageBufferOffsetAlignment` Vulkan allows).
 pub const PAGE: u32 = 1024;
 const STAGING_BYTES: u64 = 32 << 20;
+/// A frame reads ahead at most this fraction (1/n) of the next segment's missing pages.
+const PREFETCH_SHARE: usize = 8;
 const NONE: u32 = u32::MAX;
 
 /// A range of pool slots' primitives whose attribute ranges can each be bound at once.
@@ -264,7 +266,8 @@ impl Resident {
     /// Makes the pages of `needed` (sorted page numbers) resident for frame `serial`, then as
     /// many of `wanted` (the next segment's) as `prefetch_bytes` allows, reading them into
     /// `staging` (or a larger buffer made for the frame, returned, when the needed pages do
-    /// not fit). Returns the copies to record and the pages brought in.
+    /// not fit). Returns the copies to record, that buffer, the pages brought in, and how
+    /// many of them the frame needed (they were not read ahead: the frame waits for them).
     pub fn make_resident(
         &mut self,
         ctx: &Context,
@@ -273,8 +276,8 @@ impl Resident {
         prefetch_bytes: u64,
         serial: u64,
         staging: &Buffer,
-    ) -> Result<(Vec<PageCopy>, Option<Buffer>, u32)> {
-        let Some(reader) = self.reader.clone() else { return Ok((Vec::new(), None, 0)) };
+    ) -> Result<(Vec<PageCopy>, Option<Buffer>, u32, u32)> {
+        let Some(reader) = self.reader.clone() else { return Ok((Vec::new(), None, 0, 0)) };
         if needed.len() > self.slot_count() {
             return Err(Error::InvalidArgument(format!(
                 "the frame needs {} pages of {PAGE} primitives; the GPU memory budget holds {}",
@@ -290,17 +293,21 @@ impl Resident {
         }
         let page_bytes = PAGE as u64 * self.page_stride();
         let missing: Vec<u32> = needed.iter().copied().filter(|&p| self.slot_of_page[p as usize] == NONE).collect();
-        // Prefetch only into slots nobody needs now, and never more than the allowance.
+        // Prefetch only into slots nobody needs now, never more than the allowance, and an
+        // eighth of what is missing per frame: the reading is spread over the segment's
+        // first frames instead of landing on one.
         let spare = self.slot_count() - needed.len();
-        let prefetch: Vec<u32> = wanted
+        let ahead: Vec<u32> = wanted
             .iter()
             .copied()
             .filter(|&p| self.slot_of_page[p as usize] == NONE && needed.binary_search(&p).is_err())
-            .take(((prefetch_bytes / page_bytes) as usize).min(spare))
             .collect();
-        let pages: Vec<u32> = missing.iter().chain(&prefetch).copied().collect();
+        let share = ahead.len().div_ceil(PREFETCH_SHARE);
+        let prefetch: Vec<u32> =
+            ahead.into_iter().take(share.min((prefetch_bytes / page_bytes) as usize).min(spare)).collect();
+        let mut pages: Vec<u32> = missing.iter().chain(&prefetch).copied().collect();
         if pages.is_empty() {
-            return Ok((Vec::new(), None, 0));
+            return Ok((Vec::new(), None, 0, 0));
         }
         let bytes = pages.len() as u64 * page_bytes;
         let overflow = if bytes > staging.size {
@@ -317,10 +324,11 @@ impl Resident {
         let mut copies = Vec::new();
         let mut data = Vec::new();
         let mut at = 0u64;
-        let read = (|| {
-            for (&page, &slot) in pages.iter().zip(&candidates) {
-                let first = page as u64 * PAGE as u64;
-                let count = (PAGE as u64).min(self.primitives as u64 - first);
+        for (n, (&page, &slot)) in pages.iter().zip(&candidates).enumerate() {
+            let first = page as u64 * PAGE as u64;
+            let count = (PAGE as u64).min(self.primitives as u64 - first);
+            let copied = copies.len();
+            let read = (|| {
                 for (index, a) in self.attributes.iter().enumerate() {
                     if a.pool.is_none() {
                         continue;
@@ -336,14 +344,24 @@ impl Resident {
                     });
                     at += size;
                 }
+                Ok(())
+            })();
+            match read {
+                Ok(()) => {}
+                // A page read ahead that cannot be read is left for the frame that needs it.
+                Err(e) if n >= missing.len() => {
+                    log::warn!("reading ahead stopped: {e}");
+                    copies.truncate(copied);
+                    pages.truncate(n);
+                    break;
+                }
+                Err(e) => {
+                    if let Some(b) = overflow {
+                        ctx.destroy_buffer(b);
+                    }
+                    return Err(e);
+                }
             }
-            Ok(())
-        })();
-        if let Err(e) = read {
-            if let Some(b) = overflow {
-                ctx.destroy_buffer(b);
-            }
-            return Err(e);
         }
         // Every read succeeded: now the tables change.
         for (&page, &slot) in pages.iter().zip(&candidates) {
@@ -355,7 +373,7 @@ impl Resident {
             self.slot_of_page[page as usize] = slot;
             self.used[slot as usize] = if missing.contains(&page) { serial } else { serial.saturating_sub(1) };
         }
-        Ok((copies, overflow, pages.len() as u32))
+        Ok((copies, overflow, pages.len() as u32, missing.len() as u32))
     }
 
     /// The pool buffer of attribute `index` (present for every copy `make_resident` makes).
