@@ -144,8 +144,6 @@ pub struct Renderer {
     capture_from: u64,
     /// Where the CPU times of frames count from.
     epoch: Instant,
-    /// Bytes of the asset's primitives on the GPU.
-    resident_bytes: u64,
     // What the frame logic needs of the asset, copied so the renderer does not borrow it.
     primitives: u32,
     time_range: [f32; 2],
@@ -298,7 +296,6 @@ impl Renderer {
             capture: None,
             capture_from: 0,
             epoch: Instant::now(),
-            resident_bytes: 0,
             primitives: asset.len() as u32,
             time_range: info.time_range,
             segments,
@@ -310,7 +307,6 @@ impl Renderer {
             sh: (info.sh_degree as u32, info.sh_degree_t as u32, info.sh_time_period),
             motion_degree: info.motion_degree as u32,
         };
-        renderer.resident_bytes = renderer.resident.bytes();
         let streaming = renderer.resident.is_streaming();
         let spec = FrameSpec {
             width: options.width,
