@@ -11,8 +11,8 @@
 //!   distances;
 //! - streaming (`--part stream` only): a 60 s clip ten times the GPU memory budget played
 //!   through from its file and then seeked, resident bytes and frame times per frame;
-//! - governor: a clip that gets busy (three times the primitives in its middle fifth), seen
-//!   from a distance, frame times with and without `frame_budget_ms`, the budget scaled to the device (1.25x the calm
+//! - governor: objects made of surfaces (spheres of flat splats), three times as many in the
+//!   middle fifth of the clip, seen from a distance, frame times with and without `frame_budget_ms`, the budget scaled to the device (1.25x the calm
 //!   frame's GPU time without a governor, or `--budget-ms`); the per-frame trace goes to CSV.
 
 mod common;
@@ -165,16 +165,43 @@ fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String
     rows
 }
 
-/// A scene that gets busy: the clip's primitives, and twice as many more born in its middle
-/// fifth.
-fn burst(n: usize, seconds: f32) -> Splats {
-    let mut s = synthetic(n, seconds);
-    let extra = synthetic(2 * n, seconds);
-    for (i, p) in extra.primitives.iter().enumerate() {
-        let shift = 0.4 * seconds + 0.2 * p.t0 - p.t0;
-        let q = Primitive { t0: p.t0 + shift, window: [p.window[0] + shift, p.window[1] + shift], ..*p };
-        s.push(q, extra.coeffs(i));
+/// Objects made of surfaces, as trained scenes are: spheres of 4,000 flat splats each, every
+/// point of a surface under several splats, `n` splats in all, standing through the clip;
+/// with `burst`, twice as many spheres more stand in its middle fifth.
+fn spheres(n: usize, seconds: f32, burst: bool) -> Splats {
+    const PER_SPHERE: usize = 4000;
+    let mut s = Splats::new(splat4d::asset::format::SourceKind::Procedural, 0, 0, [0.0, seconds], 30.0);
+    let mut state = 5u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let radius = 0.25f32;
+    // Splats twice the spacing of their centres across: each point under about four.
+    let size = 2.0 * (4.0 * std::f32::consts::PI * radius * radius / PER_SPHERE as f32).sqrt();
+    let base = n / PER_SPHERE;
+    let count = if burst { 3 * base } else { base };
+    for k in 0..count {
+        let centre = Vec3::new(next() * 4.0 - 2.0, next() * 2.0 - 1.0, next() * 4.0 + 1.0);
+        let rgb = [next(), next(), next()];
+        let window = if k < base { [f32::NEG_INFINITY, f32::INFINITY] } else { [0.4 * seconds, 0.6 * seconds] };
+        for _ in 0..PER_SPHERE {
+            let (u, v) = (next() * 2.0 - 1.0, next() * std::f32::consts::TAU);
+            let normal = Vec3::new((1.0 - u * u).sqrt() * v.cos(), (1.0 - u * u).sqrt() * v.sin(), u);
+            let q = splat4d::glam::Quat::from_rotation_arc(Vec3::Z, normal);
+            let p = Primitive {
+                position: centre + radius * normal,
+                window,
+                rotation: splat4d::glam::Vec4::new(q.w, q.x, q.y, q.z),
+                scale: Vec3::new(size, size, 0.05 * size),
+                opacity: 0.8,
+                ..Primitive::default()
+            };
+            let shade = 0.6 + 0.4 * normal.y.max(0.0);
+            s.push(p, &[rgb.map(|c| splat4d::sh::dc_from_rgb(c * shade))]);
+        }
     }
+    s.cameras = vec![Camera::look_at(Vec3::new(0.0, 0.0, -1.5), Vec3::new(0.0, 0.0, 3.0), Vec3::Y, 1352, 1014, 1.0)];
     s
 }
 
@@ -385,19 +412,15 @@ fn main() {
     }
     let short = synthetic(primitives / 4, 2.0);
     let g = open_with(&short, &PackOptions { levels: 5, ..Default::default() });
-    let busy_clip = open_with(&burst(primitives / 8, 2.0), &PackOptions { levels: 5, ..Default::default() });
+    let busy_clip = open_with(&spheres(primitives / 4, 2.0, true), &PackOptions { levels: 5, ..Default::default() });
     if wants("levels") {
         lod.extend(levels(&ctx, &format!("synthetic 2 s, {}, 5 levels", primitives / 4), &g, frames.min(10)));
+        let objects = open_with(&spheres(primitives / 4, 2.0, false), &PackOptions { levels: 5, ..Default::default() });
+        lod.extend(levels(&ctx, &format!("spheres, {} splats, 5 levels", primitives / 4), &objects, frames.min(10)));
     }
     let governed = if wants("governor") {
-        governor(
-            &ctx,
-            &format!("synthetic 2 s with a 3x burst, {}, 5 levels", primitives / 8 * 3),
-            &busy_clip,
-            frames.max(60) * 4,
-            budget,
-            &trace,
-        )
+        let name = format!("spheres, 2 s, {} splats and 3x in a burst, 5 levels", primitives / 4);
+        governor(&ctx, &name, &busy_clip, frames.max(60) * 4, budget, &trace)
     } else {
         "null".into()
     };
