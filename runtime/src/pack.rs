@@ -1,5 +1,5 @@
 //! The packer: [`Splats`] in, `.s4d` bytes out (DESIGN §3). Orders primitives so that the active
-//! sets of temporal segments are mostly contiguous, computes those sets exactly from each
+//! sets of temporal segments are a few runs each, computes those sets exactly from each
 //! primitive's window, stores attributes as f16 where that loses nothing that matters, and
 //! writes a checksummed, deterministic file.
 
@@ -134,21 +134,22 @@ pub fn pack_levels(
         return Err(Error::InvalidArgument(format!("frame rate {} is not positive", splats.frame_rate)));
     }
 
-    progress.stage("order", n as u64);
-    let (bounds_min, bounds_max) = bounds(splats);
-    // Each level in its own contiguous range, in pack order within it.
-    let order: Vec<(usize, u32)> = levels
-        .iter()
-        .enumerate()
-        .flat_map(|(l, level)| pack_order(level, bounds_min, bounds_max).into_iter().map(move |i| (l, i)))
-        .collect();
-    progress.advance(n as u64);
-
     let segment_duration = options.segment_frames as f32 / splats.frame_rate;
     let segment_count = (((t1 - t0) / segment_duration).ceil() as u64).max(1);
     if segment_count > MAX_SEGMENTS {
         return Err(Error::InvalidArgument(format!("{segment_count} segments is too many; raise --segment-frames")));
     }
+
+    progress.stage("order", n as u64);
+    let (bounds_min, bounds_max) = bounds(splats);
+    let segments = Segments { t0: t0 as f64, duration: segment_duration as f64, count: segment_count };
+    // Each level in its own contiguous range, in pack order within it.
+    let order: Vec<(usize, u32)> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(l, level)| pack_order(level, bounds_min, bounds_max, segments).into_iter().map(move |i| (l, i)))
+        .collect();
+    progress.advance(n as u64);
     progress.stage("segments", segment_count);
     let prims = || order.iter().map(|&(l, i)| &levels[l].primitives[i as usize]);
     let windows: Vec<[f32; 2]> = prims().map(|p| p.window).collect();
@@ -255,25 +256,48 @@ pub fn pack_levels(
     Ok(bytes)
 }
 
-/// Pack order: primitives that appear earlier come first (static ones, whose window starts at
-/// −∞, lead), so each segment's active set is a few long runs; ties in Morton order of the
-/// centre, for memory locality on the GPU; then source order, so the order is total.
-fn pack_order(splats: &Splats, min: [f32; 3], max: [f32; 3]) -> Vec<u32> {
+/// The asset's temporal segments: `count` slices of `duration` from `t0`.
+#[derive(Clone, Copy)]
+struct Segments {
+    t0: f64,
+    duration: f64,
+    count: u64,
+}
+
+impl Segments {
+    /// The first and last segment a window `[begin, end)` is active in, as `active_runs` decides
+    /// (the segment's closed interval overlaps the window), clamped to the asset's segments.
+    fn span(&self, [begin, end]: [f32; 2]) -> (u32, u32) {
+        let last = (self.count - 1) as f64;
+        let index = |t: f64| if t.is_nan() { 0.0 } else { t.clamp(0.0, last) };
+        let first = index(((begin as f64 - self.t0) / self.duration - 1.0).ceil());
+        let end = index(((end as f64 - self.t0) / self.duration).ceil() - 1.0);
+        (first as u32, end as u32)
+    }
+}
+
+/// Pack order: by the first segment a primitive is active in, then by the last, latest first.
+/// A segment's active set is then one run per earlier first segment (those of each group that
+/// are still alive lead it) instead of a range broken wherever an earlier primitive has died:
+/// a few runs, however many primitives. Ties in Morton order of the centre, for memory locality
+/// on the GPU; then source order, so the order is total.
+fn pack_order(splats: &Splats, min: [f32; 3], max: [f32; 3], segments: Segments) -> Vec<u32> {
     let quantise = |v: f32, lo: f32, hi: f32| {
         let u = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
         (u.clamp(0.0, 1.0) * ((1 << 21) - 1) as f32) as u32
     };
-    let mut keyed: Vec<(f32, u64, u32)> = splats
+    let mut keyed: Vec<(u32, u32, u64, u32)> = splats
         .primitives
         .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let q: [u32; 3] = std::array::from_fn(|a| quantise(p.position[a], min[a], max[a]));
-            (p.window[0], morton3(q[0], q[1], q[2]), i as u32)
+            let (first, last) = segments.span(p.window);
+            (first, u32::MAX - last, morton3(q[0], q[1], q[2]), i as u32)
         })
         .collect();
-    keyed.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    keyed.into_iter().map(|k| k.2).collect()
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|k| k.3).collect()
 }
 
 /// Runs of primitives (in pack order) whose window overlaps the closed interval [a, b].
@@ -443,6 +467,37 @@ fn write(chunks: &[Chunk]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_segment_is_a_few_runs_however_lives_overlap() {
+        // 20,000 primitives living up to two segments each, born anywhere in 30 segments, and
+        // a few static ones: a segment's active set is one run per segment its primitives may
+        // have been born in (three here), plus the static ones leading the first.
+        let mut splats = Splats::new(crate::asset::format::SourceKind::Procedural, 0, 0, [0.0, 20.0], 30.0);
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for i in 0..20_000 {
+            let begin = next() * 20.0;
+            let window = if i % 1000 == 0 { [f32::NEG_INFINITY, f32::INFINITY] } else { [begin, begin + next() * 1.3] };
+            let p = crate::primitive::Primitive {
+                position: glam::Vec3::new(next(), next(), next()),
+                window,
+                ..Default::default()
+            };
+            assert!(splats.push(p, &[[0.0; 3]]));
+        }
+        let asset = crate::asset::Asset::from_bytes(
+            &pack(&splats, &PackOptions::default(), &NoProgress).unwrap(),
+            crate::asset::Verify::Full,
+        )
+        .unwrap();
+        assert_eq!(asset.segments().len(), 30);
+        let most = (0..30).map(|s| asset.segment_runs(s).len()).max().unwrap();
+        assert!(most <= 4, "a segment has {most} runs");
+    }
 
     #[test]
     fn runs_merge_contiguous_actives() {
