@@ -57,8 +57,8 @@ fn spread(range: [f32; 2], n: usize) -> Vec<f32> {
 fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<String> {
     println!("\nactive sets: per frame, median over {frames} frames across the clip (mono 512x512)");
     println!(
-        "{:<24} {:>10} {:>12} {:>12} {:>7} {:>10} {:>10} {:>7}",
-        "asset", "prims", "touched on", "touched off", "fewer", "slice on", "slice off", "faster"
+        "{:<24} {:>10} {:>6} {:>12} {:>12} {:>7} {:>10} {:>10} {:>7}",
+        "asset", "prims", "runs", "touched on", "touched off", "fewer", "slice on", "slice off", "faster"
     );
     let mut rows = Vec::new();
     for (name, asset) in assets {
@@ -75,10 +75,12 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
             (touched, slice)
         };
         let (on, off) = (measure(true), measure(false));
+        let runs = median((0..asset.segments().len()).map(|s| asset.segment_runs(s).len() as f64).collect());
         renderer.destroy(ctx);
         println!(
-            "{name:<24} {:>10} {:>12.0} {:>12.0} {:>6.1}x {:>10.3} {:>10.3} {:>6.1}x",
+            "{name:<24} {:>10} {:>6} {:>12.0} {:>12.0} {:>6.1}x {:>10.3} {:>10.3} {:>6.1}x",
             asset.len(),
+            runs,
             on.0,
             off.0,
             off.0 / on.0,
@@ -87,7 +89,7 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
             off.1 / on.1
         );
         rows.push(format!(
-            "{{\"asset\":\"{name}\",\"primitives\":{},\"touched_on\":{},\"touched_off\":{},\"slice_ms_on\":{:.4},\"slice_ms_off\":{:.4}}}",
+            "{{\"asset\":\"{name}\",\"primitives\":{},\"runs_per_segment\":{runs},\"touched_on\":{},\"touched_off\":{},\"slice_ms_on\":{:.4},\"slice_ms_off\":{:.4}}}",
             asset.len(), on.0, off.0, on.1, off.1
         ));
     }
