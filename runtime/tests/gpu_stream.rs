@@ -131,6 +131,32 @@ fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
 }
 
 #[test]
+fn a_budget_larger_than_the_clip_holds_all_of_it() {
+    // As many slots as pages, the last page short: any page may land in the last slot, so
+    // every slot must hold a whole page.
+    let ctx = context();
+    let asset =
+        Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
+    assert_ne!(PRIMITIVES % splat4d::renderer::PAGE as usize, 0);
+    let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
+    let mut streamed = Renderer::streaming(&ctx, &asset, &options(), 2 * attribute_bytes(&asset)).unwrap();
+    let cam = [camera()];
+    for i in 0..150 {
+        let t = (i * 37 % 150) as f32 * SECONDS / 150.0;
+        whole.render(&ctx, t, &cam).unwrap();
+        streamed.render(&ctx, t, &cam).unwrap();
+        let db = common::psnr(&streamed.read_back(&ctx).unwrap()[0], &whole.read_back(&ctx).unwrap()[0], 4);
+        assert!(db >= 50.0, "t={t}: {db:.2} dB");
+    }
+    let c = streamed.stats(&ctx).unwrap().counters;
+    assert!(c.resident_bytes <= 2 * attribute_bytes(&asset), "{c:?}");
+    whole.destroy(&ctx);
+    streamed.destroy(&ctx);
+    let messages = ctx.validation_messages();
+    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
+
+#[test]
 fn playing_on_never_waits_for_the_next_segment() {
     // Reading ahead: after the first frame, forward playback (at 15 frames a second of the
     // clip, twice the usual pace, and across the loop point) finds every page it needs

@@ -70,7 +70,7 @@ impl Resident {
     /// Every page resident, uploaded now.
     pub fn upload(ctx: &Context, asset: &Asset) -> Result<Resident> {
         let pages = asset.len().div_ceil(PAGE as usize).max(1) as u32;
-        let mut resident = Resident::create(ctx, asset, pages)?;
+        let mut resident = Resident::create(ctx, asset, pages, false)?;
         match resident.fill(ctx, asset) {
             Ok(()) => Ok(resident),
             Err(e) => {
@@ -90,15 +90,17 @@ impl Resident {
                 "a GPU memory budget of {budget} bytes holds no page of {PAGE} primitives ({page_bytes} bytes)"
             )));
         }
-        let mut resident = Resident::create(ctx, asset, slots as u32)?;
+        let mut resident = Resident::create(ctx, asset, slots as u32, true)?;
         resident.reader = Some(asset.reader());
         resident.slot_of_page = vec![NONE; pages as usize];
         resident.page_of_slot = vec![NONE; slots as usize];
         Ok(resident)
     }
 
-    /// Pools of `slots` pages, empty, and their chunks.
-    fn create(ctx: &Context, asset: &Asset, slots: u32) -> Result<Resident> {
+    /// Pools of `slots` pages, empty, and their chunks. With every page resident the pools are
+    /// the asset's size; streaming, every slot holds a whole page (any page may land in the
+    /// last one).
+    fn create(ctx: &Context, asset: &Asset, slots: u32, streaming: bool) -> Result<Resident> {
         let n = asset.len() as u64;
         let usage = vk::BufferUsageFlags::STORAGE_BUFFER | vk::BufferUsageFlags::TRANSFER_DST;
         let dummy = ctx.create_buffer("absent attribute", 16, usage, MemoryKind::Device)?;
@@ -126,7 +128,8 @@ impl Resident {
                     resident.flags |= f16_flag(k);
                 }
                 let stride = chunk.size.checked_div(n).unwrap_or(0);
-                let size = (slots as u64 * PAGE as u64 * stride).min(chunk.size).max(stride);
+                let pages = slots as u64 * PAGE as u64 * stride;
+                let size = if streaming { pages } else { pages.min(chunk.size) }.max(stride);
                 let pool = ctx.create_buffer(&format!("asset {}", chunk.name()), size, usage, MemoryKind::Device)?;
                 resident.attributes.push(Attribute { pool: Some(pool), stride, file_offset: chunk.offset });
             }
@@ -145,7 +148,7 @@ impl Resident {
                 "a page of {widest}-byte primitives does not fit a {max_range}-byte binding"
             )));
         }
-        let total = (slots as u64 * PAGE as u64).min(n.max(1));
+        let total = if streaming { slots as u64 * PAGE as u64 } else { n.max(1) };
         let mut first = 0u64;
         while first < total {
             let count = per_chunk.min(total - first);
