@@ -157,6 +157,25 @@ fn a_budget_larger_than_the_clip_holds_all_of_it() {
 }
 
 #[test]
+fn an_empty_asset_renders_its_background_resident_or_streamed() {
+    let ctx = context();
+    let empty = Splats::new(SourceKind::Procedural, 0, 0, [0.0, 1.0], 30.0);
+    let asset = Asset::from_bytes(&pack(&empty, &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
+    let background = RendererOptions { background: Vec3::new(0.2, 0.4, 0.6), ..options() };
+    for mut r in [
+        Renderer::new(&ctx, &asset, &background).unwrap(),
+        Renderer::streaming(&ctx, &asset, &background, 1 << 20).unwrap(),
+    ] {
+        r.render(&ctx, 0.5, &[camera()]).unwrap();
+        let image = r.read_back(&ctx).unwrap().remove(0);
+        assert!(image.chunks(4).all(|p| p[..3] == [51, 102, 153]), "{:?}", &image[..4]);
+        r.destroy(&ctx);
+    }
+    let messages = ctx.validation_messages();
+    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
+
+#[test]
 fn playing_on_never_waits_for_the_next_segment() {
     // Reading ahead: after the first frame, forward playback (at 15 frames a second of the
     // clip, twice the usual pace, and across the loop point) finds every page it needs

@@ -185,7 +185,8 @@ impl Resident {
     pub fn binding(&self, slot: usize, chunk: Chunk) -> (vk::Buffer, u64, u64) {
         let a = &self.attributes[slot];
         match &a.pool {
-            Some(b) if chunk.count > 0 => {
+            // A zero range is not a valid binding: an empty asset binds the dummy.
+            Some(b) if chunk.count > 0 && a.stride > 0 => {
                 let offset = chunk.first as u64 * a.stride;
                 (b.raw, offset, (chunk.count as u64 * a.stride).min(b.size - offset))
             }
@@ -294,7 +295,7 @@ impl Resident {
                 self.used[slot as usize] = serial;
             }
         }
-        let page_bytes = PAGE as u64 * self.page_stride();
+        let page_bytes = (PAGE as u64 * self.page_stride()).max(1);
         let missing: Vec<u32> = needed.iter().copied().filter(|&p| self.slot_of_page[p as usize] == NONE).collect();
         // Prefetch only into slots nobody needs now, never more than the allowance, and an
         // eighth of what is missing per frame: the reading is spread over the segment's
