@@ -80,6 +80,15 @@ namespace Splat4d
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        internal struct FramePolicy
+        {
+            public uint StructSize, LodFinest, LodCoarsest;
+            public float LodGamma;
+            public double FrameBudgetMs;
+            public uint DisableActiveSets, Reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         internal struct FrameDesc { public uint StructSize, ViewCount; public IntPtr Views; public double TimeSeconds; }
 
         [DllImport(Lib)] internal static extern Status s4d_get_version(out uint major, out uint minor, out uint patch);
@@ -91,6 +100,7 @@ namespace Splat4d
         [DllImport(Lib)] internal static extern Status s4d_asset_open_memory(byte[] data, UIntPtr size, out AssetHandle asset);
         [DllImport(Lib)] internal static extern Status s4d_asset_get_info(AssetHandle asset, ref AssetInfo info);
         [DllImport(Lib)] internal static extern Status s4d_asset_destroy(IntPtr asset);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_set_policy(RendererHandle renderer, ref FramePolicy policy);
         [DllImport(Lib)] internal static extern Status s4d_renderer_create(RuntimeHandle runtime, AssetHandle asset, ref RendererDesc desc, out RendererHandle renderer);
         [DllImport(Lib)] internal static extern Status s4d_renderer_render(RendererHandle renderer, ref FrameDesc frame);
         [DllImport(Lib)] internal static extern Status s4d_renderer_read_back(RendererHandle renderer, uint view, byte[] pixels, UIntPtr size);
@@ -215,13 +225,16 @@ namespace Splat4d
         readonly RendererHandle handle;
         public readonly uint Width, Height, ViewCount;
 
+        /// `gpuMemoryBudgetBytes` above 0 streams the asset from its file within that many bytes of GPU memory.
         public Renderer(Runtime runtime, Asset asset, uint width, uint height, uint viewCount,
-                        Format format = Format.Rgba8Unorm, SortOrder sort = SortOrder.Shared)
+                        Format format = Format.Rgba8Unorm, SortOrder sort = SortOrder.Shared,
+                        ulong gpuMemoryBudgetBytes = 0)
         {
             var desc = new Native.RendererDesc
             {
                 StructSize = (uint)Marshal.SizeOf(typeof(Native.RendererDesc)),
                 Width = width, Height = height, ViewCount = viewCount, Format = (uint)format, SortOrder = (uint)sort,
+                GpuMemoryBudgetBytes = gpuMemoryBudgetBytes,
             };
             Native.Check(Native.s4d_renderer_create(runtime.Handle, asset.Handle, ref desc, out handle));
             Width = width; Height = height; ViewCount = viewCount;
@@ -260,6 +273,20 @@ namespace Splat4d
                 Native.Check(Native.s4d_renderer_get_stats(handle, ref stats));
                 return stats;
             }
+        }
+
+        /// Levels of detail (finest..coarsest, FLoD's γ in pixels), a GPU frame budget in ms (0: none) and
+        /// active sets, from the next frame on.
+        public void SetPolicy(uint lodFinest = 0, uint lodCoarsest = uint.MaxValue, float lodGamma = 1,
+                              double frameBudgetMs = 0, bool activeSets = true)
+        {
+            var policy = new Native.FramePolicy
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Native.FramePolicy)),
+                LodFinest = lodFinest, LodCoarsest = lodCoarsest, LodGamma = lodGamma,
+                FrameBudgetMs = frameBudgetMs, DisableActiveSets = activeSets ? 0u : 1u,
+            };
+            Native.Check(Native.s4d_renderer_set_policy(handle, ref policy));
         }
 
         /// Records the stats of every frame from now on into a ring of `capacity` frames.

@@ -66,8 +66,24 @@ static class ConsoleTest
                     ExpectThrows(Status.InvalidArgument, "frame 5 of 5", () => capture.Frame(5));
                 }
                 ExpectThrows(Status.NotReady, "stop a capture twice", () => renderer.StopCapture());
+                ExpectThrows(Status.InvalidArgument, "gamma 0", () => renderer.SetPolicy(lodGamma: 0));
+                ExpectThrows(Status.InvalidArgument, "a level the asset lacks", () => renderer.SetPolicy(lodFinest: 7));
+                renderer.SetPolicy(lodGamma: 2, frameBudgetMs: 0.001);
+                for (int i = 0; i < 4; i++) renderer.Render(info.TimeStart, new[] { view });
+                renderer.ReadBack(0);
+                Expect(renderer.Stats.LodGamma >= 2, "the governor's γ is at least its floor: " + renderer.Stats.LodGamma);
+                renderer.SetPolicy();
                 ExpectThrows(Status.InvalidArgument, "read back view 3", () => renderer.ReadBack(3));
             }
+            using (var streaming = new Renderer(runtime, asset, 32, 32, 1, gpuMemoryBudgetBytes: 64u << 20))
+            {
+                streaming.Render(0.5 * (info.TimeStart + info.TimeEnd), new[] { new View { PositionZ = 3, OrientationW = 1,
+                    TanLeft = -1, TanRight = 1, TanUp = 1, TanDown = -1 } });
+                Expect(streaming.ReadBack(0).Length == 32 * 32 * 4, "a streamed frame");
+                Expect(streaming.Stats.ResidentBytes <= (64u << 20), "resident within the budget");
+            }
+            ExpectThrows(Status.InvalidArgument, "a budget no page fits",
+                         () => new Renderer(runtime, asset, 8, 8, 1, gpuMemoryBudgetBytes: 1000));
             Expect(runtime.ValidationMessageCount == 0, "no validation messages");
         }
 
