@@ -155,7 +155,7 @@ pub fn run(args: &InfoArgs) -> CliResult {
     }
     println!("levels       {}", info.levels.len());
     for (n, l) in info.levels.iter().enumerate() {
-        println!("  {n:4}  floor {:<8} {:9} primitives  {:10} bytes", l.scale_floor, l.primitives, l.bytes);
+        println!("  {n:4}  floor {:<10.4e} {:9} primitives  {:10} bytes", l.scale_floor, l.primitives, l.bytes);
     }
     println!("sections");
     for s in &info.sections {
