@@ -105,7 +105,6 @@ pub fn merge(splats: &Splats, members: &[u32], floor: f32) -> Option<(Primitive,
         return (diluted >= MIN_ALPHA).then(|| (p, splats.coeffs(*only as usize).to_vec()));
     }
     let prims = || members.iter().map(|&i| &splats.primitives[i as usize]);
-    let mass = |p: &Primitive| p.opacity as f64 * two_largest(p.scale.as_dvec3());
     let total: f64 = prims().map(mass).sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;

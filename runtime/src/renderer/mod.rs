@@ -98,6 +98,22 @@ pub struct RendererOptions {
     pub stats: bool,
 }
 
+impl RendererOptions {
+    /// `views` views of `width`×`height` in RGBA8 UNORM over black, one sort for both eyes,
+    /// stats on: the usual offscreen renderer.
+    pub fn new(width: u32, height: u32, views: u32) -> RendererOptions {
+        RendererOptions {
+            width,
+            height,
+            views,
+            format: TargetFormat::Rgba8Unorm,
+            background: Vec3::ZERO,
+            sort: SortOrder::Shared,
+            stats: true,
+        }
+    }
+}
+
 /// What frames draw beyond the target: levels of detail, a frame budget, active sets. Set with
 /// [`Renderer::set_policy`]; it holds until changed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -148,8 +164,9 @@ pub struct Renderer {
     primitives: u32,
     time_range: [f32; 2],
     segments: Vec<([f32; 2], Vec<RunRecord>)>,
-    /// Each level's primitives `first..end` and scale floor, finest first.
-    levels: Vec<(u32, u32, f32)>,
+    /// Each level's primitives `first..end`, finest first, and its scale floor.
+    levels: Vec<(u32, u32)>,
+    floors: Vec<f32>,
     lod: Selection,
     governor: Option<Governor>,
     /// Whether a frame goes over its segment's active runs only, or over every primitive.
@@ -274,8 +291,7 @@ impl Renderer {
         };
         let segments: Vec<_> =
             (0..asset.segments().len()).map(|s| (asset.segments()[s].time, asset.segment_runs(s).to_vec())).collect();
-        let levels: Vec<(u32, u32, f32)> =
-            asset.levels().iter().map(|l| (l.first, l.first + l.count, l.scale_floor)).collect();
+        let levels: Vec<(u32, u32)> = asset.levels().iter().map(|l| (l.first, l.first + l.count)).collect();
         // A segment's runs split at most once more at each level and chunk boundary.
         let most_runs = segments.iter().map(|s| s.1.len()).max().unwrap_or(0).max(1) + levels.len();
         let info = asset.info();
@@ -300,6 +316,7 @@ impl Renderer {
             time_range: info.time_range,
             segments,
             levels,
+            floors: asset.level_floors(),
             lod,
             governor: None,
             active_sets: true,
@@ -474,9 +491,8 @@ impl Renderer {
             lod: [finest, coarsest, 0, 0],
             ..Default::default()
         };
-        let floors: Vec<f32> = self.levels.iter().map(|l| l.2).collect();
         for (i, c) in eyes.iter().enumerate() {
-            uniforms.eyes[i] = eye(c, &floors, self.lod.gamma);
+            uniforms.eyes[i] = eye(c, &self.floors, self.lod.gamma);
         }
         let per_eye = self.frames[index].sort_right.is_some();
         let (origin, axis) = if per_eye {
@@ -528,7 +544,7 @@ impl Renderer {
         let mut pieces = Vec::with_capacity(runs.len());
         for r in runs {
             for level in finest..=coarsest {
-                let (first, end, _) = self.levels[level as usize];
+                let (first, end) = self.levels[level as usize];
                 let (lo, hi) = (r.first.max(first), (r.first + r.count).min(end));
                 if lo < hi {
                     pieces.push((lo, hi, level));
@@ -544,7 +560,7 @@ impl Renderer {
     fn level_range(&self, eyes: &[Camera]) -> (u32, u32) {
         let focal = eyes.iter().map(lod::focal).fold(0.0, f32::max);
         let (mut finest, coarsest) = (self.lod.finest, self.lod.coarsest);
-        while finest < coarsest && focal * self.levels[finest as usize + 1].2 / self.lod.gamma < NEAR {
+        while finest < coarsest && focal * self.floors[finest as usize + 1] / self.lod.gamma < NEAR {
             finest += 1;
         }
         (finest, coarsest)
