@@ -11,24 +11,12 @@ use splat4d::gpu::{Context, ContextOptions};
 use splat4d::lod::{self, Selection};
 use splat4d::pack::{pack, pack_levels, NoProgress, PackOptions};
 use splat4d::reference::{render, RenderSettings};
-use splat4d::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::renderer::{FramePolicy, Renderer, RendererOptions};
 use splat4d::{Asset, Camera, Primitive, Splats, Verify};
 
 fn context() -> Context {
     Context::new(&ContextOptions { validation: true, ..Default::default() })
         .unwrap_or_else(|e| panic!("a Vulkan device with validation layers is required for this test: {e}"))
-}
-
-fn options(w: u32, h: u32, views: u32) -> RendererOptions {
-    RendererOptions {
-        width: w,
-        height: h,
-        views,
-        format: TargetFormat::Rgba8Unorm,
-        background: Vec3::ZERO,
-        sort: SortOrder::Shared,
-        stats: true,
-    }
 }
 
 /// Four levels, each a column of small splats straight ahead of the camera at distances
@@ -82,7 +70,7 @@ fn selection_bands_match_the_cpu_rule_per_eye() {
     ];
     let mut checked = 0;
     for eyes in [&[centre][..], &stereo[..]] {
-        let mut renderer = Renderer::new(&ctx, &asset, &options(w, h, eyes.len() as u32)).unwrap();
+        let mut renderer = Renderer::new(&ctx, &asset, &RendererOptions::new(w, h, eyes.len() as u32)).unwrap();
         for selection in selections {
             renderer.set_lod(selection).unwrap();
             renderer.render(&ctx, 0.5, eyes).unwrap();
@@ -143,7 +131,7 @@ fn gpu_matches_the_reference_at_every_level_and_gamma() {
     let mut worst = [f64::INFINITY; 2];
     let mut failures = Vec::new();
     for (v, eyes) in [&[camera][..], &stereo[..]].into_iter().enumerate() {
-        let mut renderer = Renderer::new(&ctx, &asset, &options(160, 85, eyes.len() as u32)).unwrap();
+        let mut renderer = Renderer::new(&ctx, &asset, &RendererOptions::new(160, 85, eyes.len() as u32)).unwrap();
         for selection in &selections {
             renderer.set_lod(*selection).unwrap();
             for t in [0.2, 0.7] {
@@ -194,7 +182,7 @@ fn the_governor_coarsens_under_an_impossible_budget_and_active_sets_change_nothi
     let ctx = context();
     let asset = leveled(4);
     let camera = asset.cameras()[0].resized(128, 68);
-    let mut renderer = Renderer::new(&ctx, &asset, &options(128, 68, 1)).unwrap();
+    let mut renderer = Renderer::new(&ctx, &asset, &RendererOptions::new(128, 68, 1)).unwrap();
 
     // Active sets off: every primitive gone over, the same image.
     renderer.render(&ctx, 0.4, &[camera]).unwrap();
@@ -234,7 +222,8 @@ fn the_governor_coarsens_under_an_impossible_budget_and_active_sets_change_nothi
     assert_eq!(renderer.lod().gamma, 1.0);
     // Stats off: no budget can be held.
     renderer.destroy(&ctx);
-    let mut blind = Renderer::new(&ctx, &asset, &RendererOptions { stats: false, ..options(64, 34, 1) }).unwrap();
+    let mut blind =
+        Renderer::new(&ctx, &asset, &RendererOptions { stats: false, ..RendererOptions::new(64, 34, 1) }).unwrap();
     assert!(blind.set_policy(&policy).is_err());
     assert!(blind.set_lod(Selection::level(4)).is_err());
     blind.destroy(&ctx);

@@ -12,7 +12,7 @@ use splat4d::asset::format::SourceKind;
 use splat4d::glam::{Vec3, Vec4};
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
-use splat4d::renderer::{Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::renderer::{Renderer, RendererOptions};
 use splat4d::{sh, Asset, Camera, Error, Primitive, Splats, Verify};
 
 const SECONDS: f32 = 30.0;
@@ -24,15 +24,7 @@ fn context() -> Context {
 }
 
 fn options() -> RendererOptions {
-    RendererOptions {
-        width: 96,
-        height: 64,
-        views: 1,
-        format: TargetFormat::Rgba8Unorm,
-        background: Vec3::ZERO,
-        sort: SortOrder::Shared,
-        stats: true,
-    }
+    RendererOptions::new(96, 64, 1)
 }
 
 /// 30 s at 30 fps of primitives living about a second each, spread through a box in front of
