@@ -25,20 +25,8 @@ use splat4d::lod::Selection;
 use splat4d::pack::PackOptions;
 use splat4d::profile::FrameStats;
 use splat4d::reference::{self, RenderSettings};
-use splat4d::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
+use splat4d::renderer::{FramePolicy, Renderer, RendererOptions};
 use splat4d::{Asset, Camera, Primitive, Splats};
-
-fn options(width: u32, height: u32, views: u32) -> RendererOptions {
-    RendererOptions {
-        width,
-        height,
-        views,
-        format: TargetFormat::Rgba8Unorm,
-        background: Vec3::ZERO,
-        sort: SortOrder::Shared,
-        stats: true,
-    }
-}
 
 /// Renders `cameras[i]` at `times[i]` back to back and returns every frame's stats, in order.
 fn run(ctx: &Context, renderer: &mut Renderer, times: &[f32], cameras: &[Camera]) -> Vec<FrameStats> {
@@ -65,7 +53,7 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
         let camera = first_camera(asset).resized(512, 512);
         let times = spread(asset.info().time_range, frames);
         let cameras = vec![camera; frames];
-        let mut renderer = Renderer::new(ctx, asset, &options(512, 512, 1)).expect("renderer");
+        let mut renderer = Renderer::new(ctx, asset, &RendererOptions::new(512, 512, 1)).expect("renderer");
         let mut measure = |on: bool| {
             renderer.set_active_sets(on);
             run(ctx, &mut renderer, &times[..2.min(frames)], &cameras);
@@ -135,7 +123,7 @@ fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String
         .map(|c| reference::render(asset, t, c, &RenderSettings { lod: Selection::level(0), ..Default::default() }))
         .collect();
     let mut rows = Vec::new();
-    let mut renderer = Renderer::new(ctx, asset, &options(w, h, 1)).expect("renderer");
+    let mut renderer = Renderer::new(ctx, asset, &RendererOptions::new(w, h, 1)).expect("renderer");
     // A GPU's clocks ramp up over the first frames: warm up first.
     run(ctx, &mut renderer, &vec![t; 120], &vec![cameras[0]; 120]);
     for (label, selection) in &selections {
@@ -231,7 +219,7 @@ fn governor(
     let (w, h) = (1024, 1024);
     let cameras = vec![pulled_back(asset, 3.0, w, h); frames];
     let times = spread(asset.info().time_range, frames);
-    let mut renderer = Renderer::new(ctx, asset, &options(w, h, 1)).expect("renderer");
+    let mut renderer = Renderer::new(ctx, asset, &RendererOptions::new(w, h, 1)).expect("renderer");
     // The whole path once first: a GPU's clocks ramp up over the first frames, which would
     // look like load.
     run(ctx, &mut renderer, &times, &cameras);
@@ -288,24 +276,27 @@ fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
     let seeks = [31.7f32, 2.2, 55.5, 12.0, 44.4, 0.5, 59.0, 20.1, 37.3, 8.8];
     times.extend(seeks);
     let cameras = vec![camera; times.len()];
-    let mut resident = Renderer::new(ctx, &asset, &options(w, h, 1)).expect("renderer");
+    let mut resident = Renderer::new(ctx, &asset, &RendererOptions::new(w, h, 1)).expect("renderer");
     run(ctx, &mut resident, &times[..60], &cameras[..60]);
     let whole = run(ctx, &mut resident, &times, &cameras);
     resident.destroy(ctx);
-    let mut streaming = Renderer::streaming(ctx, &asset, &options(w, h, 1), budget).expect("streaming renderer");
+    let mut streaming =
+        Renderer::streaming(ctx, &asset, &RendererOptions::new(w, h, 1), budget).expect("streaming renderer");
     let streamed = run(ctx, &mut streaming, &times, &cameras);
     streaming.destroy(ctx);
 
-    let mut out =
-        String::from("frame,time,resident_bytes,page_uploads,upload_bytes,cpu_prepare_ms,gpu_ms,whole_gpu_ms\n");
+    let mut out = String::from(
+        "frame,time,resident_bytes,page_uploads,page_misses,upload_bytes,cpu_prepare_ms,gpu_ms,whole_gpu_ms\n",
+    );
     for (i, (f, g)) in streamed.iter().zip(&whole).enumerate() {
         let ms = |s: &FrameStats| s.gpu.map_or(f64::NAN, |t| t.total());
         let c = &f.counters;
         out += &format!(
-            "{i},{},{},{},{},{:.4},{:.4},{:.4}\n",
+            "{i},{},{},{},{},{},{:.4},{:.4},{:.4}\n",
             f.time,
             c.resident_bytes,
             c.page_uploads,
+            c.page_misses,
             c.upload_bytes,
             f.cpu.prepare,
             ms(f),
