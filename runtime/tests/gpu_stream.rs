@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use splat4d::asset::format::SourceKind;
 use splat4d::glam::{Vec3, Vec4};
-use splat4d::gpu::{Context, ContextOptions};
+use splat4d::gpu::{Context, ContextOptions, UploadQueue};
 use splat4d::pack::{pack, NoProgress, PackOptions};
 use splat4d::renderer::{Renderer, RendererOptions};
 use splat4d::{sh, Asset, Camera, Error, Primitive, Splats, Verify};
@@ -19,8 +19,29 @@ const SECONDS: f32 = 30.0;
 const PRIMITIVES: usize = 150_000;
 
 fn context() -> Context {
-    Context::new(&ContextOptions { validation: true, ..Default::default() })
+    context_uploading(UploadQueue::InFrame)
+}
+
+fn context_uploading(upload_queue: UploadQueue) -> Context {
+    Context::new(&ContextOptions { validation: true, upload_queue, ..Default::default() })
         .unwrap_or_else(|e| panic!("a Vulkan device with validation layers is required for this test: {e}"))
+}
+
+/// Contexts for every way this device uploads pages: in the frame; apart, on the graphics
+/// queue; and on a transfer queue where the device has one (lavapipe has not: there that
+/// context would upload in the frame again, and is left out).
+fn upload_paths() -> Vec<Context> {
+    let mut contexts = vec![context(), context_uploading(UploadQueue::Graphics)];
+    let transfer = context_uploading(UploadQueue::Transfer);
+    if transfer.upload_queue() == UploadQueue::Transfer {
+        contexts.push(transfer);
+    } else {
+        eprintln!("{}: no transfer-only queue family; uploads on the graphics queue only", transfer.device_name());
+    }
+    for (ctx, want) in contexts.iter().zip([UploadQueue::InFrame, UploadQueue::Graphics, UploadQueue::Transfer]) {
+        assert_eq!(ctx.upload_queue(), want);
+    }
+    contexts
 }
 
 fn options() -> RendererOptions {
@@ -76,12 +97,17 @@ fn attribute_bytes(asset: &Asset) -> u64 {
 
 #[test]
 fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
-    let ctx = context();
     let path = write_asset("long.s4d", &long_clip());
-    let asset = Asset::open(&path, Verify::Full).unwrap();
+    for ctx in upload_paths() {
+        plays_in_every_direction(&ctx, &path);
+    }
+}
+
+fn plays_in_every_direction(ctx: &Context, path: &std::path::Path) {
+    let asset = Asset::open(path, Verify::Full).unwrap();
     let budget = attribute_bytes(&asset) / 10;
-    let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
-    let mut streamed = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    let mut whole = Renderer::new(ctx, &asset, &options()).unwrap();
+    let mut streamed = Renderer::streaming(ctx, &asset, &options(), budget).unwrap();
     drop(asset);
 
     // Forwards a whole loop and on past the loop point, backwards, then seeks.
@@ -90,36 +116,44 @@ fn a_clip_ten_times_the_budget_plays_in_every_direction_within_it() {
     times.extend((0..60).map(|i| 5.0 - i as f32 / 30.0));
     times.extend([29.9, 0.05, 17.3, 2.2, 9.9, 9.95, 0.0, SECONDS]);
     let cam = [camera()];
-    let (mut most, mut uploaded, mut frames, mut worst) = (0u64, 0u64, 0, f64::INFINITY);
+    let (mut most, mut uploaded, mut apart, mut frames, mut worst) = (0u64, 0u64, 0u64, 0, f64::INFINITY);
     for &t in &times {
-        whole.render(&ctx, t, &cam).unwrap();
-        let want = whole.read_back(&ctx).unwrap();
-        streamed.render(&ctx, t, &cam).unwrap_or_else(|e| panic!("t={t}: {e}"));
-        let got = streamed.read_back(&ctx).unwrap();
+        whole.render(ctx, t, &cam).unwrap();
+        let want = whole.read_back(ctx).unwrap();
+        streamed.render(ctx, t, &cam).unwrap_or_else(|e| panic!("t={t}: {e}"));
+        let got = streamed.read_back(ctx).unwrap();
         // The same splats in the same order, but for ties: splats at exactly the same depth
         // (a few per frame here) blend in the order the GPU's atomics gave them slots, which
         // only lavapipe keeps the same from one renderer to another.
         let db = common::psnr(&got[0], &want[0], 4);
         assert!(db >= 50.0, "t={t}: the streamed frame is {db:.2} dB from the resident one");
         worst = worst.min(db);
-        let c = streamed.stats(&ctx).unwrap().counters;
+        let c = streamed.stats(ctx).unwrap().counters;
         assert!(c.resident_bytes <= budget, "t={t}: {} resident, budget {budget}", c.resident_bytes);
         most = most.max(c.resident_bytes);
         uploaded += c.page_uploads as u64;
+        apart += c.pages_apart as u64;
         frames += 1;
     }
     let pages = (PRIMITIVES as u64).div_ceil(splat4d::renderer::PAGE as u64);
+    let path = ctx.upload_queue();
     eprintln!(
-        "{frames} frames, worst {worst:.2} dB from the resident renderer; budget {budget} bytes, at most {most} \
-         resident; {uploaded} page uploads of {pages} pages"
+        "uploads {path:?}: {frames} frames, worst {worst:.2} dB from the resident renderer; budget {budget} bytes, \
+         at most {most} resident; {uploaded} page uploads of {pages} pages, {apart} of them apart"
     );
     assert!(most > budget / 2, "the budget was hardly used: {most} of {budget}");
     // The first loop reads each page about once: reading ahead does not thrash.
     assert!(uploaded < 4 * pages, "{uploaded} page uploads for {pages} pages");
-    whole.destroy(&ctx);
-    streamed.destroy(&ctx);
+    // Apart, the copies keep clear of the frame before's pages, and that leaves room for
+    // most of them; in the frame, none go apart.
+    match path {
+        UploadQueue::InFrame => assert_eq!(apart, 0),
+        _ => assert!(apart * 4 >= uploaded * 3, "{apart} of {uploaded} pages uploaded apart"),
+    }
+    whole.destroy(ctx);
+    streamed.destroy(ctx);
     let messages = ctx.validation_messages();
-    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+    assert!(messages.is_empty(), "validation messages ({path:?}): {messages:#?}");
 }
 
 #[test]
@@ -171,20 +205,25 @@ fn an_empty_asset_renders_its_background_resident_or_streamed() {
 fn playing_on_never_waits_for_the_next_segment() {
     // Reading ahead: after the first frame, forward playback (at 15 frames a second of the
     // clip, twice the usual pace, and across the loop point) finds every page it needs
-    // already there; a seek does not.
-    let ctx = context();
+    // already there; a seek does not. Whichever queue uploads.
     let asset =
         Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
-    let budget = attribute_bytes(&asset) / 10;
-    let mut r = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    for ctx in upload_paths() {
+        never_waits(&ctx, &asset);
+    }
+}
+
+fn never_waits(ctx: &Context, asset: &Asset) {
+    let budget = attribute_bytes(asset) / 10;
+    let mut r = Renderer::streaming(ctx, asset, &options(), budget).unwrap();
     let cam = [camera()];
     let mut frames = Vec::new();
-    r.start_capture(&ctx, 1024);
+    r.start_capture(ctx, 1024);
     for i in 0..480 {
-        r.render(&ctx, (i as f32 / 15.0) % SECONDS, &cam).unwrap();
+        r.render(ctx, (i as f32 / 15.0) % SECONDS, &cam).unwrap();
     }
-    r.render(&ctx, 17.0, &cam).unwrap();
-    frames.extend(r.stop_capture(&ctx).unwrap().unwrap().frames().copied());
+    r.render(ctx, 17.0, &cam).unwrap();
+    frames.extend(r.stop_capture(ctx).unwrap().unwrap().frames().copied());
     assert_eq!(frames.len(), 481);
     assert!(frames[0].counters.page_misses > 0);
     let missed: Vec<(f32, u32)> = frames[1..480]
@@ -192,40 +231,80 @@ fn playing_on_never_waits_for_the_next_segment() {
         .filter(|f| f.counters.page_misses > 0)
         .map(|f| (f.time, f.counters.page_misses))
         .collect();
-    assert!(missed.is_empty(), "frames that waited for pages: {missed:?}");
+    assert!(missed.is_empty(), "uploads {:?}: frames that waited for pages: {missed:?}", ctx.upload_queue());
     assert!(frames[1..480].iter().map(|f| f.counters.page_uploads).sum::<u32>() > 100);
     assert!(frames[480].counters.page_misses > 0, "the seek to 17 s found its pages");
-    r.destroy(&ctx);
+    r.destroy(ctx);
 }
 
 #[test]
 fn a_file_cut_short_while_playing_is_an_error_and_a_budget_too_small_says_so() {
-    let ctx = context();
-    let path = write_asset("cut.s4d", &long_clip());
+    for (i, ctx) in upload_paths().iter().enumerate() {
+        cut_short(ctx, &format!("cut{i}.s4d"));
+    }
+}
+
+fn cut_short(ctx: &Context, name: &str) {
+    let path = write_asset(name, &long_clip());
     let asset = Asset::open(&path, Verify::Full).unwrap();
     let budget = attribute_bytes(&asset) / 10;
-    let mut r = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+    let mut r = Renderer::streaming(ctx, &asset, &options(), budget).unwrap();
     let cam = [camera()];
-    r.render(&ctx, 0.5, &cam).unwrap();
-    r.read_back(&ctx).unwrap();
+    r.render(ctx, 0.5, &cam).unwrap();
+    r.read_back(ctx).unwrap();
     // Cut the file to a third while it is open: later segments' pages are gone.
     let len = std::fs::metadata(&path).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 3).unwrap();
-    let e = r.render(&ctx, 28.0, &cam).expect_err("the pages of t=28 are past the end of the file");
+    let e = r.render(ctx, 28.0, &cam).expect_err("the pages of t=28 are past the end of the file");
     assert!(matches!(e, Error::Asset(_)), "{e}");
     assert!(e.to_string().contains("truncated"), "{e}");
     // What is resident still renders.
-    r.render(&ctx, 0.5, &cam).unwrap();
-    r.read_back(&ctx).unwrap();
-    r.destroy(&ctx);
+    r.render(ctx, 0.5, &cam).unwrap();
+    r.read_back(ctx).unwrap();
+    r.destroy(ctx);
 
     // A budget smaller than one frame's primitives: a clear error when the frame is made.
     let tiny = splat4d::renderer::PAGE as u64 * 200;
-    let mut r = Renderer::streaming(&ctx, &asset, &options(), tiny).unwrap();
-    let e = r.render(&ctx, 6.0, &cam).expect_err("a segment does not fit in one page");
+    let mut r = Renderer::streaming(ctx, &asset, &options(), tiny).unwrap();
+    let e = r.render(ctx, 6.0, &cam).expect_err("a segment does not fit in one page");
     assert!(e.to_string().contains("budget"), "{e}");
-    r.destroy(&ctx);
-    assert!(Renderer::streaming(&ctx, &asset, &options(), 1000).is_err(), "no page fits 1000 bytes");
+    r.destroy(ctx);
+    assert!(Renderer::streaming(ctx, &asset, &options(), 1000).is_err(), "no page fits 1000 bytes");
     let messages = ctx.validation_messages();
     assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
+
+#[test]
+fn copies_never_refill_what_the_frame_before_reads() {
+    // Frames alternate between two segments whose pages the budget cannot hold together:
+    // each frame must evict pages the frame before reads, possibly while it still runs. An
+    // upload apart would race it, so those copies go into the frame itself (validation's
+    // synchronisation checks would see the race), and every image stays right.
+    let asset =
+        Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
+    let cam = [camera()];
+    for ctx in upload_paths() {
+        let budget = attribute_bytes(&asset) / 10;
+        let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
+        let mut streamed = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+        // Nothing waits for a frame but the next frame but one: the frame before may still
+        // be running when a frame is made.
+        streamed.start_capture(&ctx, 64);
+        for i in 0..24 {
+            streamed.render(&ctx, if i % 2 == 0 { 4.0 } else { 19.0 }, &cam).unwrap();
+        }
+        let frames: Vec<_> = streamed.stop_capture(&ctx).unwrap().unwrap().frames().map(|f| f.counters).collect();
+        let uploaded: u32 = frames[2..].iter().map(|c| c.page_uploads).sum();
+        let apart: u32 = frames[2..].iter().map(|c| c.pages_apart).sum();
+        eprintln!("uploads {:?}: {uploaded} pages after the first two frames, {apart} apart", ctx.upload_queue());
+        assert!(uploaded > 0, "the two segments fit the budget together");
+        assert_eq!(apart, 0, "copies apart refilled slots the frame before reads");
+        whole.render(&ctx, 19.0, &cam).unwrap();
+        let db = common::psnr(&streamed.read_back(&ctx).unwrap()[0], &whole.read_back(&ctx).unwrap()[0], 4);
+        assert!(db >= 50.0, "{db:.2} dB");
+        whole.destroy(&ctx);
+        streamed.destroy(&ctx);
+        let messages = ctx.validation_messages();
+        assert!(messages.is_empty(), "validation messages ({:?}): {messages:#?}", ctx.upload_queue());
+    }
 }

@@ -46,6 +46,30 @@ pub struct ContextOptions {
     /// Present to windows of this display: the instance gets its surface extensions and the
     /// device `VK_KHR_swapchain` (see [`super::Presenter`]).
     pub display: Option<raw_window_handle::RawDisplayHandle>,
+    /// Where streamed pages are copied into GPU memory.
+    pub upload_queue: UploadQueue,
+}
+
+/// The queue that copies streamed pages ([`crate::renderer::Renderer::streaming`]) into GPU
+/// memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UploadQueue {
+    /// A queue of a transfer-only family (a copy engine) where the device has one and timeline
+    /// semaphores: a frame's copies run beside the frame before it. Elsewhere as `InFrame`.
+    #[default]
+    Transfer,
+    /// The frame's own command buffer, before its slice pass.
+    InFrame,
+    /// Submissions of their own to the graphics queue, synchronised with the frames as
+    /// a transfer queue's are: that path, on devices with one queue family (for tests).
+    Graphics,
+}
+
+/// A queue that page uploads are submitted to, apart from the frames.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueueRef {
+    pub queue: vk::Queue,
+    pub family: u32,
 }
 
 /// A host's Vulkan objects for embedded mode. The host keeps them: the context never destroys
@@ -130,6 +154,9 @@ pub struct Context {
     info: DeviceInfo,
     /// Whether `VK_KHR_multiview` (core in 1.1) is enabled: one pass for both eyes.
     pub multiview: bool,
+    /// Where streamed pages are uploaded apart from the frames (with timeline semaphores);
+    /// `None`: in the frames' own command buffers.
+    pub(crate) upload_queue: Option<QueueRef>,
 }
 
 unsafe extern "system" fn on_message(
@@ -278,10 +305,21 @@ impl Context {
         let mut want11 = vk::PhysicalDeviceVulkan11Features::default()
             .multiview(multiview)
             .storage_buffer16_bit_access(has11.storage_buffer16_bit_access == vk::TRUE);
+        let upload_family =
+            upload_family(&instance, physical_device, &properties, api_version, (options.upload_queue, queue_family));
+        // The feature's own struct, not Vulkan12Features: an OpenXR runtime may add that struct
+        // to the chain itself (Monado does), and the two must not be chained together.
+        let mut want12 = vk::PhysicalDeviceTimelineSemaphoreFeatures::default().timeline_semaphore(true);
         let mut features2 = vk::PhysicalDeviceFeatures2::default().push_next(&mut want11);
+        if upload_family.is_some() {
+            features2 = features2.push_next(&mut want12);
+        }
         let priorities = [1.0f32];
-        let queues =
-            [vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
+        let mut queues =
+            vec![vk::DeviceQueueCreateInfo::default().queue_family_index(queue_family).queue_priorities(&priorities)];
+        if let Some(f) = upload_family.filter(|&f| f != queue_family) {
+            queues.push(vk::DeviceQueueCreateInfo::default().queue_family_index(f).queue_priorities(&priorities));
+        }
         let swapchain = [ash::khr::swapchain::NAME.as_ptr()];
         let device_extensions: &[*const std::ffi::c_char] = if options.display.is_some() { &swapchain } else { &[] };
         let device_info = vk::DeviceCreateInfo::default()
@@ -291,6 +329,8 @@ impl Context {
         let device = unsafe { creator.create_device(&instance, physical_device, &device_info) }?;
         partial.device = Some(device.clone());
         let queue = unsafe { device.get_device_queue(queue_family, 0) };
+        let upload_queue =
+            upload_family.map(|family| QueueRef { queue: unsafe { device.get_device_queue(family, 0) }, family });
         let parts = Parts {
             entry,
             instance,
@@ -298,6 +338,7 @@ impl Context {
             device,
             queue_family,
             queue,
+            upload_queue,
             api_version,
             properties,
             multiview,
@@ -367,6 +408,8 @@ impl Context {
             device,
             queue_family: host.queue_family,
             queue: host.queue,
+            // The host's frames may go to any queue of the family: uploads stay in the frames.
+            upload_queue: None,
             api_version: host.instance_api_version.min(properties.api_version).min(vk::API_VERSION_1_3),
             properties,
             multiview,
@@ -385,6 +428,7 @@ impl Context {
             device,
             queue_family,
             queue,
+            upload_queue,
             api_version,
             properties,
             multiview,
@@ -411,10 +455,15 @@ impl Context {
         partial.device = None;
         partial.instance = None;
         log::info!(
-            "vulkan device: {device_name} (api {}.{}, multiview {}, {})",
+            "vulkan device: {device_name} (api {}.{}, multiview {}, uploads {}, {})",
             vk::api_version_major(api_version),
             vk::api_version_minor(api_version),
             if multiview { "yes" } else { "no" },
+            match upload_path(upload_queue, queue_family) {
+                UploadQueue::Transfer => "on a transfer queue",
+                UploadQueue::Graphics => "apart on the graphics queue",
+                UploadQueue::InFrame => "in the frame",
+            },
             if owns_vulkan { "standalone" } else { "embedded in the host's device" }
         );
         Ok(Context {
@@ -434,6 +483,7 @@ impl Context {
             max_binding_bytes,
             info,
             multiview,
+            upload_queue,
         })
     }
 
@@ -453,6 +503,12 @@ impl Context {
     /// command buffers used.
     pub fn wait_idle(&self) -> Result<()> {
         unsafe { self.device.device_wait_idle() }.map_err(vk_err("vkDeviceWaitIdle"))
+    }
+
+    /// Where streamed pages are uploaded on this device: `Transfer` (a transfer-only family),
+    /// `Graphics` (apart, on the graphics queue) or `InFrame`.
+    pub fn upload_queue(&self) -> UploadQueue {
+        upload_path(self.upload_queue, self.queue_family)
     }
 
     pub fn device_name(&self) -> &str {
@@ -496,8 +552,39 @@ impl Context {
         usage: vk::BufferUsageFlags,
         kind: MemoryKind,
     ) -> Result<Buffer> {
-        let info =
-            vk::BufferCreateInfo::default().size(size.max(4)).usage(usage).sharing_mode(vk::SharingMode::EXCLUSIVE);
+        self.create_buffer_for(name, size, usage, kind, false)
+    }
+
+    /// A buffer that both the frames' queue and the upload queue use: concurrent where they
+    /// are of different families, so no ownership moves between them.
+    pub(crate) fn create_upload_buffer(
+        &self,
+        name: &str,
+        size: u64,
+        usage: vk::BufferUsageFlags,
+        kind: MemoryKind,
+    ) -> Result<Buffer> {
+        self.create_buffer_for(name, size, usage, kind, true)
+    }
+
+    fn create_buffer_for(
+        &self,
+        name: &str,
+        size: u64,
+        usage: vk::BufferUsageFlags,
+        kind: MemoryKind,
+        shared: bool,
+    ) -> Result<Buffer> {
+        let families = match self.upload_queue {
+            Some(u) if shared && u.family != self.queue_family => vec![self.queue_family, u.family],
+            _ => Vec::new(),
+        };
+        let info = vk::BufferCreateInfo::default().size(size.max(4)).usage(usage);
+        let info = if families.is_empty() {
+            info.sharing_mode(vk::SharingMode::EXCLUSIVE)
+        } else {
+            info.sharing_mode(vk::SharingMode::CONCURRENT).queue_family_indices(&families)
+        };
         let alloc = match kind {
             MemoryKind::Device => {
                 vk_mem::AllocationCreateInfo { usage: vk_mem::MemoryUsage::AutoPreferDevice, ..Default::default() }
@@ -659,6 +746,7 @@ struct Parts {
     device: ash::Device,
     queue_family: u32,
     queue: vk::Queue,
+    upload_queue: Option<QueueRef>,
     api_version: u32,
     properties: vk::PhysicalDeviceProperties,
     multiview: bool,
@@ -758,6 +846,47 @@ fn multiview_is_broken(instance: &ash::Instance, pd: vk::PhysicalDevice, props: 
         );
     }
     broken
+}
+
+/// How pages are uploaded with `upload_queue` beside frames on `frames_family`.
+fn upload_path(upload_queue: Option<QueueRef>, frames_family: u32) -> UploadQueue {
+    match upload_queue {
+        Some(q) if q.family != frames_family => UploadQueue::Transfer,
+        Some(_) => UploadQueue::Graphics,
+        None => UploadQueue::InFrame,
+    }
+}
+
+/// The family to upload streamed pages on, as `wanted` says and the device allows: a
+/// transfer-only family (one with neither graphics nor compute is a copy engine) and timeline
+/// semaphores, or, for `Graphics`, the frames' own family.
+fn upload_family(
+    instance: &ash::Instance,
+    pd: vk::PhysicalDevice,
+    props: &vk::PhysicalDeviceProperties,
+    api_version: u32,
+    (wanted, frames_family): (UploadQueue, u32),
+) -> Option<u32> {
+    if wanted == UploadQueue::InFrame || api_version < vk::API_VERSION_1_2 || props.api_version < vk::API_VERSION_1_2 {
+        return None;
+    }
+    let mut has12 = vk::PhysicalDeviceVulkan12Features::default();
+    let mut query = vk::PhysicalDeviceFeatures2::default().push_next(&mut has12);
+    unsafe { instance.get_physical_device_features2(pd, &mut query) };
+    if has12.timeline_semaphore != vk::TRUE {
+        return None;
+    }
+    if wanted == UploadQueue::Graphics {
+        return Some(frames_family);
+    }
+    let families = unsafe { instance.get_physical_device_queue_family_properties(pd) };
+    let graphics_compute = vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE;
+    let transfer_only = |f: &vk::QueueFamilyProperties| {
+        f.queue_count > 0
+            && f.queue_flags.contains(vk::QueueFlags::TRANSFER)
+            && !f.queue_flags.intersects(graphics_compute)
+    };
+    families.iter().position(transfer_only).map(|f| f as u32)
 }
 
 /// The device to use: the named one, else the most capable type (discrete, integrated,

@@ -6,7 +6,8 @@ mod present;
 pub mod sort;
 
 pub(crate) use context::Creator;
-pub use context::{Buffer, Context, ContextOptions, HostVulkan, Image, MemoryKind};
+pub(crate) use context::QueueRef;
+pub use context::{Buffer, Context, ContextOptions, HostVulkan, Image, MemoryKind, UploadQueue};
 pub use present::{Presented, Presenter};
 
 /// SPIR-V of every shader in `shaders/`, compiled by `build.rs`.

@@ -87,6 +87,9 @@ pub struct Counters {
     /// Of those, pages the frame itself needed: not read ahead in time (after a seek, or
     /// when playback outran the read-ahead), so the frame waited for them.
     pub page_misses: u32,
+    /// Of `page_uploads`, pages copied on the upload queue beside the frame before (a
+    /// transfer queue where the device has one); the rest were copied by the frame itself.
+    pub pages_apart: u32,
 }
 
 /// The levels of detail a frame drew, and γ, FLoD's screen-size threshold, it drew them at.

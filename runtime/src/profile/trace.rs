@@ -121,7 +121,12 @@ pub fn chrome_trace(capture: &Capture) -> String {
             "upload",
             at,
             origin,
-            json!({ "bytes": c.upload_bytes, "pages": c.page_uploads, "missed pages": c.page_misses }),
+            json!({
+                "bytes": c.upload_bytes,
+                "pages": c.page_uploads,
+                "missed pages": c.page_misses,
+                "pages apart": c.pages_apart
+            }),
         );
         let lod = json!({ "gamma": f.lod.gamma, "finest": f.lod.finest, "coarsest": f.lod.coarsest });
         counter(&mut events, "level of detail", at, origin, lod);
@@ -149,7 +154,7 @@ pub fn csv(capture: &Capture) -> String {
     let mut out = String::from(
         "frame,time,views,cpu_start_ms,cpu_wait_ms,cpu_prepare_ms,cpu_record_ms,cpu_submit_ms,cpu_ms,\
          gpu_slice_ms,gpu_sort_ms,gpu_raster_ms,gpu_resolve_ms,gpu_ms,active,visible,drawn_left,drawn_right,\
-         segment,resident_bytes,gpu_memory_bytes,upload_bytes,page_uploads,page_misses,lod_finest,lod_coarsest,lod_gamma",
+         segment,resident_bytes,gpu_memory_bytes,upload_bytes,page_uploads,page_misses,pages_apart,lod_finest,lod_coarsest,lod_gamma",
     );
     for l in 0..MAX_LEVELS {
         out += &format!(",level{l}_visible");
@@ -176,7 +181,7 @@ pub fn csv(capture: &Capture) -> String {
         };
         let n = &f.counters;
         out += &format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             n.active,
             n.visible,
             n.drawn[0],
@@ -187,6 +192,7 @@ pub fn csv(capture: &Capture) -> String {
             n.upload_bytes,
             n.page_uploads,
             n.page_misses,
+            n.pages_apart,
             f.lod.finest,
             f.lod.coarsest,
             f.lod.gamma

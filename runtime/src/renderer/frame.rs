@@ -47,11 +47,13 @@ pub struct Frame {
     pub serial: u64,
     /// Whether the slot's last frame went into a host's command buffer (no fence of ours).
     pub host_pending: bool,
-    /// Streaming: pages read for the frame, copied into the pools before its slice pass.
+    /// Streaming: pages read for the frame, copied into the pools before its slice pass (on
+    /// the upload queue, or by `cmd`).
     pub staging: Option<Buffer>,
     /// A larger staging buffer made for a frame whose pages did not fit `staging` (after a
     /// seek); destroyed when the slot is next used.
     pub overflow: Option<Buffer>,
+    /// The copies `cmd` records (none where they went to the upload queue).
     pub copies: Vec<PageCopy>,
     /// Views of the host's image and framebuffers on them, for that frame.
     host_views: Vec<vk::ImageView>,
@@ -151,7 +153,7 @@ impl Frame {
             MemoryKind::Readback,
         )?);
         if spec.staging_bytes > 0 {
-            made.staging = Some(ctx.create_buffer(
+            made.staging = Some(ctx.create_upload_buffer(
                 &n("page staging"),
                 spec.staging_bytes,
                 vk::BufferUsageFlags::TRANSFER_SRC,

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use ash::vk;
 
+use super::uploads::{UploadWait, Uploads};
 use super::{pipelines, Renderer};
 use crate::camera::Camera;
 use crate::error::{Error, Result};
@@ -56,6 +57,35 @@ impl Renderer {
         eyes: &[Camera],
         target: HostTarget,
     ) -> Result<()> {
+        unsafe { self.record_frame_into(ctx, cmd, time, eyes, target, false) }.map(|_| ())
+    }
+
+    /// [`Self::record_into`] for a caller that submits `cmd` itself, waiting for what it
+    /// returns (where anything): the frame's page uploads can then run apart, on the upload
+    /// queue.
+    ///
+    /// # Safety
+    /// As [`Self::record_into`].
+    pub(crate) unsafe fn record_into_waiting(
+        &mut self,
+        ctx: &Context,
+        cmd: vk::CommandBuffer,
+        time: f32,
+        eyes: &[Camera],
+        target: HostTarget,
+    ) -> Result<Option<UploadWait>> {
+        unsafe { self.record_frame_into(ctx, cmd, time, eyes, target, true) }
+    }
+
+    unsafe fn record_frame_into(
+        &mut self,
+        ctx: &Context,
+        cmd: vk::CommandBuffer,
+        time: f32,
+        eyes: &[Camera],
+        target: HostTarget,
+        apart: bool,
+    ) -> Result<Option<UploadWait>> {
         if cmd == vk::CommandBuffer::null() || target.image == vk::Image::null() {
             return Err(Error::InvalidArgument("a null command buffer or image".into()));
         }
@@ -67,7 +97,7 @@ impl Renderer {
         }
         let _frame = Section::begin(c"splat4d frame");
         let render_pass = self.host_pass(ctx, target.final_layout)?;
-        let (index, dispatches) = self.prepare(ctx, time, eyes)?;
+        let (index, dispatches) = self.prepare(ctx, time, eyes, apart)?;
         let recording = Instant::now();
         let _record = Section::begin(c"splat4d record");
         let size = (self.options.width, self.options.height, self.pass_views);
@@ -84,7 +114,7 @@ impl Renderer {
         self.record_frame(ctx, index, cmd, &dispatches, render_pass, &framebuffers, false)?;
         self.frames[index].pending.cpu.record = recording.elapsed().as_secs_f64() * 1e3;
         self.finish_frame(index, true);
-        Ok(())
+        Ok(if apart { self.uploads.as_ref().and_then(Uploads::wait) } else { None })
     }
 
     /// The render pass that leaves the target in `layout`, made on first use.

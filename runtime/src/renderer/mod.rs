@@ -6,6 +6,7 @@ mod frame;
 mod host;
 mod pipelines;
 mod resident;
+mod uploads;
 
 use std::time::{Duration, Instant};
 
@@ -24,8 +25,9 @@ use crate::profile::{Capture, Counters, CpuTimes, FrameStats, LodStats, Section}
 use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
-use resident::Resident;
 pub use resident::PAGE;
+use resident::{Brought, Resident};
+use uploads::Uploads;
 
 const FRAMES_IN_FLIGHT: usize = 2;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
@@ -139,6 +141,8 @@ impl Default for FramePolicy {
 pub struct Renderer {
     options: RendererOptions,
     resident: Resident,
+    /// Streaming with an upload queue: the frames' page copies, submitted apart.
+    uploads: Option<Uploads>,
     pipelines: Pipelines,
     sort: RadixSort,
     command_pool: vk::CommandPool,
@@ -239,7 +243,8 @@ impl Renderer {
     /// `budget_bytes` of them on the GPU: each frame brings in the pages its segment needs
     /// that are missing (after a seek, all of them: that frame reads and uploads more) and
     /// reads the next segment's ahead, an eighth of them (at most 16 MiB) per frame, so that
-    /// playing on needs no wait.
+    /// playing on needs no wait. The pages are copied on the context's upload queue (a
+    /// transfer queue, [`crate::gpu::UploadQueue`]) where it has one, else by the frames.
     /// Fails where one segment's primitives alone exceed the budget.
     pub fn streaming(ctx: &Context, asset: &Asset, options: &RendererOptions, budget_bytes: u64) -> Result<Renderer> {
         Renderer::create(ctx, asset, options, Some(budget_bytes))
@@ -298,6 +303,7 @@ impl Renderer {
         let mut renderer = Renderer {
             options: options.clone(),
             resident,
+            uploads: None,
             pipelines,
             sort,
             command_pool,
@@ -349,6 +355,15 @@ impl Renderer {
                 }
             }
         }
+        if let (true, Some(queue)) = (streaming, ctx.upload_queue) {
+            match Uploads::new(ctx, queue, FRAMES_IN_FLIGHT) {
+                Ok(u) => renderer.uploads = Some(u),
+                Err(e) => {
+                    renderer.destroy(ctx);
+                    return Err(e);
+                }
+            }
+        }
         Ok(renderer)
     }
 
@@ -361,7 +376,7 @@ impl Renderer {
     /// the same resources, two frames ago.
     pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
         let _frame = Section::begin(c"splat4d frame");
-        let (index, dispatches) = self.prepare(ctx, time, eyes)?;
+        let (index, dispatches) = self.prepare(ctx, time, eyes, true)?;
         let recording = Instant::now();
         {
             let _record = Section::begin(c"splat4d record");
@@ -371,7 +386,14 @@ impl Renderer {
         let _submit = Section::begin(c"splat4d submit");
         let frame = &mut self.frames[index];
         let cmds = [frame.cmd];
-        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        // The pages uploaded apart, this frame's and those read ahead before, are read by its
+        // slice pass (or refilled by its own copies): it waits for the newest upload.
+        let wait = self.uploads.as_ref().and_then(Uploads::wait);
+        let mut timeline = vk::TimelineSemaphoreSubmitInfo::default();
+        let mut submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        if let Some(w) = &wait {
+            submit = w.add_to(submit, &mut timeline);
+        }
         unsafe { ctx.device.queue_submit(ctx.queue, &[submit], frame.fence) }.map_err(vk_err("vkQueueSubmit"))?;
         frame.in_flight = true;
         frame.pending.cpu.record = ms(submitting - recording);
@@ -390,9 +412,18 @@ impl Renderer {
     }
 
     /// Checks a frame's arguments, takes the next slot once the GPU is done with it, and
-    /// writes the frame's uniforms and active runs. Returns the slot and the slice dispatches.
+    /// writes the frame's uniforms and active runs. Streaming, it brings in the frame's pages:
+    /// with `apart` (the frame's submission waits for [`Uploads::wait`]) their copies may go
+    /// to the upload queue, else the frame records them. Returns the slot and the slice
+    /// dispatches.
     #[allow(clippy::type_complexity)]
-    fn prepare(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<(usize, Vec<(usize, u32, u32, u32)>)> {
+    fn prepare(
+        &mut self,
+        ctx: &Context,
+        time: f32,
+        eyes: &[Camera],
+        apart: bool,
+    ) -> Result<(usize, Vec<(usize, u32, u32, u32)>)> {
         if eyes.len() != self.options.views as usize {
             return Err(Error::InvalidArgument(format!("{} cameras for {} views", eyes.len(), self.options.views)));
         }
@@ -453,13 +484,25 @@ impl Renderer {
             ctx.destroy_buffer(old);
         }
         frame.copies.clear();
-        let (mut page_uploads, mut page_misses) = (0, 0);
+        let (mut brought, mut streamed) = (Brought::default(), 0u64);
         if let (true, Some(staging)) = (self.resident.is_streaming(), frame.staging.as_ref()) {
+            if let (false, Some(u)) = (apart, &self.uploads) {
+                // Nothing orders this frame after the uploads on the GPU: they finish first.
+                u.wait_all(ctx)?;
+            }
             let needed = Resident::pages_of(&pieces);
-            let serial = self.submitted + 1;
-            let (copies, overflow, uploaded, missed) =
-                self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
-            (frame.copies, frame.overflow, page_uploads, page_misses) = (copies, overflow, uploaded, missed);
+            let serial = (self.submitted + 1, apart && self.uploads.is_some());
+            brought = self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
+            streamed = brought.copies.iter().map(|c| c.region.size).sum();
+            match self.uploads.as_mut() {
+                Some(u) if brought.beside && !brought.copies.is_empty() => {
+                    let source = brought.overflow.as_ref().unwrap_or(staging).raw;
+                    let resident = &self.resident;
+                    u.submit(ctx, index, source, &brought.copies, |a| resident.pool(a))?;
+                }
+                _ => frame.copies = std::mem::take(&mut brought.copies),
+            }
+            frame.overflow = brought.overflow.take();
         }
         self.last_time = Some(time);
         let segment = segment.map_or(u32::MAX, |s| s as u32);
@@ -478,7 +521,6 @@ impl Renderer {
 
         let frame = &self.frames[index];
         ctx.write(&frame.runs, 0, &entries)?;
-        let streamed: u64 = frame.copies.iter().map(|c| c.region.size).sum();
         let mut uniforms = FrameGpu {
             time,
             sh_period: self.sh.2,
@@ -525,8 +567,9 @@ impl Renderer {
                 segment,
                 resident_bytes: self.resident.bytes(),
                 upload_bytes: UNIFORM_BYTES + (entries.len() * 16) as u64 + streamed,
-                page_uploads,
-                page_misses,
+                page_uploads: brought.pages,
+                page_misses: brought.missed,
+                pages_apart: if frame.copies.is_empty() { brought.pages } else { 0 },
                 ..Default::default()
             },
         };
@@ -637,6 +680,11 @@ impl Renderer {
             unsafe { ctx.device.wait_for_fences(&[self.frames[index].fence], true, FENCE_TIMEOUT_NS) }
                 .map_err(vk_err("vkWaitForFences"))?;
             self.retire(ctx, index)?;
+        }
+        // The slot's staging and upload commands are reused: its last upload must be done
+        // (its frame waited for it, unless that frame never got submitted).
+        if let Some(u) = &self.uploads {
+            u.wait_slot(ctx, index)?;
         }
         Ok(())
     }
@@ -972,6 +1020,9 @@ impl Renderer {
             for (_, pass) in self.host_passes.drain(..) {
                 ctx.device.destroy_render_pass(pass, None);
             }
+        }
+        if let Some(u) = self.uploads.take() {
+            u.destroy(ctx);
         }
         self.sort.destroy(ctx);
         self.pipelines.destroy(ctx);

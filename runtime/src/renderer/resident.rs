@@ -8,8 +8,9 @@
 //! - streaming (DESIGN §3): fewer slots than pages, within a memory budget. Each frame asks
 //!   for the pages its active runs touch (and, ahead of time, those of the next segment);
 //!   missing pages are read from the file ([`crate::asset::Reader`]) into the frame's
-//!   staging buffer and copied into free or least recently used slots by the frame's own
-//!   command buffer, before its slice pass.
+//!   staging buffer and copied into free or least recently used slots before its slice pass:
+//!   on the upload queue beside the frame before (`super::uploads`), or by the frame's own
+//!   command buffer.
 
 use ash::vk;
 
@@ -44,11 +45,25 @@ struct Attribute {
     file_offset: u64,
 }
 
-/// A copy from a frame's staging buffer into a pool, recorded before the frame's slice pass.
+/// A copy from a frame's staging buffer into a pool.
 #[derive(Clone, Copy, Debug)]
 pub struct PageCopy {
     pub attribute: usize,
     pub region: vk::BufferCopy,
+}
+
+/// What [`Resident::make_resident`] brought in for a frame.
+#[derive(Default)]
+pub struct Brought {
+    /// Copies from the staging buffer (or `overflow`) into the pools.
+    pub copies: Vec<PageCopy>,
+    /// A staging buffer made for this frame, when its pages did not fit the frame's own.
+    pub overflow: Option<Buffer>,
+    pub pages: u32,
+    /// How many of `pages` the frame needed: they were not read ahead, so it waits for them.
+    pub missed: u32,
+    /// Whether the copies keep clear of the frame before's slots, so they may run beside it.
+    pub beside: bool,
 }
 
 pub struct Resident {
@@ -130,7 +145,12 @@ impl Resident {
                 let stride = chunk.size.checked_div(n).unwrap_or(0);
                 let pages = slots as u64 * PAGE as u64 * stride;
                 let size = if streaming { pages } else { pages.min(chunk.size) }.max(stride);
-                let pool = ctx.create_buffer(&format!("asset {}", chunk.name()), size, usage, MemoryKind::Device)?;
+                let name = format!("asset {}", chunk.name());
+                let pool = if streaming {
+                    ctx.create_upload_buffer(&name, size, usage, MemoryKind::Device)?
+                } else {
+                    ctx.create_buffer(&name, size, usage, MemoryKind::Device)?
+                };
                 resident.attributes.push(Attribute { pool: Some(pool), stride, file_offset: chunk.offset });
             }
             Ok(())
@@ -269,19 +289,20 @@ impl Resident {
 
     /// Makes the pages of `needed` (sorted page numbers) resident for frame `serial`, then as
     /// many of `wanted` (the next segment's) as `prefetch_bytes` allows, reading them into
-    /// `staging` (or a larger buffer made for the frame, returned, when the needed pages do
-    /// not fit). Returns the copies to record, that buffer, the pages brought in, and how
-    /// many of them the frame needed (they were not read ahead: the frame waits for them).
+    /// `staging` (or a larger buffer made for the frame, when the needed pages do not fit).
+    /// With `beside`, the copies are to run beside the frame before (`serial - 1`), so they
+    /// keep clear of the slots it reads or fills, where the needed pages fit without them;
+    /// where they do not, or without `beside`, the copies must run in the frame itself.
     pub fn make_resident(
         &mut self,
         ctx: &Context,
         needed: &[u32],
         wanted: &[u32],
         prefetch_bytes: u64,
-        serial: u64,
+        (serial, beside): (u64, bool),
         staging: &Buffer,
-    ) -> Result<(Vec<PageCopy>, Option<Buffer>, u32, u32)> {
-        let Some(reader) = self.reader.clone() else { return Ok((Vec::new(), None, 0, 0)) };
+    ) -> Result<Brought> {
+        let Some(reader) = self.reader.clone() else { return Ok(Brought::default()) };
         if needed.len() > self.slot_count() {
             return Err(Error::InvalidArgument(format!(
                 "the frame needs {} pages of {PAGE} primitives; the GPU memory budget holds {}",
@@ -297,38 +318,55 @@ impl Resident {
         }
         let page_bytes = (PAGE as u64 * self.page_stride()).max(1);
         let missing: Vec<u32> = needed.iter().copied().filter(|&p| self.slot_of_page[p as usize] == NONE).collect();
+        // Slots: free ones first, then the least recently used that this frame (and, for
+        // copies beside it, the frame before) does not touch.
+        let candidates = |since: u64| {
+            let mut c: Vec<u32> = (0..self.slot_count() as u32)
+                .filter(|&s| self.page_of_slot[s as usize] == NONE || self.used[s as usize] < since)
+                .collect();
+            c.sort_by_key(|&s| (self.page_of_slot[s as usize] != NONE, self.used[s as usize]));
+            c
+        };
+        let mut beside = beside;
+        let mut slots = if beside { candidates(serial.saturating_sub(1)) } else { Vec::new() };
+        if slots.len() < missing.len() {
+            beside = false;
+        }
+        if !beside {
+            slots = candidates(serial);
+        }
         // Prefetch only into slots nobody needs now, never more than the allowance, and an
         // eighth of what is missing per frame: the reading is spread over the segment's
         // first frames instead of landing on one.
-        let spare = self.slot_count() - needed.len();
         let ahead: Vec<u32> = wanted
             .iter()
             .copied()
             .filter(|&p| self.slot_of_page[p as usize] == NONE && needed.binary_search(&p).is_err())
             .collect();
         let share = ahead.len().div_ceil(PREFETCH_SHARE);
+        let room = slots.len() - missing.len();
         let prefetch: Vec<u32> =
-            ahead.into_iter().take(share.min((prefetch_bytes / page_bytes) as usize).min(spare)).collect();
+            ahead.into_iter().take(share.min((prefetch_bytes / page_bytes) as usize).min(room)).collect();
         let mut pages: Vec<u32> = missing.iter().chain(&prefetch).copied().collect();
         if pages.is_empty() {
-            return Ok((Vec::new(), None, 0, 0));
+            return Ok(Brought { beside, ..Brought::default() });
         }
         let bytes = pages.len() as u64 * page_bytes;
         let overflow = if bytes > staging.size {
-            Some(ctx.create_buffer("page staging", bytes, vk::BufferUsageFlags::TRANSFER_SRC, MemoryKind::Upload)?)
+            Some(ctx.create_upload_buffer(
+                "page staging",
+                bytes,
+                vk::BufferUsageFlags::TRANSFER_SRC,
+                MemoryKind::Upload,
+            )?)
         } else {
             None
         };
         let target = overflow.as_ref().unwrap_or(staging);
-        // Slots: free ones first, then the least recently used not needed this frame.
-        let mut candidates: Vec<u32> = (0..self.slot_count() as u32)
-            .filter(|&s| self.page_of_slot[s as usize] == NONE || self.used[s as usize] < serial)
-            .collect();
-        candidates.sort_by_key(|&s| (self.page_of_slot[s as usize] != NONE, self.used[s as usize]));
         let mut copies = Vec::new();
         let mut data = Vec::new();
         let mut at = 0u64;
-        for (n, (&page, &slot)) in pages.iter().zip(&candidates).enumerate() {
+        for (n, (&page, &slot)) in pages.iter().zip(&slots).enumerate() {
             let first = page as u64 * PAGE as u64;
             let count = (PAGE as u64).min(self.primitives as u64 - first);
             let copied = copies.len();
@@ -367,17 +405,20 @@ impl Resident {
                 }
             }
         }
-        // Every read succeeded: now the tables change.
-        for (&page, &slot) in pages.iter().zip(&candidates) {
+        // Every read succeeded: now the tables change. A page read ahead counts as used by the
+        // frame before when its copy runs apart (the next upload may refill its slot), by this
+        // frame when the frame copies it (an upload beside the frame must not).
+        for (&page, &slot) in pages.iter().zip(&slots) {
             let old = self.page_of_slot[slot as usize];
             if old != NONE {
                 self.slot_of_page[old as usize] = NONE;
             }
             self.page_of_slot[slot as usize] = page;
             self.slot_of_page[page as usize] = slot;
-            self.used[slot as usize] = if missing.contains(&page) { serial } else { serial.saturating_sub(1) };
+            let ahead = missing.binary_search(&page).is_err();
+            self.used[slot as usize] = if ahead && beside { serial.saturating_sub(1) } else { serial };
         }
-        Ok((copies, overflow, pages.len() as u32, missing.len() as u32))
+        Ok(Brought { copies, overflow, pages: pages.len() as u32, missed: missing.len() as u32, beside })
     }
 
     /// The pool buffer of attribute `index` (present for every copy `make_resident` makes).

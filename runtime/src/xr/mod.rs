@@ -19,7 +19,7 @@ use openxr as xr;
 use crate::asset::Asset;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
-use crate::gpu::{vk_err, Context, ContextOptions, Creator};
+use crate::gpu::{vk_err, Context, ContextOptions, Creator, UploadQueue};
 use crate::playback::Playback;
 use crate::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
 pub use place::Placement;
@@ -55,6 +55,8 @@ pub struct XrOptions {
     /// Stream the asset, holding at most this many bytes of it on the GPU
     /// ([`Renderer::streaming`]); `None` uploads it whole.
     pub gpu_memory_budget: Option<u64>,
+    /// Where streamed pages are uploaded.
+    pub upload_queue: UploadQueue,
 }
 
 impl Default for XrOptions {
@@ -70,6 +72,7 @@ impl Default for XrOptions {
             swapchain_per_eye: false,
             policy: FramePolicy::default(),
             gpu_memory_budget: None,
+            upload_queue: UploadQueue::default(),
         }
     }
 }
@@ -245,7 +248,8 @@ pub fn play_with<P: xr::PlatformInfo + ?Sized>(
     if requirements.min_api_version_supported > xr::Version::new(1, 3, 0) {
         return Err(Error::Xr(format!("the runtime needs Vulkan {} or newer", requirements.min_api_version_supported)));
     }
-    let ctx_options = ContextOptions { validation: options.validation, ..Default::default() };
+    let ctx_options =
+        ContextOptions { validation: options.validation, upload_queue: options.upload_queue, ..Default::default() };
     let creator = XrCreator { instance: &instance, system, get_instance_proc_addr: Default::default() };
     let ctx = Context::create(&ctx_options, &creator)?;
     let result = run_session(&instance, system, &ctx, asset, options, control, &mut report);

@@ -239,7 +239,8 @@ pub(super) fn record_frame(
     let copied = capture || eye_images.is_some();
     let final_layout =
         if copied { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
-    unsafe { renderer.record_into(ctx, cmd, time, eyes, HostTarget { image: target, final_layout }) }?;
+    let target_of = HostTarget { image: target, final_layout };
+    let uploads = unsafe { renderer.record_into_waiting(ctx, cmd, time, eyes, target_of) }?;
     if copied {
         let both =
             vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(2);
@@ -355,7 +356,12 @@ pub(super) fn record_frame(
     unsafe {
         d.end_command_buffer(cmd).map_err(vk_err("vkEndCommandBuffer"))?;
         let cmds = [cmd];
-        let submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        let mut submit = vk::SubmitInfo::default().command_buffers(&cmds);
+        // Streamed pages uploaded on the upload queue: the frame's slice pass reads them.
+        let mut timeline = vk::TimelineSemaphoreSubmitInfo::default();
+        if let Some(w) = &uploads {
+            submit = w.add_to(submit, &mut timeline);
+        }
         d.queue_submit(ctx.queue, &[submit], fence).map_err(vk_err("vkQueueSubmit"))?;
         if capture {
             d.wait_for_fences(&[fence], true, 120_000_000_000).map_err(vk_err("vkWaitForFences"))?;
