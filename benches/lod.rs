@@ -19,7 +19,7 @@ mod common;
 
 use common::{first_camera, median, open_with, synthetic};
 use splat4d::glam::Vec3;
-use splat4d::gpu::{Context, ContextOptions};
+use splat4d::gpu::{Context, ContextOptions, UploadQueue};
 use splat4d::import::{import_paths, ImportOptions};
 use splat4d::lod::Selection;
 use splat4d::pack::PackOptions;
@@ -38,12 +38,24 @@ fn run(ctx: &Context, renderer: &mut Renderer, times: &[f32], cameras: &[Camera]
     capture.frames().copied().collect()
 }
 
+/// As [`run`], but each frame waits for the one before to finish: a frame's stage times are
+/// then its own (back to back, a frame's first stage also waits out the frame before).
+fn run_isolated(ctx: &Context, renderer: &mut Renderer, times: &[f32], cameras: &[Camera]) -> Vec<FrameStats> {
+    renderer.start_capture(ctx, times.len() as u32);
+    for (t, c) in times.iter().zip(cameras) {
+        renderer.render(ctx, *t, std::slice::from_ref(c)).expect("render");
+        renderer.read_back(ctx).expect("read back");
+    }
+    let capture = renderer.stop_capture(ctx).expect("stop the capture").expect("a capture");
+    capture.frames().copied().collect()
+}
+
 fn spread(range: [f32; 2], n: usize) -> Vec<f32> {
     (0..n).map(|i| range[0] + (range[1] - range[0]) * (i as f32 + 0.5) / n as f32).collect()
 }
 
 fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<String> {
-    println!("\nactive sets: per frame, median over {frames} frames across the clip (mono 512x512)");
+    println!("\nactive sets: per frame, median over {frames} frames across the clip (mono 512x512, one at a time)");
     println!(
         "{:<24} {:>10} {:>6} {:>12} {:>12} {:>7} {:>10} {:>10} {:>7}",
         "asset", "prims", "runs", "touched on", "touched off", "fewer", "slice on", "slice off", "faster"
@@ -57,7 +69,7 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
         let mut measure = |on: bool| {
             renderer.set_active_sets(on);
             run(ctx, &mut renderer, &times[..2.min(frames)], &cameras);
-            let s = run(ctx, &mut renderer, &times, &cameras);
+            let s = run_isolated(ctx, &mut renderer, &times, &cameras);
             let touched = median(s.iter().map(|f| f.counters.active as f64).collect());
             let slice = median(s.iter().filter_map(|f| f.gpu.map(|g| g.slice)).collect());
             (touched, slice)
@@ -280,27 +292,39 @@ fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
     run(ctx, &mut resident, &times[..60], &cameras[..60]);
     let whole = run(ctx, &mut resident, &times, &cameras);
     resident.destroy(ctx);
-    let mut streaming =
-        Renderer::streaming(ctx, &asset, &RendererOptions::new(w, h, 1), budget).expect("streaming renderer");
-    let streamed = run(ctx, &mut streaming, &times, &cameras);
-    streaming.destroy(ctx);
+    let play_streamed = |ctx: &Context| {
+        let mut streaming =
+            Renderer::streaming(ctx, &asset, &RendererOptions::new(w, h, 1), budget).expect("streaming renderer");
+        let frames = run(ctx, &mut streaming, &times, &cameras);
+        streaming.destroy(ctx);
+        frames
+    };
+    let streamed = play_streamed(ctx);
+    // The same in the frames' own command buffers, where the device has a transfer queue.
+    let in_frame = (ctx.upload_queue() != UploadQueue::InFrame).then(|| {
+        let options = ContextOptions { upload_queue: UploadQueue::InFrame, ..Default::default() };
+        play_streamed(&Context::new(&options).expect("a Vulkan device"))
+    });
 
     let mut out = String::from(
-        "frame,time,resident_bytes,page_uploads,page_misses,upload_bytes,cpu_prepare_ms,gpu_ms,whole_gpu_ms\n",
+        "frame,time,resident_bytes,page_uploads,page_misses,pages_apart,upload_bytes,cpu_prepare_ms,gpu_ms,\
+         whole_gpu_ms,in_frame_gpu_ms\n",
     );
     for (i, (f, g)) in streamed.iter().zip(&whole).enumerate() {
         let ms = |s: &FrameStats| s.gpu.map_or(f64::NAN, |t| t.total());
         let c = &f.counters;
         out += &format!(
-            "{i},{},{},{},{},{},{:.4},{:.4},{:.4}\n",
+            "{i},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4}\n",
             f.time,
             c.resident_bytes,
             c.page_uploads,
             c.page_misses,
+            c.pages_apart,
             c.upload_bytes,
             f.cpu.prepare,
             ms(f),
-            ms(g)
+            ms(g),
+            in_frame.as_ref().map_or(f64::NAN, |v| ms(&v[i]))
         );
     }
     std::fs::write(csv, out).expect("write the streaming trace");
@@ -314,6 +338,8 @@ fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
     };
     let frame = |f: &FrameStats| f.cpu.prepare + f.gpu.map_or(f64::NAN, |g| g.total());
     let (a, b) = (stat(whole[..play].iter().map(frame).collect()), stat(streamed[..play].iter().map(frame).collect()));
+    let apart: u32 = streamed.iter().map(|f| f.counters.pages_apart).sum();
+    let uploaded: u32 = streamed.iter().map(|f| f.counters.page_uploads).sum();
     let switches: Vec<&FrameStats> = streamed[..play].iter().filter(|f| f.counters.page_uploads > 0).collect();
     let waited = streamed[1..play].iter().filter(|f| f.counters.page_misses > 0).count();
     let worst_switch = switches.iter().map(|f| frame(f)).fold(0.0, f64::max);
@@ -329,17 +355,23 @@ fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
         most as f64 / 1e6,
         switches.len()
     );
-    println!("{:<22} {:>8} {:>8} {:>8}", "CPU prepare + GPU ms", "p50", "p99", "max");
-    println!("{:<22} {:>8.3} {:>8.3} {:>8.3}", "whole asset resident", a.0, a.1, a.2);
-    println!("{:<22} {:>8.3} {:>8.3} {:>8.3}", "streamed", b.0, b.1, b.2);
+    println!("uploads {:?}: {apart} of {uploaded} pages copied apart", ctx.upload_queue());
+    println!("{:<28} {:>8} {:>8} {:>8}", "CPU prepare + GPU ms", "p50", "p99", "max");
+    println!("{:<28} {:>8.3} {:>8.3} {:>8.3}", "whole asset resident", a.0, a.1, a.2);
+    println!("{:<28} {:>8.3} {:>8.3} {:>8.3}", format!("streamed ({:?})", ctx.upload_queue()), b.0, b.1, b.2);
+    let c = in_frame.as_ref().map(|v| stat(v[..play].iter().map(frame).collect()));
+    if let Some(c) = c {
+        println!("{:<28} {:>8.3} {:>8.3} {:>8.3}", "streamed (InFrame)", c.0, c.1, c.2);
+    }
     println!(
         "worst frame that streamed pages in: {worst_switch:.3} ms; worst seek: {worst_seek:.3} ms ({:.1} MB read)",
         seek_bytes as f64 / 1e6
     );
     println!("trace: {}", csv.display());
+    let in_frame = c.map_or("null".into(), |c| format!("{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}}", c.0, c.1, c.2));
     format!(
-        "{{\"primitives\":{primitives},\"attribute_bytes\":{attributes},\"budget_bytes\":{budget},\"most_resident_bytes\":{most},\"streaming_frames\":{},\"frames_that_waited\":{waited},\"whole\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"streamed\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"worst_switch_ms\":{worst_switch:.4},\"worst_seek_ms\":{worst_seek:.4},\"seek_upload_bytes\":{seek_bytes}}}",
-        switches.len(), a.0, a.1, a.2, b.0, b.1, b.2
+        "{{\"primitives\":{primitives},\"attribute_bytes\":{attributes},\"budget_bytes\":{budget},\"most_resident_bytes\":{most},\"streaming_frames\":{},\"frames_that_waited\":{waited},\"upload_queue\":\"{:?}\",\"pages_uploaded\":{uploaded},\"pages_apart\":{apart},\"whole\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"streamed\":{{\"p50\":{:.4},\"p99\":{:.4},\"max\":{:.4}}},\"streamed_in_frame\":{in_frame},\"worst_switch_ms\":{worst_switch:.4},\"worst_seek_ms\":{worst_seek:.4},\"seek_upload_bytes\":{seek_bytes}}}",
+        switches.len(), ctx.upload_queue(), a.0, a.1, a.2, b.0, b.1, b.2
     )
 }
 
