@@ -134,7 +134,7 @@ impl ChunkInfo {
 /// An opened, validated `.s4d` asset.
 pub struct Asset {
     storage: Storage,
-    /// Where it came from, for messages ("<memory>" for one held in memory).
+    /// Where it came from, for messages (`<memory>` for one held in memory).
     path: String,
     info: AssetInfo,
     chunks: Vec<ChunkInfo>,
