@@ -552,22 +552,12 @@ impl Context {
         usage: vk::BufferUsageFlags,
         kind: MemoryKind,
     ) -> Result<Buffer> {
-        self.create_buffer_for(name, size, usage, kind, false)
+        self.create_buffer_on(name, size, usage, kind, false)
     }
 
-    /// A buffer that both the frames' queue and the upload queue use: concurrent where they
-    /// are of different families, so no ownership moves between them.
-    pub(crate) fn create_upload_buffer(
-        &self,
-        name: &str,
-        size: u64,
-        usage: vk::BufferUsageFlags,
-        kind: MemoryKind,
-    ) -> Result<Buffer> {
-        self.create_buffer_for(name, size, usage, kind, true)
-    }
-
-    fn create_buffer_for(
+    /// A buffer; with `shared`, one that both the frames' queue and the upload queue use:
+    /// concurrent where they are of different families, so no ownership moves between them.
+    pub(crate) fn create_buffer_on(
         &self,
         name: &str,
         size: u64,

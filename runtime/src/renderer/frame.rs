@@ -153,11 +153,12 @@ impl Frame {
             MemoryKind::Readback,
         )?);
         if spec.staging_bytes > 0 {
-            made.staging = Some(ctx.create_upload_buffer(
+            made.staging = Some(ctx.create_buffer_on(
                 &n("page staging"),
                 spec.staging_bytes,
                 vk::BufferUsageFlags::TRANSFER_SRC,
                 MemoryKind::Upload,
+                true,
             )?);
         }
         made.sort = Some(sort.create_buffers(ctx, spec.capacity)?);

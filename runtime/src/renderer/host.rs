@@ -60,24 +60,13 @@ impl Renderer {
         unsafe { self.record_frame_into(ctx, cmd, time, eyes, target, false) }.map(|_| ())
     }
 
-    /// [`Self::record_into`] for a caller that submits `cmd` itself, waiting for what it
-    /// returns (where anything): the frame's page uploads can then run apart, on the upload
-    /// queue.
+    /// [`Self::record_into`]; with `apart`, for a caller that submits `cmd` itself, waiting
+    /// for what this returns (where anything): the frame's page uploads can then run apart,
+    /// on the upload queue.
     ///
     /// # Safety
     /// As [`Self::record_into`].
-    pub(crate) unsafe fn record_into_waiting(
-        &mut self,
-        ctx: &Context,
-        cmd: vk::CommandBuffer,
-        time: f32,
-        eyes: &[Camera],
-        target: HostTarget,
-    ) -> Result<Option<UploadWait>> {
-        unsafe { self.record_frame_into(ctx, cmd, time, eyes, target, true) }
-    }
-
-    unsafe fn record_frame_into(
+    pub(crate) unsafe fn record_frame_into(
         &mut self,
         ctx: &Context,
         cmd: vk::CommandBuffer,

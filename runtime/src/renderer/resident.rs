@@ -145,12 +145,9 @@ impl Resident {
                 let stride = chunk.size.checked_div(n).unwrap_or(0);
                 let pages = slots as u64 * PAGE as u64 * stride;
                 let size = if streaming { pages } else { pages.min(chunk.size) }.max(stride);
+                // Streaming, the upload queue fills the pools too.
                 let name = format!("asset {}", chunk.name());
-                let pool = if streaming {
-                    ctx.create_upload_buffer(&name, size, usage, MemoryKind::Device)?
-                } else {
-                    ctx.create_buffer(&name, size, usage, MemoryKind::Device)?
-                };
+                let pool = ctx.create_buffer_on(&name, size, usage, MemoryKind::Device, streaming)?;
                 resident.attributes.push(Attribute { pool: Some(pool), stride, file_offset: chunk.offset });
             }
             Ok(())
@@ -353,11 +350,12 @@ impl Resident {
         }
         let bytes = pages.len() as u64 * page_bytes;
         let overflow = if bytes > staging.size {
-            Some(ctx.create_upload_buffer(
+            Some(ctx.create_buffer_on(
                 "page staging",
                 bytes,
                 vk::BufferUsageFlags::TRANSFER_SRC,
                 MemoryKind::Upload,
+                true,
             )?)
         } else {
             None

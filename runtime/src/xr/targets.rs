@@ -240,7 +240,7 @@ pub(super) fn record_frame(
     let final_layout =
         if copied { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
     let target_of = HostTarget { image: target, final_layout };
-    let uploads = unsafe { renderer.record_into_waiting(ctx, cmd, time, eyes, target_of) }?;
+    let uploads = unsafe { renderer.record_frame_into(ctx, cmd, time, eyes, target_of, true) }?;
     if copied {
         let both =
             vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(2);
