@@ -277,9 +277,11 @@ fn cut_short(ctx: &Context, name: &str) {
 #[test]
 fn copies_never_refill_what_the_frame_before_reads() {
     // Frames alternate between two segments whose pages the budget cannot hold together:
-    // each frame must evict pages the frame before reads, possibly while it still runs. An
-    // upload apart would race it, so those copies go into the frame itself (validation's
-    // synchronisation checks would see the race), and every image stays right.
+    // each frame must evict pages the frame before reads, possibly while it still runs. On a
+    // transfer queue an upload apart would race it, so those copies go into the frame itself:
+    // checked by the counter, since neither lavapipe's one queue (where the frame's own
+    // barriers order it) nor validation 1.3.239 (which does not follow copies across queues)
+    // shows the race. Every image stays right.
     let asset =
         Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
     let cam = [camera()];
