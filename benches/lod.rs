@@ -67,7 +67,7 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
         let cameras = vec![camera; frames];
         let mut renderer = Renderer::new(ctx, asset, &RendererOptions::new(512, 512, 1)).expect("renderer");
         let mut measure = |on: bool| {
-            renderer.set_active_sets(on);
+            renderer.set_active_sets(on).expect("active sets");
             run(ctx, &mut renderer, &times[..2.min(frames)], &cameras);
             let s = run_isolated(ctx, &mut renderer, &times, &cameras);
             let touched = median(s.iter().map(|f| f.counters.active as f64).collect());
@@ -132,7 +132,9 @@ fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String
     println!();
     let finest: Vec<_> = cameras
         .iter()
-        .map(|c| reference::render(asset, t, c, &RenderSettings { lod: Selection::level(0), ..Default::default() }))
+        .map(|c| {
+            reference::render(asset, t, c, &RenderSettings { lod: Selection::level(0), ..Default::default() }).unwrap()
+        })
         .collect();
     let mut rows = Vec::new();
     let mut renderer = Renderer::new(ctx, asset, &RendererOptions::new(w, h, 1)).expect("renderer");
@@ -150,7 +152,7 @@ fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String
         let mut cells = Vec::new();
         for (camera, finest) in cameras.iter().zip(&finest) {
             let settings = RenderSettings { lod: *selection, ..Default::default() };
-            let db = reference::psnr(&reference::render(asset, t, camera, &settings), finest);
+            let db = reference::psnr(&reference::render(asset, t, camera, &settings).unwrap(), finest);
             let s = run(ctx, &mut renderer, &vec![t; frames], &vec![*camera; frames]);
             let ms = median(s.iter().filter_map(|f| f.gpu.map(|g| g.total())).collect());
             let drawn = s.last().map_or(0, |f| f.counters.visible);
@@ -294,7 +296,8 @@ fn stream(ctx: &Context, primitives: usize, csv: &std::path::Path) -> String {
     resident.destroy(ctx);
     let play_streamed = |ctx: &Context| {
         let mut streaming =
-            Renderer::streaming(ctx, &asset, &RendererOptions::new(w, h, 1), budget).expect("streaming renderer");
+            Renderer::streaming(ctx, &asset, &RendererOptions::new(w, h, 1), budget, &Default::default())
+                .expect("streaming renderer");
         let frames = run(ctx, &mut streaming, &times, &cameras);
         streaming.destroy(ctx);
         frames

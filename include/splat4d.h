@@ -40,6 +40,8 @@ enum S4dStatus
   S4D_STATUS_NOT_READY = 7,
   // The OpenXR runtime is missing, or failed or refused what was asked.
   S4D_STATUS_XR = 8,
+  // Memory for what was asked could not be had (the call changed nothing).
+  S4D_STATUS_OUT_OF_MEMORY = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -129,7 +131,8 @@ typedef uint32_t S4dCaptureFormat;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// An opened `.s4d` asset (memory-mapped when opened from a path).
+// An opened `.s4d` asset: its tables in memory, its primitives read from its file (or its
+// copy in memory) as renderers need them.
 typedef struct S4dAsset S4dAsset;
 
 // A finished capture. Immutable: every function on it may be called from any thread at once.
@@ -230,6 +233,26 @@ typedef struct S4dView {
   float tan_down;
 } S4dView;
 
+// What frames draw beyond the target, for `s4d_renderer_set_policy`.
+typedef struct S4dFramePolicy {
+  // `sizeof(S4dFramePolicy)`.
+  uint32_t struct_size;
+  // The finest and coarsest level of detail drawn (0 = the finest; a coarsest beyond the
+  // asset's levels means its coarsest, so 0xFFFFFFFF draws them all).
+  uint32_t lod_finest;
+  uint32_t lod_coarsest;
+  // FLoD's γ in pixels (> 0; 1 is as fine as the eye tells apart): each level is drawn
+  // where its scale floor projects to at most γ pixels. With a budget, the lowest γ.
+  float lod_gamma;
+  // Hold every frame's GPU time under this many milliseconds by moving γ; 0 for no budget.
+  // Needs the renderer's stats on.
+  double frame_budget_ms;
+  // Non-zero: go over every primitive each frame instead of its segment's active ones
+  // (the same image; for comparisons).
+  uint32_t disable_active_sets;
+  uint32_t reserved;
+} S4dFramePolicy;
+
 // What a renderer renders into.
 typedef struct S4dRendererDesc {
   // `sizeof(S4dRendererDesc)`.
@@ -249,9 +272,15 @@ typedef struct S4dRendererDesc {
   // what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
   uint32_t disable_stats;
   // Non-zero: stream the asset's primitives from its file, holding at most this many
-  // bytes of them on the GPU (a segment's primitives must fit). 0: the whole asset is
-  // uploaded at creation. Older hosts' descs leave it 0.
+  // bytes of them on the GPU. Creation fails with INVALID_ARGUMENT where one segment's
+  // primitives at the levels `policy` draws do not fit, and `s4d_renderer_set_policy`
+  // refuses a policy that would not. 0: the whole asset is uploaded at creation. Older
+  // hosts' descs leave it 0.
   uint64_t gpu_memory_budget_bytes;
+  // The policy frames start with (as `s4d_renderer_set_policy` sets it); NULL for the
+  // default: every level at γ = 1, no frame budget, active sets. Read during the call only.
+  // Added in 0.3; older hosts' descs leave it NULL.
+  const struct S4dFramePolicy *policy;
 } S4dRendererDesc;
 
 // One frame to render.
@@ -276,26 +305,6 @@ typedef struct S4dHostImage {
   // `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
   uint64_t image;
 } S4dHostImage;
-
-// What frames draw beyond the target, for `s4d_renderer_set_policy`.
-typedef struct S4dFramePolicy {
-  // `sizeof(S4dFramePolicy)`.
-  uint32_t struct_size;
-  // The finest and coarsest level of detail drawn (0 = the finest; a coarsest beyond the
-  // asset's levels means its coarsest, so 0xFFFFFFFF draws them all).
-  uint32_t lod_finest;
-  uint32_t lod_coarsest;
-  // FLoD's γ in pixels (> 0; 1 is as fine as the eye tells apart): each level is drawn
-  // where its scale floor projects to at most γ pixels. With a budget, the lowest γ.
-  float lod_gamma;
-  // Hold every frame's GPU time under this many milliseconds by moving γ; 0 for no budget.
-  // Needs the renderer's stats on.
-  double frame_budget_ms;
-  // Non-zero: go over every primitive each frame instead of its segment's active ones
-  // (the same image; for comparisons).
-  uint32_t disable_active_sets;
-  uint32_t reserved;
-} S4dFramePolicy;
 
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
 typedef struct S4dRuntimeDesc {
@@ -404,7 +413,16 @@ S4dStatus s4d_get_version(uint32_t *major, uint32_t *minor, uint32_t *patch);
 // `message` is NULL or valid for a write.
 S4dStatus s4d_last_error(const char **message);
 
-// Opens an `.s4d` file (memory-mapped, fully verified).
+// Opens an `.s4d` file and verifies it: its header and tables (segments, runs, levels,
+// cameras) are read, checked and copied, and every section's checksum is checked. Only a
+// regular file is opened (a FIFO, a device or a folder fails with IO at once, without
+// blocking).
+//
+// The file is read, never mapped. Its primitives are read again when a renderer is created
+// from it, and while a streaming renderer plays. If the file is truncated or rewritten after
+// this call, those reads fail (INVALID_ASSET, or IO) instead of crashing the host or drawing
+// other data. To update an asset in place, write the new file beside it and rename it over
+// the old one: open assets and renderers keep reading the old file.
 //
 // # Safety
 // `path` is a NUL-terminated UTF-8 path; `out` is valid for a write.
@@ -503,8 +521,11 @@ S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max
 // `view` and `projection` point to 16 floats each; `out` is valid for a write.
 S4dStatus s4d_view_from_matrices(const float *view, const float *projection, struct S4dView *out);
 
-// Creates a renderer of `asset` on `runtime`: uploads the asset and builds the frame's
-// resources. The asset may be closed afterwards.
+// Creates a renderer of `asset` on `runtime`: uploads the asset (reading its primitives from
+// the file, each section checked against its checksum: INVALID_ASSET where the file changed
+// since `s4d_asset_open`) and builds the frame's resources. The asset may be closed
+// afterwards; a streaming renderer keeps reading the file, and a frame whose pages can no
+// longer be read fails with INVALID_ASSET (or IO) and draws nothing wrong.
 //
 // # Safety
 // `runtime` and `asset` are live; `desc` points to a valid `S4dRendererDesc`; `out` is valid
@@ -571,8 +592,13 @@ S4dStatus s4d_renderer_set_policy(const struct S4dRenderer *renderer,
 
 // Destroys a renderer (NULL is fine), after the GPU has finished with it.
 //
+// Destroying a renderer while another thread is in a call on it is the host's bug (the
+// other call then uses freed memory): the host must finish, or stop, every call on a renderer
+// before destroying it, as with any object it frees.
+//
 // # Safety
-// `renderer` is NULL or from `s4d_renderer_create`, and not used again.
+// `renderer` is NULL or from `s4d_renderer_create`, not in use on another thread, and not used
+// again.
 S4dStatus s4d_renderer_destroy(struct S4dRenderer *renderer);
 
 // Creates a standalone runtime.

@@ -168,6 +168,8 @@ pub fn run(args: &InfoArgs) -> CliResult {
     if info.cameras.len() > 8 {
         println!("  … {} more", info.cameras.len() - 8);
     }
-    println!("provenance   {}", info.provenance.replace('\n', "\n             "));
+    // The asset's own text, which a file can fill with anything: shown, never obeyed.
+    let lines: Vec<_> = info.provenance.lines().map(splat4d::error::printable).collect();
+    println!("provenance   {}", lines.join("\n             "));
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! Getting an asset from what the user named: open an .s4d, or import and pack a source.
 
+use std::io::Read;
 use std::path::Path;
 
 use splat4d::asset::format::MAGIC;
+use splat4d::fs::{open_regular, Output};
 use splat4d::import::{import_paths, ImportOptions};
 use splat4d::lod;
-use splat4d::pack::{pack, pack_levels, PackOptions};
+use splat4d::pack::{pack, pack_levels_to, pack_to, PackOptions};
+use splat4d::splats::Precision;
 use splat4d::{Asset, Splats, Verify};
 
 use crate::progress::PackBar;
@@ -13,8 +16,8 @@ use crate::{PackArgs, SourceArgs};
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-fn import(inputs: &[std::path::PathBuf], source: &SourceArgs) -> CliResult<Splats> {
-    let options = ImportOptions { time_range: source.time_range, frame_rate: source.fps };
+fn import(inputs: &[std::path::PathBuf], source: &SourceArgs, precision: Precision) -> CliResult<Splats> {
+    let options = ImportOptions { time_range: source.time_range, frame_rate: source.fps, precision };
     let splats = import_paths(inputs, &options)?;
     let report = &splats.report;
     log::info!("imported {} primitives from {}", splats.len(), report.source);
@@ -27,15 +30,63 @@ fn import(inputs: &[std::path::PathBuf], source: &SourceArgs) -> CliResult<Splat
     Ok(splats)
 }
 
-fn pack_splats(splats: &Splats, options: &PackOptions) -> CliResult<Vec<u8>> {
+/// Imports the input (and any trained levels) and packs it into `args.output`: written beside
+/// it, read back and verified from the file, and only then renamed over it, so that a failed
+/// pack leaves no file and an older file of that name untouched.
+pub fn pack_command(args: &PackArgs) -> CliResult {
+    // Held as the pack stores them: the memory of the asset, not of its source.
+    let precision = if args.full_precision { Precision::Full } else { Precision::Compact };
+    let splats = import(&args.inputs, &args.source, precision)?;
+    let options = PackOptions {
+        segment_frames: args.source.segment_frames,
+        full_precision: args.full_precision,
+        levels: args.levels,
+        lod_lambda: args.lod_lambda,
+        lod_rho: args.lod_rho,
+    };
+    let levels = if args.level_ply.is_empty() { Vec::new() } else { trained_levels(args, precision)? };
     let progress = PackBar::new();
-    let bytes = pack(splats, options, &progress);
+    let name = args.output.as_path();
+    let written = write_asset(name, |file| {
+        if levels.is_empty() {
+            pack_to(&splats, &options, &progress, file, name)
+        } else {
+            let all: Vec<&Splats> = std::iter::once(&splats).chain(&levels).collect();
+            let lambda = args.lod_lambda.unwrap_or(lod::FLOD_LAMBDA);
+            let floors = lod::floors(all.len(), lambda, args.lod_rho);
+            pack_levels_to(&all, &floors, &options, &progress, file, name)
+        }
+    });
     progress.finish();
-    Ok(bytes?)
+    let (size, asset) = written?;
+    log::info!(
+        "wrote {} ({size} bytes): {} primitives, {} segments, {} levels",
+        name.display(),
+        asset.len(),
+        asset.segments().len(),
+        asset.levels().len()
+    );
+    Ok(())
 }
 
-/// Packs the input with trained coarser levels from `--level-ply`, as they are.
-fn pack_trained_levels(finest: &Splats, args: &PackArgs, options: &PackOptions) -> CliResult<Vec<u8>> {
+/// Writes an asset with `write` to a file beside `path`, opens it from there with every
+/// checksum checked, and only then renames it over `path`: a pack that fails, or that its
+/// own reader refuses, leaves no file and any older file of that name as it was.
+pub fn write_asset(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> splat4d::Result<u64>,
+) -> CliResult<(u64, Asset)> {
+    let mut out = Output::create(path)?;
+    let size = write(out.file()?)?;
+    out.finish()?;
+    Asset::open(out.temporary_path(), Verify::Full)
+        .map_err(|e| format!("the packed asset does not read back ({e}); {} was not written", path.display()))?;
+    out.commit()?;
+    Ok((size, Asset::open(path, Verify::Structure)?))
+}
+
+/// The trained coarser levels of `--level-ply`, in order.
+fn trained_levels(args: &PackArgs, precision: Precision) -> CliResult<Vec<Splats>> {
     let mut given = args.level_ply.clone();
     given.sort_by_key(|g| g.0);
     if given.iter().enumerate().any(|(i, g)| g.0 as usize != i + 1) {
@@ -44,57 +95,27 @@ fn pack_trained_levels(finest: &Splats, args: &PackArgs, options: &PackOptions) 
     }
     let mut levels = vec![];
     for (level, path) in &given {
-        let splats = import(std::slice::from_ref(path), &args.source)?;
+        let splats = import(std::slice::from_ref(path), &args.source, precision)?;
         log::info!("level {level}: {} primitives from {}", splats.len(), path.display());
         levels.push(splats);
     }
-    let all: Vec<&Splats> = std::iter::once(finest).chain(&levels).collect();
-    let lambda = args.lod_lambda.unwrap_or(lod::FLOD_LAMBDA);
-    let floors = lod::floors(all.len(), lambda, args.lod_rho);
-    let progress = PackBar::new();
-    let bytes = pack_levels(&all, &floors, options, &progress);
-    progress.finish();
-    Ok(bytes?)
-}
-
-pub fn pack_command(args: &PackArgs) -> CliResult {
-    let splats = import(&args.inputs, &args.source)?;
-    let options = PackOptions {
-        segment_frames: args.source.segment_frames,
-        full_precision: args.full_precision,
-        levels: args.levels,
-        lod_lambda: args.lod_lambda,
-        lod_rho: args.lod_rho,
-    };
-    let bytes = if args.level_ply.is_empty() {
-        pack_splats(&splats, &options)?
-    } else {
-        pack_trained_levels(&splats, args, &options)?
-    };
-    std::fs::write(&args.output, &bytes).map_err(|e| format!("{}: {e}", args.output.display()))?;
-    let asset = Asset::from_bytes(&bytes, Verify::Full)?;
-    log::info!(
-        "wrote {} ({} bytes): {} primitives, {} segments, {} levels",
-        args.output.display(),
-        bytes.len(),
-        asset.len(),
-        asset.segments().len(),
-        asset.levels().len()
-    );
-    Ok(())
+    Ok(levels)
 }
 
 /// Opens an .s4d asset, or imports and packs any other source in memory.
 pub fn open(path: &Path, source: &SourceArgs) -> CliResult<Asset> {
-    let mut magic = [0u8; 8];
-    let is_s4d = path.is_file()
-        && std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-        && magic == MAGIC;
-    if is_s4d {
-        return Ok(Asset::open(path, Verify::Full)?);
+    if path.is_file() {
+        let mut magic = [0u8; 8];
+        let got = open_regular(path)?.read(&mut magic).map_err(|e| format!("{}: {e}", path.display()))?;
+        if got == magic.len() && magic == MAGIC {
+            return Ok(Asset::open(path, Verify::Full)?);
+        }
     }
-    let splats = import(&[path.to_path_buf()], source)?;
+    let splats = import(&[path.to_path_buf()], source, Precision::Compact)?;
     let options = PackOptions { segment_frames: source.segment_frames, ..Default::default() };
-    let bytes = pack_splats(&splats, &options)?;
-    Ok(Asset::from_bytes(&bytes, Verify::Full)?)
+    let progress = PackBar::new();
+    let bytes = pack(&splats, &options, &progress);
+    progress.finish();
+    drop(splats);
+    Ok(Asset::from_bytes(&bytes?, Verify::Full)?)
 }

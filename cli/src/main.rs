@@ -45,9 +45,9 @@ enum Command {
 /// Options for sources that do not carry them (shared by every command that imports).
 #[derive(Args, Clone)]
 pub struct SourceArgs {
-    /// Asset time range in seconds, e.g. `0,10` (4DGS PLYs without a time_range comment;
-    /// per-frame sequences are spread over it).
-    #[arg(long, value_name = "T0,T1", value_parser = parse_pair)]
+    /// Asset time range in seconds, e.g. `0,10` or `-5,5` (4DGS PLYs without a time_range
+    /// comment; per-frame sequences are spread over it).
+    #[arg(long, value_name = "T0,T1", value_parser = parse_pair, allow_hyphen_values = true)]
     pub time_range: Option<[f32; 2]>,
     /// Frames per second of the asset (per-frame sequences; segment length of any asset).
     #[arg(long, value_name = "F")]
@@ -158,11 +158,12 @@ impl FrameArgs {
         options: &splat4d::renderer::RendererOptions,
     ) -> Result<splat4d::renderer::Renderer, Box<dyn std::error::Error>> {
         use splat4d::renderer::Renderer;
-        let mut renderer = match self.budget_bytes()? {
-            Some(b) => Renderer::streaming(ctx, asset, options, b)?,
-            None => Renderer::new(ctx, asset, options)?,
-        };
-        if let Err(e) = renderer.set_policy(&self.policy()) {
+        let policy = self.policy();
+        if let Some(b) = self.budget_bytes()? {
+            return Ok(Renderer::streaming(ctx, asset, options, b, &policy)?);
+        }
+        let mut renderer = Renderer::new(ctx, asset, options)?;
+        if let Err(e) = renderer.set_policy(&policy) {
             renderer.destroy(ctx);
             return Err(e.into());
         }
@@ -224,7 +225,7 @@ pub struct RenderArgs {
     /// An .s4d asset or any importable source (packed in memory first).
     pub asset: PathBuf,
     /// Time to render, in the asset's seconds.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub time: f32,
     /// An INRIA cameras.json; default: the asset's own cameras, else views framing the scene.
     #[arg(long, value_name = "cameras.json")]
@@ -250,7 +251,7 @@ pub struct RenderArgs {
     #[arg(long)]
     pub validation: bool,
     /// Background colour, e.g. `1,1,1`.
-    #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, default_value = "0,0,0")]
+    #[arg(long, value_name = "R,G,B", value_parser = parse_rgb, default_value = "0,0,0", allow_hyphen_values = true)]
     pub background: [f32; 3],
     /// Evaluate each splat in the 16×16 tiles its 3σ square touches, as the CUDA rasteriser
     /// does, instead of wherever its alpha reaches 1/255.
@@ -297,7 +298,7 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub eyes: StereoArgs,
     /// Playback times to sweep, in the asset's seconds. Default: the asset's whole range.
-    #[arg(long, value_name = "A,B", value_parser = parse_pair)]
+    #[arg(long, value_name = "A,B", value_parser = parse_pair, allow_hyphen_values = true)]
     pub time_range: Option<[f32; 2]>,
     /// Index of the asset's camera to render from.
     #[arg(long, value_name = "I", default_value_t = 0)]
@@ -332,7 +333,7 @@ pub struct PlayArgs {
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
     /// Start at this playback time, in the asset's seconds.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub time: Option<f32>,
     /// Start paused.
     #[arg(long)]
@@ -379,13 +380,26 @@ pub struct XrArgs {
     pub validation: bool,
 }
 
+/// Two times `T0,T1`, compared as written (f64) and then as stored (f32): a range that f32
+/// cannot tell apart is refused for that reason, not as if T0 ≥ T1.
 fn parse_pair(s: &str) -> Result<[f32; 2], String> {
-    let v: Vec<f32> =
-        s.split(',').map(|x| x.trim().parse::<f32>().map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
-    match v.as_slice() {
-        [a, b] if a.is_finite() && b.is_finite() && a < b => Ok([*a, *b]),
-        _ => Err("expected two finite numbers T0,T1 with T0 < T1".into()),
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().map_err(|e| format!("'{}': {e}", x.trim())))
+        .collect::<Result<_, _>>()?;
+    let [a, b] = v[..] else { return Err("expected two numbers T0,T1, e.g. 0,10 or -5,5".into()) };
+    if !(a.is_finite() && b.is_finite() && a < b) {
+        return Err(format!("expected two finite numbers T0,T1 with T0 < T1, got {a},{b}"));
     }
+    let (fa, fb) = (a as f32, b as f32);
+    if !(fa.is_finite() && fb.is_finite()) || fa >= fb {
+        return Err(format!(
+            "{a} and {b} are the same time in single precision (f32), which assets store: f32 times near {fb} \
+             are {} apart; shift the range towards 0",
+            splat4d::math::ulp(fb)
+        ));
+    }
+    Ok([fa, fb])
 }
 
 fn parse_level_ply(s: &str) -> Result<(u32, PathBuf), String> {

@@ -1,6 +1,7 @@
 //! `profile`: renders frames across an asset's time range with every frame captured, then
 //! writes the Chrome trace, the CSV and `report.html`, and prints the percentiles.
 
+use splat4d::fs::Output;
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
 use splat4d::profile::{Capture, Percentiles};
@@ -13,9 +14,15 @@ use crate::render::views;
 use crate::report::{self, Report};
 use crate::ProfileArgs;
 
+/// The most warm-up frames `profile` renders before it captures.
+pub const MAX_WARMUP: u32 = 10_000;
+
 pub fn run(args: &ProfileArgs) -> CliResult {
     if args.frames == 0 || args.frames > splat4d::profile::MAX_CAPTURE_FRAMES {
         return Err(format!("--frames must be within 1..={}", splat4d::profile::MAX_CAPTURE_FRAMES).into());
+    }
+    if args.warmup > MAX_WARMUP {
+        return Err(format!("--warmup must be within 0..={MAX_WARMUP}").into());
     }
     if !(args.budget_ms.is_finite() && args.budget_ms > 0.0) {
         return Err("--budget-ms must be a positive number".into());
@@ -49,11 +56,8 @@ pub fn run(args: &ProfileArgs) -> CliResult {
         log::warn!("{} validation messages (see above)", messages.len());
     }
 
-    let write = |name: &str, text: &str| -> CliResult {
-        let path = args.output.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(())
-    };
+    let write =
+        |name: &str, text: &str| -> CliResult { Ok(Output::write_all(&args.output.join(name), text.as_bytes())?) };
     write("trace.json", &capture.chrome_trace())?;
     write("frames.csv", &capture.csv())?;
     let command: Vec<String> = std::env::args().collect();

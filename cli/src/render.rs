@@ -3,22 +3,25 @@
 use std::time::Instant;
 
 use splat4d::camera::{cameras_from_json, orbit_cameras};
+use splat4d::fs::Output;
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
-use splat4d::pack::{pack, NoProgress, PackOptions};
+use splat4d::pack::{pack_to, NoProgress, PackOptions};
 use splat4d::reference::{self, Footprint, RenderSettings};
 use splat4d::renderer::{FramePolicy, Renderer, RendererOptions, SortOrder, TargetFormat};
-use splat4d::{demo, Asset, Camera, Verify};
+use splat4d::{demo, Asset, Camera};
 
 use crate::load::{self, CliResult};
-use crate::output::{write_apng, write_png, Rgba8};
+use crate::output::{write_png, Apng, Rgba8};
 use crate::progress::bar;
 use crate::{DemoArgs, RenderArgs};
 
 /// Cameras for an asset: the user's file, the asset's own, or views that frame its bulk.
 pub fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<Camera>> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut splat4d::fs::open_regular(path)?, &mut text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         return Ok(cameras_from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     let own = asset.cameras();
@@ -127,10 +130,10 @@ pub fn run(args: &RenderArgs) -> CliResult {
         views
             .iter()
             .map(|v| {
-                let pixels = reference::render(&asset, args.time, v, &settings).to_rgba8();
-                Rgba8 { width: v.width, height: v.height, pixels }
+                let pixels = reference::render(&asset, args.time, v, &settings)?.to_rgba8()?;
+                Ok(Rgba8 { width: v.width, height: v.height, pixels })
             })
-            .collect()
+            .collect::<CliResult<_>>()?
     } else {
         if args.cuda_tiles {
             return Err("--cuda-tiles applies to the CPU reference only (add --reference)".into());
@@ -154,19 +157,22 @@ pub fn run(args: &RenderArgs) -> CliResult {
         if ipd.is_some() { " per eye" } else { "" },
         start.elapsed()
     );
-    write_png(&args.output, &Rgba8::side_by_side(&images))
+    write_png(&args.output, &Rgba8::side_by_side(&images)?)
 }
 
+/// The most frames `demo` renders: minutes of its 4-second scene.
+pub const MAX_DEMO_FRAMES: u32 = 10_000;
+
 pub fn demo(args: &DemoArgs) -> CliResult {
-    if args.frames == 0 {
-        return Err("--frames must be at least 1".into());
+    if args.frames == 0 || args.frames > MAX_DEMO_FRAMES {
+        return Err(format!("--frames must be within 1..={MAX_DEMO_FRAMES}").into());
     }
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let scene = demo::scene();
-    let bytes = pack(&scene, &PackOptions::default(), &NoProgress)?;
     let asset_path = args.output.join("demo.s4d");
-    std::fs::write(&asset_path, &bytes).map_err(|e| format!("{}: {e}", asset_path.display()))?;
-    let asset = Asset::open(&asset_path, Verify::Full)?;
+    let (_, asset) = load::write_asset(&asset_path, |file| {
+        pack_to(&scene, &PackOptions::default(), &NoProgress, file, &asset_path)
+    })?;
     log::info!("packed the demo scene: {} primitives -> {}", asset.len(), asset_path.display());
 
     let [w, h] = args.size;
@@ -191,25 +197,29 @@ pub fn demo(args: &DemoArgs) -> CliResult {
             }
         }
     };
+    // The animation is written as the frames are rendered: one frame in memory at a time.
+    let fps = (args.frames as f32 / demo::DURATION).round().max(1.0) as u16;
+    let apng_path = args.output.join("demo.apng");
+    let mut apng_out = Output::create(&apng_path)?;
+    let mut apng = Apng::new(&apng_path, &mut apng_out, [w, h], args.frames, fps)?;
     let progress = bar(args.frames as u64, "render");
     let start = Instant::now();
-    let mut frames = Vec::with_capacity(args.frames as usize);
     for i in 0..args.frames {
         let t = demo::DURATION * i as f32 / args.frames as f32;
         let image = match gpu.as_mut() {
             Some(g) => g.render(t, &[camera])?.remove(0),
             None => {
-                let pixels = reference::render(&asset, t, &camera, &RenderSettings::default()).to_rgba8();
+                let pixels = reference::render(&asset, t, &camera, &RenderSettings::default())?.to_rgba8()?;
                 Rgba8 { width: w, height: h, pixels }
             }
         };
         write_png(&args.output.join(format!("frame_{i:03}.png")), &image)?;
-        frames.push(image);
+        apng.frame(&image)?;
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let fps = (args.frames as f32 / demo::DURATION).round().max(1.0) as u16;
-    write_apng(&args.output.join("demo.apng"), &frames, fps)?;
+    apng.finish()?;
+    apng_out.commit()?;
     log::info!(
         "rendered {} frames at {w}x{h} on the {} in {:.2?}: {}",
         args.frames,

@@ -261,6 +261,18 @@ fn demo_writes_an_asset_frames_and_an_animation() {
     for f in ["demo.s4d", "frame_000.png", "frame_002.png", "demo.apng"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
+    // The animation, written a frame at a time, holds every frame, each the size asked for
+    // and equal to its PNG.
+    let file = std::fs::File::open(dir.path().join("demo.apng")).unwrap();
+    let mut apng = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+    let control = apng.info().animation_control().expect("an animated PNG");
+    assert_eq!((control.num_frames, apng.info().width, apng.info().height), (3, 64, 36));
+    let mut buf = vec![0; apng.output_buffer_size().unwrap()];
+    for i in 0..3 {
+        let frame = apng.next_frame(&mut buf).unwrap();
+        let (_, _, png) = read_rgb(&dir.path().join(format!("frame_{i:03}.png")));
+        assert_eq!(&buf[..frame.buffer_size()], &png[..], "frame {i}");
+    }
     let info = info_json(s(&dir.path().join("demo.s4d")));
     assert_eq!(info["source"], "procedural");
     assert!(info["segments"].as_array().unwrap().len() >= 6);
@@ -292,7 +304,7 @@ fn failures_exit_nonzero_with_a_message() {
     let bad = dir.path().join("bad.s4d");
     std::fs::write(&bad, &flipped).unwrap();
     fails(&["info", s(&bad)], 1, "checksum");
-    fails(&["demo", "--frames", "0", "-o", s(dir.path())], 1, "at least 1");
+    fails(&["demo", "--frames", "0", "-o", s(dir.path())], 1, "within 1..=10000");
     fails(&["frobnicate"], 2, "unrecognized subcommand");
 }
 

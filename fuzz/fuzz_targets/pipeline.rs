@@ -12,7 +12,7 @@ pub fn render_tiny(asset: &Asset) {
     for camera in orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 1, 16, 12) {
         let [t0, t1] = asset.info().time_range;
         for t in [t0, 0.5 * (t0 + t1), t1] {
-            render(asset, t, &camera, &RenderSettings::default());
+            render(asset, t, &camera, &RenderSettings::default()).expect("a valid asset's attributes read");
         }
     }
 }

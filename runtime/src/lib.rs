@@ -8,6 +8,7 @@ pub mod asset;
 pub mod camera;
 pub mod error;
 pub mod ffi;
+pub mod fs;
 pub mod gpu;
 pub mod lod;
 pub mod math;

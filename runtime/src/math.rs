@@ -128,6 +128,22 @@ pub fn symmetric_eigen(m: DMat3) -> (DVec3, DMat3) {
     (values, vectors)
 }
 
+/// The least f32 above `f` (`f32::next_up`, which is newer than this crate's MSRV).
+pub fn next_up(f: f32) -> f32 {
+    match f {
+        _ if f.is_nan() || f == f32::INFINITY => f,
+        0.0 => f32::from_bits(1),
+        _ if f > 0.0 => f32::from_bits(f.to_bits() + 1),
+        _ => f32::from_bits(f.to_bits() - 1),
+    }
+}
+
+/// The distance from `t` to the next f32 away from 0: how finely f32 tells times apart at `t`.
+pub fn ulp(t: f32) -> f32 {
+    let t = t.abs();
+    next_up(t) - t
+}
+
 /// Interleaves the low 21 bits of three integers: a Morton (Z-order) code.
 pub fn morton3(x: u32, y: u32, z: u32) -> u64 {
     fn spread(v: u32) -> u64 {

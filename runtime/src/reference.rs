@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::asset::Asset;
 use crate::camera::Camera;
+use crate::error::Result;
 use crate::lod::{self, Selection};
 use crate::sh;
 
@@ -55,9 +56,12 @@ pub struct Image {
 }
 
 impl Image {
-    /// 8-bit RGBA, rounding like `torchvision.utils.save_image` (×255, +0.5, clamp).
-    pub fn to_rgba8(&self) -> Vec<u8> {
-        self.pixels.iter().flatten().map(|&v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8).collect()
+    /// 8-bit RGBA, rounding like `torchvision.utils.save_image` (×255, +0.5, clamp); an error
+    /// where the memory for it cannot be had.
+    pub fn to_rgba8(&self) -> Result<Vec<u8>> {
+        let mut out = crate::error::try_with_capacity(4 * self.pixels.len(), "an 8-bit image")?;
+        out.extend(self.pixels.iter().flatten().map(|&v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8));
+        Ok(out)
     }
 }
 
@@ -158,9 +162,10 @@ pub fn candidates(asset: &Asset, t: f32) -> Vec<u32> {
 
 /// Slices, culls and projects every primitive alive at `t` and selected for `camera`; sorted
 /// front to back. A selection naming no level of the asset selects nothing.
-pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Vec<Projected> {
+pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Result<Vec<Projected>> {
     let floors = asset.level_floors();
-    let Ok(selection) = settings.lod.for_levels(floors.len()) else { return Vec::new() };
+    let Ok(selection) = settings.lod.for_levels(floors.len()) else { return Ok(Vec::new()) };
+    let attributes = asset.attributes()?;
     let focal = lod::focal(camera);
     let info = asset.info();
     let (degree, degree_t) = (info.sh_degree as u32, info.sh_degree_t as u32);
@@ -170,14 +175,14 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
         .map_init(
             || vec![[0.0f32; 3]; k],
             |coeffs, &i| {
-                let p = asset.primitive(i as usize);
+                let p = attributes.primitive(i as usize);
                 let s = p.slice(t)?;
                 let distance = s.mean.distance(camera.position);
                 if !selection.selects(&floors, asset.level_of(i), focal, distance) {
                     return None;
                 }
                 let (depth, center, conic, rect) = project(camera, settings, s.mean, s.covariance, s.opacity)?;
-                asset.sh_coeffs(i as usize, coeffs);
+                attributes.sh_coeffs(i as usize, coeffs);
                 let dir = (p.position - camera.position).normalize_or_zero();
                 let color = sh::eval(coeffs, degree, degree_t, dir, p.t0 - t, info.sh_time_period);
                 Some(Projected { index: i, depth, center, conic, opacity: s.opacity, color, rect })
@@ -187,17 +192,19 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
         .collect();
     // Depth order; the index breaks ties so the result never depends on thread timing.
     out.par_sort_unstable_by(|a, b| a.depth.total_cmp(&b.depth).then(a.index.cmp(&b.index)));
-    out
+    Ok(out)
 }
 
 /// Renders the asset at time `t` seen by `camera`.
-pub fn render(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Image {
-    let splats = preprocess(asset, t, camera, settings);
+pub fn render(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings) -> Result<Image> {
+    let splats = preprocess(asset, t, camera, settings)?;
     blend(&splats, camera.width, camera.height, settings.background)
 }
 
-/// Front-to-back alpha blending of depth-sorted splats, one 16×16 tile per task.
-pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) -> Image {
+/// Front-to-back alpha blending of depth-sorted splats, a row of 16×16 tiles per task, into an
+/// image whose memory is asked for first (an error, not an abort, where there is not enough).
+pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) -> Result<Image> {
+    let mut pixels = crate::error::try_vec::<[f32; 4]>(width as usize * height as usize, "the reference image")?;
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
     // Each tile's list of splats, in depth order.
@@ -210,30 +217,18 @@ pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) ->
             }
         }
     }
-    let tiles: Vec<Vec<[f32; 4]>> = lists
-        .par_iter()
-        .enumerate()
-        .map(|(tile, list)| {
-            let (tx, ty) = (tile as u32 % tiles_x, tile as u32 / tiles_x);
-            let mut out = Vec::with_capacity((TILE * TILE) as usize);
+    pixels.par_chunks_mut((width * TILE) as usize).enumerate().for_each(|(ty, rows)| {
+        let ty = ty as u32;
+        for tx in 0..tiles_x {
+            let list = &lists[(ty * tiles_x + tx) as usize];
             for y in ty * TILE..((ty + 1) * TILE).min(height) {
                 for x in tx * TILE..((tx + 1) * TILE).min(width) {
-                    out.push(shade(splats, list, x, y, background));
+                    rows[((y - ty * TILE) * width + x) as usize] = shade(splats, list, x, y, background);
                 }
             }
-            out
-        })
-        .collect();
-    let mut pixels = vec![[0.0; 4]; (width * height) as usize];
-    for (tile, values) in tiles.into_iter().enumerate() {
-        let (tx, ty) = (tile as u32 % tiles_x, tile as u32 / tiles_x);
-        let tile_w = ((tx + 1) * TILE).min(width) - tx * TILE;
-        for (i, v) in values.into_iter().enumerate() {
-            let (x, y) = (tx * TILE + i as u32 % tile_w, ty * TILE + i as u32 / tile_w);
-            pixels[(y * width + x) as usize] = v;
         }
-    }
-    Image { width, height, pixels }
+    });
+    Ok(Image { width, height, pixels })
 }
 
 fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, background: Vec3) -> [f32; 4] {
@@ -315,7 +310,7 @@ mod tests {
     fn single_splat_matches_the_closed_form() {
         let a = asset(&[(splat(Vec3::new(0.1, -0.05, 0.0), 0.1, 0.8), [0.9, 0.5, 0.2])]);
         let cam = camera(64, 48);
-        let img = render(&a, 0.5, &cam, &RenderSettings::default());
+        let img = render(&a, 0.5, &cam, &RenderSettings::default()).unwrap();
         let (f, z) = (cam.fy as f64, 4.0f64);
         let (x, y) = (0.1f64, -0.05f64);
         let (u, v) = (f * x / z + 32.0, f * y / z + 24.0);
@@ -349,7 +344,7 @@ mod tests {
             (splat(Vec3::new(0.0, 0.0, 1.0), 2.0, 0.9), [0.0, 1.0, 0.0]),
             (splat(Vec3::new(0.0, 0.0, 2.0), 2.0, 1.0), [0.0, 0.0, 1.0]),
         ]);
-        let img = render(&a, 0.5, &camera(16, 16), &RenderSettings::default());
+        let img = render(&a, 0.5, &camera(16, 16), &RenderSettings::default()).unwrap();
         let c = img.pixels[8 * 16 + 8];
         assert!((c[0] - 0.99).abs() < 1e-6, "{c:?}");
         assert!(c[1] > 0.01 * 0.9 * 0.99 && c[1] < 0.01 * 0.9, "{c:?}");
@@ -361,7 +356,10 @@ mod tests {
         let a = asset(&[(splat(Vec3::new(0.05, 0.02, 0.3), 0.08, 0.9), [0.2, 0.7, 0.9])]);
         let cam = camera(48, 40);
         let shifted = Camera { cx: cam.cx + 5.0, cy: cam.cy - 3.0, ..cam };
-        let (i0, i1) = (render(&a, 0.5, &cam, &Default::default()), render(&a, 0.5, &shifted, &Default::default()));
+        let (i0, i1) = (
+            render(&a, 0.5, &cam, &Default::default()).unwrap(),
+            render(&a, 0.5, &shifted, &Default::default()).unwrap(),
+        );
         for y in 3..37u32 {
             for x in 0..43u32 {
                 assert_eq!(i0.pixels[(y * 48 + x) as usize], i1.pixels[((y - 3) * 48 + x + 5) as usize], "{x},{y}");
@@ -374,9 +372,10 @@ mod tests {
         // σ ≈ 10 px: α reaches 1/255 at 4.7σ, the 3σ tiles stop short of it on the centre row.
         let a = asset(&[(splat(Vec3::ZERO, 0.36, 1.0), [1.0, 1.0, 1.0])]);
         let cam = camera(128, 128);
-        let exact = render(&a, 0.5, &cam, &Default::default());
+        let exact = render(&a, 0.5, &cam, &Default::default()).unwrap();
         let tiles =
-            render(&a, 0.5, &cam, &RenderSettings { footprint: Footprint::TilesOf3Sigma, ..Default::default() });
+            render(&a, 0.5, &cam, &RenderSettings { footprint: Footprint::TilesOf3Sigma, ..Default::default() })
+                .unwrap();
         let sigma = cam.fy * 0.36 / 4.0;
         for (i, (e, t)) in exact.pixels.iter().zip(&tiles.pixels).enumerate() {
             let d = Vec2::new((i % 128) as f32 + 0.5 - 64.0, (i / 128) as f32 + 0.5 - 64.0).length();
@@ -393,6 +392,9 @@ mod tests {
             Asset::from_bytes(&pack(&crate::demo::scene(), &Default::default(), &NoProgress).unwrap(), Verify::Full)
                 .unwrap();
         let cam = a.cameras()[0].resized(96, 54);
-        assert_eq!(render(&a, 1.3, &cam, &Default::default()), render(&a, 1.3, &cam, &Default::default()));
+        assert_eq!(
+            render(&a, 1.3, &cam, &Default::default()).unwrap(),
+            render(&a, 1.3, &cam, &Default::default()).unwrap()
+        );
     }
 }

@@ -111,6 +111,47 @@ fn verify_structure_skips_attribute_checksums_only() {
     assert!(asset_error(&b).contains("POSN"));
 }
 
+/// An asset whose file is cut short or rewritten after it was opened: reading its primitives is
+/// an error naming what happened (it was a SIGBUS through the map, or a panic on tables read
+/// again after they were checked).
+#[test]
+fn a_file_changed_under_an_open_asset_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = demo_bytes();
+    for (name, change) in [("cut", 0), ("rewritten", 1), ("renamed over", 2)] {
+        let path = dir.path().join(format!("{name}.s4d"));
+        std::fs::write(&path, &bytes).unwrap();
+        let asset = Asset::open(&path, Verify::Full).unwrap();
+        let segments = asset.segments().to_vec();
+        match change {
+            0 => std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(bytes.len() as u64 / 3).unwrap(),
+            1 => {
+                use std::os::unix::fs::FileExt;
+                let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                f.write_all_at(&[0x5a; 4096], bytes.len() as u64 / 2).unwrap();
+            }
+            _ => {
+                // Replaced the way to update assets in place: the open one still reads the old.
+                let fresh = dir.path().join("fresh.s4d");
+                std::fs::write(&fresh, b"not an asset").unwrap();
+                std::fs::rename(&fresh, &path).unwrap();
+            }
+        }
+        // The tables were copied when it was opened: they hold, whatever the file does now.
+        assert_eq!(asset.segments(), &segments[..]);
+        match (change, asset.attributes()) {
+            (2, Ok(a)) => assert_eq!(a.positions().len(), asset.len()),
+            (2, Err(e)) => panic!("renamed over: {e}"),
+            (_, Ok(_)) => panic!("{name}: other bytes were read as the asset's"),
+            (_, Err(e)) => {
+                let m = e.to_string();
+                let want = if change == 0 { "was truncated after it was opened" } else { "after it was opened" };
+                assert!(matches!(e, Error::Asset(_)) && m.contains(want), "{name}: {m}");
+            }
+        }
+    }
+}
+
 #[test]
 fn file_errors_name_the_file() {
     let e = Asset::open("/nonexistent/x.s4d", Verify::Full).err().unwrap();
@@ -183,5 +224,5 @@ fn nan_inf_and_zero_quaternions_are_dropped_and_counted() {
     assert_eq!(s.len(), 1);
     assert_eq!(s.report.read, 5);
     assert_eq!(s.report.dropped_total(), 4, "{}", s.report);
-    assert_eq!(s.primitives[0].rotation, splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0), "normalised");
+    assert_eq!(s.primitive(0).rotation, splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0), "normalised");
 }

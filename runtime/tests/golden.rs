@@ -127,8 +127,8 @@ fn reference_renders_match_golden_images() {
         let asset = common::pack_open(&splats, false);
         for (ti, &t) in case.times.iter().enumerate() {
             for (ci, spec) in case.cameras.iter().enumerate() {
-                let image = render(&asset, t, &camera(&asset, spec), &RenderSettings::default());
-                let rgb: Vec<u8> = image.to_rgba8().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+                let image = render(&asset, t, &camera(&asset, spec), &RenderSettings::default()).unwrap();
+                let rgb: Vec<u8> = image.to_rgba8().unwrap().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
                 assert!(rgb.iter().any(|&c| c > 16), "{}: t={t} camera {ci} renders black", case.name);
                 let file = format!("{}_t{ti}_c{ci}.png", case.name);
                 let path = golden_dir().join(&file);

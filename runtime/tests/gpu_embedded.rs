@@ -279,6 +279,7 @@ impl CRuntime {
                 background: [0.0; 3],
                 disable_stats: 0,
                 gpu_memory_budget_bytes: 0,
+                policy: std::ptr::null(),
             };
             assert_eq!(s4d_renderer_create(c.runtime, c.asset, &rd, &mut c.renderer), S4dStatus::Ok);
         }

@@ -96,7 +96,7 @@ fn an_asset_larger_than_one_binding_renders() {
     renderer.render(&ctx, 0.5, &[camera]).unwrap();
     let gpu = renderer.read_back(&ctx).unwrap().remove(0);
     renderer.destroy(&ctx);
-    let reference = render(&asset, 0.5, &camera, &RenderSettings::default()).to_rgba8();
+    let reference = render(&asset, 0.5, &camera, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
     let db = common::psnr(&gpu, &reference, 4);
     eprintln!("{N} primitives in {} bytes of SH: {db:.2} dB against the reference", sh_bytes);
     assert!(db >= 38.0, "{db:.2} dB");

@@ -139,7 +139,7 @@ fn gpu_matches_the_reference_at_every_level_and_gamma() {
                 let images = renderer.read_back(&ctx).unwrap();
                 let settings = RenderSettings { lod: *selection, ..Default::default() };
                 for (image, eye) in images.iter().zip(eyes) {
-                    let reference = render(&asset, t, eye, &settings).to_rgba8();
+                    let reference = render(&asset, t, eye, &settings).unwrap().to_rgba8().unwrap();
                     let db = common::psnr(image, &reference, 4);
                     worst[v] = worst[v].min(db);
                     let min_db = if v == 0 { 38.0 } else { 35.0 };
@@ -163,12 +163,13 @@ fn coarser_levels_draw_fewer_splats_and_stay_close_to_the_finest() {
     // still resembles the finest level's (the benches measure PSNR per level properly).
     let asset = leveled(4);
     let camera = asset.cameras()[0].resized(160, 85);
-    let finest = render(&asset, 0.5, &camera, &RenderSettings { lod: Selection::level(0), ..Default::default() });
+    let finest =
+        render(&asset, 0.5, &camera, &RenderSettings { lod: Selection::level(0), ..Default::default() }).unwrap();
     let mut last = usize::MAX;
     for level in 0..4 {
         let settings = RenderSettings { lod: Selection::level(level), ..Default::default() };
-        let drawn = splat4d::reference::preprocess(&asset, 0.5, &camera, &settings).len();
-        let image = render(&asset, 0.5, &camera, &settings);
+        let drawn = splat4d::reference::preprocess(&asset, 0.5, &camera, &settings).unwrap().len();
+        let image = render(&asset, 0.5, &camera, &settings).unwrap();
         let db = splat4d::reference::psnr(&image, &finest);
         eprintln!("level {level}: {drawn} splats, {db:.2} dB against level 0");
         assert!(drawn < last, "level {level} draws {drawn}, the finer one {last}");
@@ -188,7 +189,7 @@ fn the_governor_coarsens_under_an_impossible_budget_and_active_sets_change_nothi
     renderer.render(&ctx, 0.4, &[camera]).unwrap();
     let with_sets = renderer.read_back(&ctx).unwrap();
     let active_with = renderer.stats(&ctx).unwrap().counters.active;
-    renderer.set_active_sets(false);
+    renderer.set_active_sets(false).unwrap();
     renderer.render(&ctx, 0.4, &[camera]).unwrap();
     let without = renderer.read_back(&ctx).unwrap();
     let active_without = renderer.stats(&ctx).unwrap().counters.active;

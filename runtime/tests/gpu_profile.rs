@@ -146,7 +146,7 @@ fn counts_follow_what_the_eyes_see() {
         mono.render(&ctx, t, &[camera]).unwrap();
         mono.read_back(&ctx).unwrap();
         let gpu = mono.stats(&ctx).unwrap().counters.drawn[0];
-        let cpu = reference::preprocess(&asset, t, &camera, &RenderSettings::default()).len() as u32;
+        let cpu = reference::preprocess(&asset, t, &camera, &RenderSettings::default()).unwrap().len() as u32;
         eprintln!("t {t}: {gpu} splats drawn on the GPU, {cpu} projected by the reference");
         assert!(gpu.abs_diff(cpu) <= cpu / 100 + 2, "t {t}: {gpu} drawn on the GPU, {cpu} by the reference");
     }

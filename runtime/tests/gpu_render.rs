@@ -40,7 +40,7 @@ fn compare(
     min_db: f64,
     worst: &mut f64,
 ) -> Option<String> {
-    let reference = render(asset, t, camera, &RenderSettings::default()).to_rgba8();
+    let reference = render(asset, t, camera, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
     let db = common::psnr(gpu, &reference, 4);
     *worst = worst.min(db);
     if db >= min_db {
@@ -242,7 +242,7 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
         let images = renderer.read_back(&ctx).unwrap();
         renderer.destroy(&ctx);
         for (image, eye) in images.iter().zip(&eyes) {
-            let reference = render(&asset, 0.5, eye, &RenderSettings::default()).to_rgba8();
+            let reference = render(&asset, 0.5, eye, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
             psnrs.push(common::psnr(image, &reference, 4));
         }
     }

@@ -12,7 +12,7 @@ use splat4d::asset::format::SourceKind;
 use splat4d::glam::{Vec3, Vec4};
 use splat4d::gpu::{Context, ContextOptions, UploadQueue};
 use splat4d::pack::{pack, NoProgress, PackOptions};
-use splat4d::renderer::{Renderer, RendererOptions};
+use splat4d::renderer::{FramePolicy, Renderer, RendererOptions};
 use splat4d::{sh, Asset, Camera, Error, Primitive, Splats, Verify};
 
 const SECONDS: f32 = 30.0;
@@ -107,7 +107,7 @@ fn plays_in_every_direction(ctx: &Context, path: &std::path::Path) {
     let asset = Asset::open(path, Verify::Full).unwrap();
     let budget = attribute_bytes(&asset) / 10;
     let mut whole = Renderer::new(ctx, &asset, &options()).unwrap();
-    let mut streamed = Renderer::streaming(ctx, &asset, &options(), budget).unwrap();
+    let mut streamed = Renderer::streaming(ctx, &asset, &options(), budget, &FramePolicy::default()).unwrap();
     drop(asset);
 
     // Forwards a whole loop and on past the loop point, backwards, then seeks.
@@ -165,7 +165,8 @@ fn a_budget_larger_than_the_clip_holds_all_of_it() {
         Asset::from_bytes(&pack(&long_clip(), &PackOptions::default(), &NoProgress).unwrap(), Verify::Full).unwrap();
     assert_ne!(PRIMITIVES % splat4d::renderer::PAGE as usize, 0);
     let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
-    let mut streamed = Renderer::streaming(&ctx, &asset, &options(), 2 * attribute_bytes(&asset)).unwrap();
+    let mut streamed =
+        Renderer::streaming(&ctx, &asset, &options(), 2 * attribute_bytes(&asset), &FramePolicy::default()).unwrap();
     let cam = [camera()];
     for i in 0..150 {
         let t = (i * 37 % 150) as f32 * SECONDS / 150.0;
@@ -190,7 +191,7 @@ fn an_empty_asset_renders_its_background_resident_or_streamed() {
     let background = RendererOptions { background: Vec3::new(0.2, 0.4, 0.6), ..options() };
     for mut r in [
         Renderer::new(&ctx, &asset, &background).unwrap(),
-        Renderer::streaming(&ctx, &asset, &background, 1 << 20).unwrap(),
+        Renderer::streaming(&ctx, &asset, &background, 1 << 20, &FramePolicy::default()).unwrap(),
     ] {
         r.render(&ctx, 0.5, &[camera()]).unwrap();
         let image = r.read_back(&ctx).unwrap().remove(0);
@@ -215,7 +216,7 @@ fn playing_on_never_waits_for_the_next_segment() {
 
 fn never_waits(ctx: &Context, asset: &Asset) {
     let budget = attribute_bytes(asset) / 10;
-    let mut r = Renderer::streaming(ctx, asset, &options(), budget).unwrap();
+    let mut r = Renderer::streaming(ctx, asset, &options(), budget, &FramePolicy::default()).unwrap();
     let cam = [camera()];
     let mut frames = Vec::new();
     r.start_capture(ctx, 1024);
@@ -248,7 +249,7 @@ fn cut_short(ctx: &Context, name: &str) {
     let path = write_asset(name, &long_clip());
     let asset = Asset::open(&path, Verify::Full).unwrap();
     let budget = attribute_bytes(&asset) / 10;
-    let mut r = Renderer::streaming(ctx, &asset, &options(), budget).unwrap();
+    let mut r = Renderer::streaming(ctx, &asset, &options(), budget, &FramePolicy::default()).unwrap();
     let cam = [camera()];
     r.render(ctx, 0.5, &cam).unwrap();
     r.read_back(ctx).unwrap();
@@ -263,13 +264,16 @@ fn cut_short(ctx: &Context, name: &str) {
     r.read_back(ctx).unwrap();
     r.destroy(ctx);
 
-    // A budget smaller than one frame's primitives: a clear error when the frame is made.
+    // A budget smaller than a segment's primitives: refused when the renderer is made, not
+    // by every frame after it.
     let tiny = splat4d::renderer::PAGE as u64 * 200;
-    let mut r = Renderer::streaming(ctx, &asset, &options(), tiny).unwrap();
-    let e = r.render(ctx, 6.0, &cam).expect_err("a segment does not fit in one page");
-    assert!(e.to_string().contains("budget"), "{e}");
-    r.destroy(ctx);
-    assert!(Renderer::streaming(ctx, &asset, &options(), 1000).is_err(), "no page fits 1000 bytes");
+    let e = Renderer::streaming(ctx, &asset, &options(), tiny, &FramePolicy::default()).err().expect("too small");
+    assert!(matches!(e, Error::InvalidArgument(_)) && e.to_string().contains("segment"), "{e}");
+    assert!(e.to_string().contains("the GPU memory budget holds"), "{e}");
+    assert!(
+        Renderer::streaming(ctx, &asset, &options(), 1000, &FramePolicy::default()).is_err(),
+        "no page fits 1000 bytes"
+    );
     let messages = ctx.validation_messages();
     assert!(messages.is_empty(), "validation messages: {messages:#?}");
 }
@@ -288,7 +292,7 @@ fn copies_never_refill_what_the_frame_before_reads() {
     for ctx in upload_paths() {
         let budget = attribute_bytes(&asset) / 10;
         let mut whole = Renderer::new(&ctx, &asset, &options()).unwrap();
-        let mut streamed = Renderer::streaming(&ctx, &asset, &options(), budget).unwrap();
+        let mut streamed = Renderer::streaming(&ctx, &asset, &options(), budget, &FramePolicy::default()).unwrap();
         // Nothing waits for a frame but the next frame but one: the frame before may still
         // be running when a frame is made.
         streamed.start_capture(&ctx, 64);

@@ -226,7 +226,13 @@ fn misuse_of_the_c_abi_gets_statuses_and_messages() {
     let exe = dir.path().join("misuse");
     compile("tests/c/misuse.c", &exe, &[]);
     // No OpenXR runtime to be found, whatever the XR tests beside this one run.
-    let out = Command::new(&exe).arg(&good).arg(&corrupt).env("XDG_RUNTIME_DIR", "/nonexistent").output().unwrap();
+    let out = Command::new(&exe)
+        .arg(&good)
+        .arg(&corrupt)
+        .arg(dir.path())
+        .env("XDG_RUNTIME_DIR", "/nonexistent")
+        .output()
+        .unwrap();
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{log}");
     assert!(out.status.success(), "misuse suite failed:\n{log}");
@@ -301,7 +307,7 @@ fn c_hosts_are_clean_under_address_and_leak_sanitizer() {
     let sanitize = ["-g", "-fsanitize=address", "-fno-omit-frame-pointer"];
     let runs: [(&str, &[&str], Vec<&Path>); 3] = [
         ("samples/c/render.c", &[], vec![&good, dir.path()]),
-        ("tests/c/misuse.c", &[], vec![&good, &corrupt]),
+        ("tests/c/misuse.c", &[], vec![&good, &corrupt, dir.path()]),
         ("samples/c/embedded.c", &["-lvulkan"], vec![&good, dir.path()]),
     ];
     for (source, libs, args) in runs {

@@ -5,6 +5,10 @@ mod common;
 use splat4d::import::{import_as, import_paths, ImportOptions, SourceFormat};
 use splat4d::sh;
 
+fn all(s: &splat4d::Splats) -> Vec<splat4d::Primitive> {
+    s.primitives().collect()
+}
+
 fn dropped(s: &splat4d::Splats, reason_part: &str) -> u64 {
     s.report.dropped.iter().filter(|(r, _)| r.contains(reason_part)).map(|(_, c)| c).sum()
 }
@@ -19,7 +23,7 @@ fn splatv_counts_and_cameras() {
     assert_eq!(s.time_range, [0.0, 1.0]);
     // Records with a zero quaternion and zero rotation velocity have no orientation.
     assert_eq!(dropped(&s, "rotation"), 10_729);
-    assert!(s.motion_degree() == 3 && s.primitives.iter().any(|p| p.omega != splat4d::glam::Vec4::ZERO));
+    assert!(s.motion_degree() == 3 && s.primitives().any(|p| p.omega != splat4d::glam::Vec4::ZERO));
 
     let f = common::import("4d/fireworks-timesliced.splatv");
     assert_eq!(f.report.read, 24_000);
@@ -43,7 +47,7 @@ fn inria_ply_ignores_unknown_properties_and_normalises_quaternions() {
     assert_eq!((fruit.report.read, fruit.sh_degree), (4_721, 3));
     let lod = common::import("3d/lod-tile-unnormalized-quats.ply");
     assert_eq!(lod.report.read, 489);
-    for p in &lod.primitives {
+    for p in lod.primitives() {
         assert!((p.rotation.length() - 1.0).abs() < 1e-6);
     }
 }
@@ -52,12 +56,12 @@ fn inria_ply_ignores_unknown_properties_and_normalises_quaternions() {
 fn dot_splat_decodes_colour_and_rotation() {
     let s = common::import("3d/minimal.splat");
     assert_eq!(s.len(), 4);
-    let p = s.primitives[0];
+    let p = s.primitive(0);
     assert_eq!(p.position.to_array(), [-1.0, 0.0, -1.0]);
     assert!((p.opacity - 230.0 / 255.0).abs() < 1e-6);
     // Rotation bytes (128, 128, 128, 255) decode to (0, 0, 0, 127/128), normalised to +z.
     assert_eq!(p.rotation.to_array(), [0.0, 0.0, 0.0, 1.0]);
-    let rgb = sh::eval(s.coeffs(0), 0, 0, splat4d::glam::Vec3::Z, 0.0, 1.0);
+    let rgb = sh::eval(&s.coeffs(0), 0, 0, splat4d::glam::Vec3::Z, 0.0, 1.0);
     assert!((rgb - splat4d::glam::Vec3::new(85.0, 85.0, 128.0) / 255.0).abs().max_element() < 1e-6);
 }
 
@@ -67,7 +71,7 @@ fn frame_sequence_gives_each_frame_its_interval() {
     let options = ImportOptions { frame_rate: Some(12.0), ..Default::default() };
     let s = import_paths(std::slice::from_ref(&dir), &options).unwrap();
     assert_eq!((s.len(), s.time_range), (24_000, [0.0, 0.5]));
-    for (i, p) in s.primitives.iter().enumerate() {
+    for (i, p) in s.primitives().enumerate() {
         let frame = (i / 4000) as f32;
         assert_eq!(p.window, [frame / 12.0, (frame + 1.0) / 12.0]);
         assert!(p.is_alive(frame / 12.0 + 0.01) && !p.is_alive((frame + 1.0) / 12.0));
@@ -76,10 +80,10 @@ fn frame_sequence_gives_each_frame_its_interval() {
     let glob = import_paths(&[dir.join("frame_*.ply")], &options).unwrap();
     let mut list: Vec<_> = (0..6).map(|i| dir.join(format!("frame_{i:03}.ply"))).collect();
     let listed = import_paths(&list, &options).unwrap();
-    assert_eq!(glob.primitives, s.primitives);
-    assert_eq!(listed.primitives, s.primitives);
+    assert_eq!(all(&glob), all(&s));
+    assert_eq!(all(&listed), all(&s));
     list.reverse();
-    assert_ne!(import_paths(&list, &options).unwrap().primitives, s.primitives, "order is the user's");
+    assert_ne!(all(&import_paths(&list, &options).unwrap()), all(&s), "order is the user's");
 }
 
 /// A canonical 4DGS PLY with `n` rows: values are recognisable functions of row and property.
@@ -141,7 +145,7 @@ fn fourdgs_ply_comments_degrees_and_channel_major_sh() {
         assert_eq!(c[0], [0.0, 0.1, 0.2]);
     }
     // q_l ≠ q_r couples space and time (§1.2): the primitive moves.
-    let p = s.primitives[0];
+    let p = s.primitive(0);
     assert_eq!(p.t0, 5.0);
     assert!(p.motion[0].length() > 0.0);
 
@@ -152,7 +156,7 @@ fn fourdgs_ply_comments_degrees_and_channel_major_sh() {
     let options = ImportOptions { time_range: Some([0.0, 10.0]), ..Default::default() };
     let s2 = import_as(SourceFormat::FourDgsPly, "b.ply", &bare, &options).unwrap();
     assert_eq!((s2.sh_degree, s2.sh_degree_t), (3, 2));
-    assert_eq!(s2.primitives[..], s.primitives[..2]);
+    assert_eq!(all(&s2)[..], all(&s)[..2]);
 }
 
 #[test]
@@ -162,9 +166,9 @@ fn fourdgs_ply_time_terms_need_degree_three_and_rot_4d_false_is_static() {
     assert_eq!((s.sh_degree, s.sh_degree_t, s.coeff_count()), (1, 0, 4));
     assert!(s.report.notes.iter().any(|n| n.contains("time harmonics ignored")));
     assert!(s.report.notes.iter().any(|n| n.contains("rot_4d = False")));
-    assert_eq!(s.primitives[0].motion[0], splat4d::glam::Vec3::ZERO);
+    assert_eq!(s.primitive(0).motion[0], splat4d::glam::Vec3::ZERO);
     // rot_4d = False: exp(scale_t) is the temporal variance.
-    assert!((s.primitives[0].sigma_t - (-2.0f32).exp().sqrt()).abs() < 1e-6);
+    assert!((s.primitive(0).sigma_t - (-2.0f32).exp().sqrt()).abs() < 1e-6);
 
     let bad = fourdgs_ply(1, &["splat4d time_range 0 1", "splat4d sh_degree 3", "splat4d sh_degree_t 2"], 12, true);
     let e = import_as(SourceFormat::FourDgsPly, "d.ply", &bad, &ImportOptions::default()).err().unwrap();

@@ -35,16 +35,17 @@ fn full_precision_round_trip_is_exact() {
         assert_eq!(asset.len(), splats.len(), "{name}");
         let k = splats.coeff_count();
         let mut by_key: HashMap<[u32; 8], Vec<usize>> = HashMap::new();
-        for (i, p) in splats.primitives.iter().enumerate() {
-            by_key.entry(key(p)).or_default().push(i);
+        for (i, p) in splats.primitives().enumerate() {
+            by_key.entry(key(&p)).or_default().push(i);
         }
         let mut coeffs = vec![[0.0f32; 3]; k];
+        let attributes = asset.attributes().unwrap();
         for i in 0..asset.len() {
-            let got = asset.primitive(i);
-            asset.sh_coeffs(i, &mut coeffs);
+            let got = attributes.primitive(i);
+            attributes.sh_coeffs(i, &mut coeffs);
             let matches = by_key.get(&key(&got)).unwrap_or_else(|| panic!("{name}: primitive {i} not in source"));
             assert!(
-                matches.iter().any(|&j| splats.primitives[j] == got && splats.coeffs(j) == &coeffs[..]),
+                matches.iter().any(|&j| splats.primitive(j) == got && splats.coeffs(j) == coeffs),
                 "{name}: primitive {i} differs from its source: {got:?}"
             );
         }
@@ -59,7 +60,8 @@ fn f16_round_trip_is_within_bounds() {
         assert!(lossy.file_size() < exact.file_size(), "{name}: f16 should shrink the file");
         let k = exact.sh_coeff_count();
         let (mut ce, mut cl) = (vec![[0.0f32; 3]; k], vec![[0.0f32; 3]; k]);
-        for i in 0..exact.len() {
+        let (exact, lossy) = (exact.attributes().unwrap(), lossy.attributes().unwrap());
+        for i in 0..exact.positions().len() {
             let (e, l) = (exact.primitive(i), lossy.primitive(i));
             assert_eq!((e.position, e.t0, e.window, e.sigma_t), (l.position, l.t0, l.window, l.sigma_t), "{name} {i}");
             assert!((e.rotation - l.rotation).abs().max_element() <= 1e-3, "{name} {i} rotation");
@@ -96,11 +98,12 @@ fn segments_hold_every_alive_primitive() {
         let asset = common::pack_open(&splats, false);
         let [t0, t1] = asset.info().time_range;
         let total_active: u64 = asset.segments().iter().map(|s| s.active_count as u64).sum();
+        let attributes = asset.attributes().unwrap();
         for step in 0..=64 {
             let t = t0 + (t1 - t0) * step as f32 / 64.0;
             let cands: std::collections::HashSet<u32> = candidates(&asset, t).into_iter().collect();
             for i in 0..asset.len() {
-                if asset.primitive(i).is_alive(t) {
+                if attributes.primitive(i).is_alive(t) {
                     assert!(cands.contains(&(i as u32)), "{name}: primitive {i} alive at {t} but not active");
                 }
             }

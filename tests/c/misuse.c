@@ -2,13 +2,18 @@
  * Misuse of the C ABI: every call below is wrong in one way, and each must return its
  * documented status with a message, never crash. Run by runtime/tests/hosts.rs.
  *
- *   misuse GOOD.s4d CORRUPT.s4d
+ *   misuse GOOD.s4d CORRUPT.s4d SCRATCH_DIR
+ *
+ * SCRATCH_DIR receives the special files and the assets changed under an open handle.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "splat4d.h"
 
@@ -62,9 +67,59 @@ static void *render_elsewhere(void *arg) {
     return NULL;
 }
 
+/* Copies the file at `from` to `to`; 0 on success. */
+static int copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ok = in != NULL && out != NULL;
+    char buffer[1 << 16];
+    size_t n;
+    while (ok && (n = fread(buffer, 1, sizeof buffer, in)) > 0) ok = fwrite(buffer, 1, n, out) == n;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* An asset whose file changes after it was opened: `change` cuts it or rewrites its middle. The
+   renderer made from it must fail with INVALID_ASSET (never SIGBUS, never draw other bytes). */
+static void changed_under_an_open_asset(S4dRuntime *runtime, const char *good, const char *dir, int cut) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.s4d", dir, cut ? "cut" : "rewritten");
+    if (copy_file(good, path) != 0) {
+        fprintf(stderr, "FAIL copying %s to %s\n", good, path);
+        failures++;
+        return;
+    }
+    S4dAsset *asset = NULL;
+    expect(s4d_asset_open(path, &asset), S4D_STATUS_OK, cut ? "open an asset, then cut its file" : "open an asset, then rewrite it");
+    struct stat st;
+    stat(path, &st);
+    if (cut) {
+        if (truncate(path, st.st_size / 3) != 0) failures++;
+    } else {
+        /* Same size, other bytes in the middle (the primitives), as a download in place would. */
+        int fd = open(path, O_WRONLY);
+        char junk[4096];
+        memset(junk, 0x5a, sizeof junk);
+        if (fd < 0 || pwrite(fd, junk, sizeof junk, st.st_size / 2) != (ssize_t)sizeof junk) failures++;
+        if (fd >= 0) close(fd);
+    }
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRenderer *renderer = NULL;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ASSET,
+           cut ? "a renderer of a file cut after it was opened" : "a renderer of a file rewritten after it was opened");
+    if (renderer != NULL) {
+        fprintf(stderr, "FAIL a renderer came back from a failed create\n");
+        failures++;
+    }
+    expect(s4d_asset_destroy(asset), S4D_STATUS_OK, "close the changed asset");
+}
+
 int main(int argc, char **argv) {
-    if (argc < 3) return 2;
-    const char *good = argv[1], *corrupt = argv[2];
+    if (argc < 4) return 2;
+    const char *good = argv[1], *corrupt = argv[2], *dir = argv[3];
+    /* Any call that blocks (a FIFO opened for reading waits for a writer) fails the suite here
+       instead of hanging it. */
+    alarm(120);
     S4dRuntime *runtime = NULL;
     S4dAsset *asset = NULL;
     S4dRenderer *renderer = NULL;
@@ -102,13 +157,25 @@ int main(int argc, char **argv) {
     expect(s4d_asset_open_memory(NULL, 10, &asset), S4D_STATUS_NULL_POINTER, "open NULL memory");
     expect(s4d_asset_open_memory(pixels, 0, &asset), S4D_STATUS_INVALID_ASSET, "open 0 bytes");
     expect(s4d_asset_open_memory(pixels, sizeof pixels, &asset), S4D_STATUS_INVALID_ASSET, "open garbage");
+    {
+        /* Special files: refused at once as not regular files, never waited on. */
+        char fifo[4096];
+        snprintf(fifo, sizeof fifo, "%s/fifo.s4d", dir);
+        if (mkfifo(fifo, 0600) != 0) {
+            fprintf(stderr, "FAIL mkfifo %s\n", fifo);
+            failures++;
+        }
+        expect(s4d_asset_open(fifo, &asset), S4D_STATUS_IO, "open a FIFO (does not block)");
+        expect(s4d_asset_open(dir, &asset), S4D_STATUS_IO, "open a folder");
+        expect(s4d_asset_open("/dev/zero", &asset), S4D_STATUS_IO, "open a device");
+    }
     expect(s4d_asset_open(good, &asset), S4D_STATUS_OK, "open the good asset");
     S4dAssetInfo info = {0};
     expect(s4d_asset_get_info(asset, &info), S4D_STATUS_INVALID_ARGUMENT, "info with struct_size 0");
     expect(s4d_asset_get_info(NULL, &info), S4D_STATUS_NULL_POINTER, "info of NULL");
 
     /* Renderers. */
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
     desc.format = 7;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "format 7");
     desc.format = S4D_FORMAT_RGBA8_UNORM;
@@ -125,6 +192,23 @@ int main(int argc, char **argv) {
     desc.view_count = 1;
     desc.gpu_memory_budget_bytes = 1000;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "a budget no page fits");
+    /* Two pages of the demo's: fewer than any of its segments needs, so refused at creation. */
+    desc.gpu_memory_budget_bytes = 256u << 10;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT,
+           "a budget smaller than a segment");
+    desc.gpu_memory_budget_bytes = 0;
+    S4dFramePolicy start = {sizeof(S4dFramePolicy), 0, 0xFFFFFFFFu, 1.0f, 0.0, 0, 0};
+    desc.policy = &start;
+    start.struct_size = 8;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "a truncated desc->policy");
+    start.struct_size = sizeof(S4dFramePolicy);
+    start.lod_finest = 7;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT,
+           "desc->policy naming a level the asset lacks");
+    start.lod_finest = 0;
+    desc.policy = NULL;
+    changed_under_an_open_asset(runtime, good, dir, 1);
+    changed_under_an_open_asset(runtime, good, dir, 0);
     /* Streaming within a budget: the frame renders, and the renderer outlives its asset's handle. */
     desc.gpu_memory_budget_bytes = 64u << 20;
     S4dRenderer *streaming = NULL;

@@ -1,5 +1,5 @@
 //! The on-disk layout of `.s4d` (DESIGN §3). Little-endian, every struct `#[repr(C)]` and `Pod`
-//! so that the mapped file is used in place. The writer lives in `pack`, the reader in `asset`.
+//! so that a chunk's bytes are used as they are (uploaded to the GPU, cast in memory). The writer lives in `pack`, the reader in `asset`.
 //!
 //! ```text
 //! FileHeader (32 B) | ChunkEntry × chunk_count (32 B each) | chunks, each 16-byte aligned

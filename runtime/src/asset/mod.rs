@@ -1,112 +1,27 @@
-//! Reading `.s4d` assets: map the file, validate every offset, count and size once, then hand
-//! out typed slices of the mapped bytes. Nothing is parsed into objects or copied.
+//! Reading `.s4d` assets: validate every offset, count and size once, copy the small tables
+//! (segments, runs, levels, cameras) that everything else is interpreted through, and leave the
+//! per-primitive sections in the file, read as renderers upload them ([`Reader`]) or loaded
+//! whole for the CPU ([`Asset::attributes`]). Nothing is mapped: a file truncated or rewritten
+//! while open makes the reads that follow fail, and never signals the process.
 
+mod attributes;
 pub mod format;
+mod reader;
 
-use std::fs::File;
-use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use bytemuck::Pod;
-use glam::{Mat3, Vec3, Vec4};
-use half::f16;
+use glam::{Mat3, Vec3};
+
+use attributes::Section;
+pub use attributes::{Attribute, AttributeData, Attributes};
+pub use reader::Reader;
 
 use crate::camera::Camera;
 use crate::error::{Error, Result};
-use crate::primitive::Primitive;
 use crate::sh;
 use format::*;
-
-enum Storage {
-    /// The map, and the file for [`Reader`]s.
-    Mapped(memmap2::Mmap, Arc<File>),
-    /// Copied from a host's memory into 8-byte aligned storage, so the casts below hold.
-    Owned { words: Arc<Vec<u64>>, len: usize },
-}
-
-impl Storage {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Storage::Mapped(m, _) => m,
-            Storage::Owned { words, len } => &bytemuck::cast_slice(words)[..*len],
-        }
-    }
-}
-
-/// Reads ranges of an asset's bytes after the asset is gone, for streaming. A mapped asset's
-/// ranges are read from its file with `pread`, not through the map: a file cut short while
-/// playing is then an error instead of a SIGBUS.
-#[derive(Clone)]
-pub struct Reader {
-    source: ReaderSource,
-    path: String,
-}
-
-#[derive(Clone)]
-enum ReaderSource {
-    File(Arc<File>),
-    Memory { words: Arc<Vec<u64>>, len: usize },
-}
-
-impl Reader {
-    /// Fills `out` with the bytes at `offset`.
-    pub fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<()> {
-        let end = offset + out.len() as u64;
-        let truncated = || bad(format!("{}: ends before byte {end} (truncated while open?)", self.path));
-        match &self.source {
-            ReaderSource::File(file) => {
-                use std::os::unix::fs::FileExt;
-                file.read_exact_at(out, offset).map_err(|e| match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => truncated(),
-                    _ => Error::io(Path::new(&self.path), e),
-                })
-            }
-            ReaderSource::Memory { words, len } => {
-                let bytes = &bytemuck::cast_slice::<u64, u8>(words)[..*len];
-                if end > *len as u64 {
-                    return Err(truncated());
-                }
-                out.copy_from_slice(&bytes[offset as usize..end as usize]);
-                Ok(())
-            }
-        }
-    }
-}
-
-/// A numeric attribute array stored as f32 or f16, `components` numbers per primitive.
-#[derive(Clone, Copy)]
-pub enum AttributeData<'a> {
-    F32(&'a [f32]),
-    F16(&'a [f16]),
-}
-
-#[derive(Clone, Copy)]
-pub struct Attribute<'a> {
-    pub data: AttributeData<'a>,
-    pub components: usize,
-}
-
-impl Attribute<'_> {
-    pub fn get(&self, primitive: usize, component: usize) -> f32 {
-        let i = primitive * self.components + component;
-        match self.data {
-            AttributeData::F32(v) => v[i],
-            AttributeData::F16(v) => v[i].to_f32(),
-        }
-    }
-
-    pub fn vec4(&self, primitive: usize, first: usize) -> Vec4 {
-        Vec4::from_array(std::array::from_fn(|c| self.get(primitive, first + c)))
-    }
-
-    pub fn encoding(&self) -> Encoding {
-        match self.data {
-            AttributeData::F32(_) => Encoding::F32,
-            AttributeData::F16(_) => Encoding::F16,
-        }
-    }
-}
 
 /// What `open` checks beyond the structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +38,7 @@ pub struct ChunkInfo {
     pub encoding: u16,
     pub offset: u64,
     pub size: u64,
+    pub checksum: u32,
 }
 
 impl ChunkInfo {
@@ -133,71 +49,61 @@ impl ChunkInfo {
 
 /// An opened, validated `.s4d` asset.
 pub struct Asset {
-    storage: Storage,
-    /// Where it came from, for messages (`<memory>` for one held in memory).
-    path: String,
+    reader: Reader,
     info: AssetInfo,
     chunks: Vec<ChunkInfo>,
-    position: Range<usize>,
-    temporal: Range<usize>,
-    rotation: (Range<usize>, Encoding),
-    scale_opacity: (Range<usize>, Encoding),
-    motion: Option<(Range<usize>, Encoding)>,
-    omega: Option<(Range<usize>, Encoding)>,
-    sh: (Range<usize>, Encoding),
-    segments: Range<usize>,
-    runs: Range<usize>,
-    levels: Range<usize>,
-    cameras: Range<usize>,
-    provenance: Range<usize>,
+    position: ChunkInfo,
+    temporal: ChunkInfo,
+    rotation: ChunkInfo,
+    scale_opacity: ChunkInfo,
+    motion: Option<ChunkInfo>,
+    omega: Option<ChunkInfo>,
+    sh: ChunkInfo,
+    segments: Vec<SegmentRecord>,
+    runs: Vec<RunRecord>,
+    levels: Vec<LevelRecord>,
+    cameras: Vec<CameraRecord>,
+    provenance: String,
+    verify: Verify,
+    attributes: OnceLock<Attributes>,
 }
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::Asset(msg.into())
 }
 
-fn cast<'a, T: Pod>(bytes: &'a [u8], range: &Range<usize>) -> &'a [T] {
-    // Validation established alignment and size; a failure here is a bug, not bad input.
-    bytemuck::cast_slice(&bytes[range.clone()])
+/// The records of a chunk's bytes (which need not be aligned).
+fn records<T: Pod>(bytes: &[u8]) -> Vec<T> {
+    bytemuck::pod_collect_to_vec(bytes)
 }
 
 impl Asset {
-    /// Maps and validates the file at `path`.
-    ///
-    /// The mapping assumes nobody truncates or rewrites the file while it is open.
+    /// Opens and validates the file at `path`: its header and tables are read and checked now
+    /// (with [`Verify::Full`], every section's checksum too); its primitives are read from the
+    /// file when they are used, and a file changed since it was opened fails those reads.
     pub fn open(path: impl AsRef<Path>, verify: Verify) -> Result<Asset> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: the map is read-only; the caller keeps the file unchanged while it is open
-        // (documented above), which is what makes handing out slices of it sound.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        let mut asset = Asset::validate(Storage::Mapped(map, Arc::new(file)), verify).map_err(|e| {
-            if let Error::Asset(m) = e {
-                bad(format!("{}: {m}", path.display()))
-            } else {
-                e
-            }
-        })?;
-        asset.path = path.display().to_string();
-        Ok(asset)
+        Asset::validate(Reader::open(path)?, verify).map_err(|e| match e {
+            Error::Asset(m) => bad(format!("{}: {m}", path.display())),
+            e => e,
+        })
     }
 
     /// Validates an asset held in memory (copied once into aligned storage).
     pub fn from_bytes(bytes: &[u8], verify: Verify) -> Result<Asset> {
-        let mut words = vec![0u64; bytes.len().div_ceil(8)];
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        Asset::validate(Storage::Owned { words: Arc::new(words), len: bytes.len() }, verify)
+        Asset::validate(Reader::memory(bytes)?, verify)
     }
 
-    fn validate(storage: Storage, verify: Verify) -> Result<Asset> {
-        let bytes = storage.bytes();
-        let len = bytes.len() as u64;
+    fn validate(reader: Reader, verify: Verify) -> Result<Asset> {
+        let len = reader.len();
         const HEADER: usize = std::mem::size_of::<FileHeader>();
         const ENTRY: usize = std::mem::size_of::<ChunkEntry>();
-        if bytes.len() < HEADER {
+        if len < HEADER as u64 {
             return Err(bad(format!("{len} bytes is shorter than the 32-byte header")));
         }
-        let header: FileHeader = bytemuck::pod_read_unaligned(&bytes[..HEADER]);
+        let mut head = [0u8; HEADER];
+        reader.read_at(0, &mut head)?;
+        let header: FileHeader = bytemuck::pod_read_unaligned(&head);
         if header.magic != MAGIC {
             return Err(bad("wrong magic at offset 0 (not an .s4d file)"));
         }
@@ -217,24 +123,25 @@ impl Asset {
             return Err(bad(format!("chunk count {} is outside 1..={MAX_CHUNKS}", header.chunk_count)));
         }
         let table_end = HEADER + header.chunk_count as usize * ENTRY;
-        if table_end > bytes.len() {
+        if table_end as u64 > len {
             return Err(bad(format!("chunk table (ends at {table_end}) runs past the end of the file")));
         }
+        let mut table = vec![0u8; table_end - HEADER];
+        reader.read_at(HEADER as u64, &mut table)?;
         let mut hasher = crc32fast::Hasher::new();
         let mut zeroed = header;
         zeroed.checksum = 0;
         hasher.update(bytemuck::bytes_of(&zeroed));
-        hasher.update(&bytes[HEADER..table_end]);
+        hasher.update(&table);
         if hasher.finalize() != header.checksum {
             return Err(bad("header checksum mismatch (header or chunk table is corrupt)"));
         }
 
-        let mut chunks = Vec::with_capacity(header.chunk_count as usize);
+        let mut chunks: Vec<ChunkInfo> = Vec::with_capacity(header.chunk_count as usize);
         let mut entries = Vec::with_capacity(header.chunk_count as usize);
-        for i in 0..header.chunk_count as usize {
-            let at = HEADER + i * ENTRY;
-            let e: ChunkEntry = bytemuck::pod_read_unaligned(&bytes[at..at + ENTRY]);
-            let name = String::from_utf8_lossy(&e.kind).into_owned();
+        for (i, raw) in table.chunks_exact(ENTRY).enumerate() {
+            let e: ChunkEntry = bytemuck::pod_read_unaligned(raw);
+            let name = kind_name(e.kind);
             let end = e.offset.checked_add(e.size).filter(|&end| end <= len);
             if end.is_none() || e.offset < table_end as u64 {
                 return Err(bad(format!(
@@ -245,10 +152,16 @@ impl Asset {
             if e.offset % ALIGN != 0 {
                 return Err(bad(format!("chunk {name} offset {} is not 16-byte aligned", e.offset)));
             }
-            if chunks.iter().any(|c: &ChunkInfo| c.kind == e.kind) {
+            if chunks.iter().any(|c| c.kind == e.kind) {
                 return Err(bad(format!("chunk {name} appears twice")));
             }
-            chunks.push(ChunkInfo { kind: e.kind, encoding: e.encoding, offset: e.offset, size: e.size });
+            chunks.push(ChunkInfo {
+                kind: e.kind,
+                encoding: e.encoding,
+                offset: e.offset,
+                size: e.size,
+                checksum: e.checksum,
+            });
             entries.push(e);
         }
         let mut spans: Vec<(u64, u64)> = entries.iter().map(|e| (e.offset, e.offset + e.size)).collect();
@@ -259,16 +172,17 @@ impl Asset {
 
         let find = |k: [u8; 4]| entries.iter().find(|e| e.kind == k);
         let require = |k: [u8; 4]| find(k).ok_or_else(|| bad(format!("required chunk {} is missing", kind_name(k))));
-        let check_crc = |e: &ChunkEntry| -> Result<()> {
-            let r = e.offset as usize..(e.offset + e.size) as usize;
-            if crc32fast::hash(&bytes[r]) != e.checksum {
+        // A small chunk's bytes, read and checked against its checksum.
+        let read = |e: &ChunkEntry| -> Result<Vec<u8>> {
+            let mut bytes = crate::error::try_vec::<u8>(e.size as usize, "an asset table")?;
+            reader.read_at(e.offset, &mut bytes)?;
+            if crc32fast::hash(&bytes) != e.checksum {
                 return Err(bad(format!("chunk {} checksum mismatch at offset {}", kind_name(e.kind), e.offset)));
             }
-            Ok(())
+            Ok(bytes)
         };
-
         // Small chunks: always checksummed, since everything else is interpreted through them.
-        let structured = |k: [u8; 4], size: usize| -> Result<Option<(Range<usize>, usize)>> {
+        let structured = |k: [u8; 4], size: usize| -> Result<Option<Vec<u8>>> {
             let Some(e) = find(k) else { return Ok(None) };
             if e.stride as usize != size || e.size % size as u64 != 0 {
                 return Err(bad(format!(
@@ -278,48 +192,52 @@ impl Asset {
                     e.size
                 )));
             }
-            check_crc(e)?;
-            Ok(Some((e.offset as usize..(e.offset + e.size) as usize, (e.size / size as u64) as usize)))
+            read(e).map(Some)
         };
 
         require(kind::INFO)?;
-        let (info_range, info_n) = structured(kind::INFO, std::mem::size_of::<AssetInfo>())?.unwrap();
-        if info_n != 1 {
+        let info_bytes = structured(kind::INFO, std::mem::size_of::<AssetInfo>())?.unwrap();
+        if info_bytes.len() != std::mem::size_of::<AssetInfo>() {
             return Err(bad("INFO chunk must hold exactly one record"));
         }
-        let info: AssetInfo = bytemuck::pod_read_unaligned(&bytes[info_range]);
+        let info: AssetInfo = bytemuck::pod_read_unaligned(&info_bytes);
         validate_info(&info)?;
         let n = info.primitive_count as usize;
 
-        let counted = |k: [u8; 4], size: usize, want: usize| -> Result<Range<usize>> {
-            require(k)?;
-            let (r, count) = structured(k, size)?.unwrap();
-            if count != want {
-                return Err(bad(format!("chunk {} holds {count} records, INFO says {want}", kind_name(k))));
+        fn counted<T: Pod>(bytes: Option<Vec<u8>>, k: [u8; 4], want: usize) -> Result<Vec<T>> {
+            let records: Vec<T> = records(&bytes.unwrap_or_default());
+            if records.len() != want {
+                return Err(bad(format!("chunk {} holds {} records, INFO says {want}", kind_name(k), records.len())));
             }
-            Ok(r)
-        };
-        let segments = counted(kind::SEGMENTS, std::mem::size_of::<SegmentRecord>(), info.segment_count as usize)?;
-        let levels = counted(kind::LEVELS, std::mem::size_of::<LevelRecord>(), info.level_count as usize)?;
-        let cameras = match structured(kind::CAMERAS, std::mem::size_of::<CameraRecord>())? {
-            Some((r, c)) if c == info.camera_count as usize => r,
-            None if info.camera_count == 0 => 0..0,
+            Ok(records)
+        }
+        require(kind::SEGMENTS)?;
+        require(kind::LEVELS)?;
+        let segments = counted(
+            structured(kind::SEGMENTS, std::mem::size_of::<SegmentRecord>())?,
+            kind::SEGMENTS,
+            info.segment_count as usize,
+        )?;
+        let levels = counted(
+            structured(kind::LEVELS, std::mem::size_of::<LevelRecord>())?,
+            kind::LEVELS,
+            info.level_count as usize,
+        )?;
+        let cameras: Vec<CameraRecord> = match structured(kind::CAMERAS, std::mem::size_of::<CameraRecord>())? {
+            None if info.camera_count == 0 => Vec::new(),
+            Some(b) if b.len() / std::mem::size_of::<CameraRecord>() == info.camera_count as usize => records(&b),
             _ => return Err(bad("CAMS chunk does not match INFO's camera count")),
         };
         require(kind::RUNS)?;
-        let (runs, _) = structured(kind::RUNS, std::mem::size_of::<RunRecord>())?.unwrap();
+        let runs = records(&structured(kind::RUNS, std::mem::size_of::<RunRecord>())?.unwrap());
         let provenance = match find(kind::PROVENANCE) {
-            Some(e) => {
-                check_crc(e)?;
-                let r = e.offset as usize..(e.offset + e.size) as usize;
-                std::str::from_utf8(&bytes[r.clone()]).map_err(|_| bad("PROV chunk is not UTF-8"))?;
-                r
-            }
-            None => 0..0,
+            Some(e) => String::from_utf8(read(e)?).map_err(|_| bad("PROV chunk is not UTF-8"))?,
+            None => String::new(),
         };
 
         // Attribute chunks: one element of `components` numbers per primitive.
-        let attribute = |k: [u8; 4], components: usize, floats_only: bool| -> Result<(Range<usize>, Encoding)> {
+        let chunk = |e: &ChunkEntry| chunks.iter().find(|c| c.kind == e.kind).unwrap().clone();
+        let attribute = |k: [u8; 4], components: usize, floats_only: bool| -> Result<ChunkInfo> {
             let e = require(k)?;
             let enc = Encoding::from_u16(e.encoding)
                 .filter(|enc| !floats_only || *enc == Encoding::F32)
@@ -334,13 +252,13 @@ impl Asset {
                     stride * n as u64
                 )));
             }
-            if verify == Verify::Full {
-                check_crc(e)?;
+            if verify == Verify::Full && reader.checksum(e.offset, e.size)? != e.checksum {
+                return Err(bad(format!("chunk {} checksum mismatch at offset {}", kind_name(k), e.offset)));
             }
-            Ok((e.offset as usize..(e.offset + e.size) as usize, enc))
+            Ok(chunk(e))
         };
-        let (position, _) = attribute(kind::POSITION, 4, true)?;
-        let (temporal, _) = attribute(kind::TEMPORAL, 4, true)?;
+        let position = attribute(kind::POSITION, 4, true)?;
+        let temporal = attribute(kind::TEMPORAL, 4, true)?;
         let rotation = attribute(kind::ROTATION, 4, false)?;
         let scale_opacity = attribute(kind::SCALE_OPACITY, 4, false)?;
         let sh = attribute(kind::SH, 3 * sh::coeff_count(info.sh_degree.into(), info.sh_degree_t.into()), false)?;
@@ -352,6 +270,7 @@ impl Asset {
         let omega = find(kind::OMEGA).map(|_| attribute(kind::OMEGA, 4, false)).transpose()?;
 
         let asset = Asset {
+            reader,
             info,
             chunks,
             position,
@@ -366,8 +285,8 @@ impl Asset {
             levels,
             cameras,
             provenance,
-            storage,
-            path: "<memory>".into(),
+            verify,
+            attributes: OnceLock::new(),
         };
         asset.validate_tables()?;
         Ok(asset)
@@ -376,7 +295,7 @@ impl Asset {
     /// Cross-checks segments, runs, levels and cameras against each other and the counts.
     fn validate_tables(&self) -> Result<()> {
         let n = self.info.primitive_count as u64;
-        let runs = self.runs_all();
+        let runs = &self.runs;
         let [t0, t1] = self.info.time_range;
         let mut expect_begin = t0;
         for (i, s) in self.segments().iter().enumerate() {
@@ -431,24 +350,65 @@ impl Asset {
         if next != n {
             return Err(bad(format!("levels hold {next} primitives, INFO says {n}")));
         }
-        for (i, c) in self.camera_records().iter().enumerate() {
+        for (i, c) in self.cameras.iter().enumerate() {
             camera_from_record(c).validate().map_err(|e| bad(format!("camera {i}: {e}")))?;
         }
         Ok(())
     }
 
-    /// The whole file, for uploading chunks as they are.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        self.storage.bytes()
-    }
-
     /// A reader of this asset's bytes that outlives it (streaming).
     pub fn reader(&self) -> Reader {
-        let source = match &self.storage {
-            Storage::Mapped(_, file) => ReaderSource::File(file.clone()),
-            Storage::Owned { words, len } => ReaderSource::Memory { words: words.clone(), len: *len },
+        self.reader.clone()
+    }
+
+    /// Reads `out.len()` bytes of section `kind` from `offset` within it.
+    pub fn read_section(&self, kind: [u8; 4], offset: u64, out: &mut [u8]) -> Result<()> {
+        let c = self.chunk(kind).ok_or_else(|| Error::InvalidArgument(format!("no {} section", kind_name(kind))))?;
+        if offset.checked_add(out.len() as u64).is_none_or(|e| e > c.size) {
+            return Err(Error::InvalidArgument(format!("a read past the end of section {}", kind_name(kind))));
+        }
+        self.reader.read_at(c.offset + offset, out)
+    }
+
+    /// The chunk of `kind`, if the asset has one.
+    pub fn chunk(&self, kind: [u8; 4]) -> Option<&ChunkInfo> {
+        self.chunks.iter().find(|c| c.kind == kind)
+    }
+
+    /// Every primitive's attributes in memory, read (and checked again, where the asset was
+    /// opened with [`Verify::Full`]) on the first call.
+    pub fn attributes(&self) -> Result<&Attributes> {
+        if let Some(a) = self.attributes.get() {
+            return Ok(a);
+        }
+        let load = |c: &ChunkInfo, components: usize| -> Result<Section> {
+            let (words, start) = self.reader.aligned(c.offset, c.size, "an asset's attributes")?;
+            if self.verify == Verify::Full {
+                let bytes = &bytemuck::cast_slice::<u64, u8>(&words)[start..start + c.size as usize];
+                if crc32fast::hash(bytes) != c.checksum {
+                    return Err(bad(format!(
+                        "{}: section {} no longer matches its checksum (the file changed after it was opened?)",
+                        self.reader.path(),
+                        c.name()
+                    )));
+                }
+            }
+            let encoding = Encoding::from_u16(c.encoding).expect("checked at open");
+            Ok(Section { words, bytes: start..start + c.size as usize, encoding, components })
         };
-        Reader { source, path: self.path.clone() }
+        let motion_degree = self.info.motion_degree as usize;
+        let attributes = Attributes {
+            position: load(&self.position, 4)?,
+            temporal: load(&self.temporal, 4)?,
+            rotation: load(&self.rotation, 4)?,
+            scale_opacity: load(&self.scale_opacity, 4)?,
+            motion: self.motion.as_ref().map(|m| load(m, 4 * motion_degree)).transpose()?,
+            omega: self.omega.as_ref().map(|o| load(o, 4)).transpose()?,
+            sh: load(&self.sh, 3 * self.sh_coeff_count())?,
+            motion_degree,
+            sh_coeffs: self.sh_coeff_count(),
+        };
+        Ok(self.attributes.get_or_init(|| attributes))
     }
 
     pub fn info(&self) -> &AssetInfo {
@@ -464,7 +424,7 @@ impl Asset {
     }
 
     pub fn file_size(&self) -> u64 {
-        self.bytes().len() as u64
+        self.reader.len()
     }
 
     pub fn chunks(&self) -> &[ChunkInfo] {
@@ -475,62 +435,18 @@ impl Asset {
         SourceKind::from_u32(self.info.source_kind)
     }
 
-    /// x, y, z, t0 per primitive.
-    pub fn positions(&self) -> &[[f32; 4]] {
-        cast(self.bytes(), &self.position)
-    }
-
-    /// window begin, window end, σt, 0 per primitive.
-    pub fn temporal(&self) -> &[[f32; 4]] {
-        cast(self.bytes(), &self.temporal)
-    }
-
-    fn attribute(&self, (range, enc): &(Range<usize>, Encoding), components: usize) -> Attribute<'_> {
-        let data = match enc {
-            Encoding::F32 => AttributeData::F32(cast(self.bytes(), range)),
-            Encoding::F16 => AttributeData::F16(cast(self.bytes(), range)),
-        };
-        Attribute { data, components }
-    }
-
-    pub fn rotations(&self) -> Attribute<'_> {
-        self.attribute(&self.rotation, 4)
-    }
-
-    pub fn scale_opacity(&self) -> Attribute<'_> {
-        self.attribute(&self.scale_opacity, 4)
-    }
-
-    pub fn motion(&self) -> Option<Attribute<'_>> {
-        let d = self.info.motion_degree as usize;
-        self.motion.as_ref().map(|m| self.attribute(m, 4 * d))
-    }
-
-    pub fn omega(&self) -> Option<Attribute<'_>> {
-        self.omega.as_ref().map(|o| self.attribute(o, 4))
-    }
-
-    /// SH coefficients: `3 · sh_coeff_count()` numbers per primitive, RGB triples.
-    pub fn sh(&self) -> Attribute<'_> {
-        self.attribute(&self.sh, 3 * self.sh_coeff_count())
-    }
-
     pub fn sh_coeff_count(&self) -> usize {
         sh::coeff_count(self.info.sh_degree.into(), self.info.sh_degree_t.into())
     }
 
     pub fn segments(&self) -> &[SegmentRecord] {
-        cast(self.bytes(), &self.segments)
-    }
-
-    fn runs_all(&self) -> &[RunRecord] {
-        cast(self.bytes(), &self.runs)
+        &self.segments
     }
 
     /// The active primitives of segment `index` as sorted index ranges.
     pub fn segment_runs(&self, index: usize) -> &[RunRecord] {
-        let s = &self.segments()[index];
-        &self.runs_all()[s.first_run as usize..(s.first_run + s.run_count) as usize]
+        let s = &self.segments[index];
+        &self.runs[s.first_run as usize..(s.first_run + s.run_count) as usize]
     }
 
     /// The segment whose time slice holds `t`; `None` outside the asset's time range.
@@ -545,7 +461,7 @@ impl Asset {
     }
 
     pub fn levels(&self) -> &[LevelRecord] {
-        cast(self.bytes(), &self.levels)
+        &self.levels
     }
 
     /// The scale floor of every level, finest first.
@@ -558,49 +474,13 @@ impl Asset {
         self.levels().partition_point(|l| l.first + l.count <= i) as u32
     }
 
-    fn camera_records(&self) -> &[CameraRecord] {
-        cast(self.bytes(), &self.cameras)
-    }
-
     pub fn cameras(&self) -> Vec<Camera> {
-        self.camera_records().iter().map(camera_from_record).collect()
+        self.cameras.iter().map(camera_from_record).collect()
     }
 
+    /// Where the asset came from and what was dropped on import.
     pub fn provenance(&self) -> &str {
-        // Checked to be UTF-8 by `validate`.
-        std::str::from_utf8(&self.bytes()[self.provenance.clone()]).unwrap_or_default()
-    }
-
-    /// Decodes primitive `i` (panics if `i >= len()`, like slice indexing).
-    pub fn primitive(&self, i: usize) -> Primitive {
-        let [x, y, z, t0] = self.positions()[i];
-        let [begin, end, sigma_t, _] = self.temporal()[i];
-        let so = self.scale_opacity().vec4(i, 0);
-        let mut motion = [Vec3::ZERO; 3];
-        if let Some(m) = self.motion() {
-            for (order, v) in motion.iter_mut().enumerate().take(self.info.motion_degree as usize) {
-                *v = m.vec4(i, 4 * order).truncate();
-            }
-        }
-        Primitive {
-            position: Vec3::new(x, y, z),
-            t0,
-            sigma_t,
-            window: [begin, end],
-            motion,
-            rotation: self.rotations().vec4(i, 0),
-            omega: self.omega().map_or(Vec4::ZERO, |o| o.vec4(i, 0)),
-            scale: so.truncate(),
-            opacity: so.w,
-        }
-    }
-
-    /// Writes primitive `i`'s SH coefficients into `out` (`sh_coeff_count()` long).
-    pub fn sh_coeffs(&self, i: usize, out: &mut [[f32; 3]]) {
-        let sh = self.sh();
-        for (k, c) in out.iter_mut().enumerate().take(self.sh_coeff_count()) {
-            *c = std::array::from_fn(|ch| sh.get(i, 3 * k + ch));
-        }
+        &self.provenance
     }
 }
 

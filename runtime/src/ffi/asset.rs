@@ -5,7 +5,8 @@ use std::ffi::{c_char, CStr};
 use super::{arg, call, invalid, put, versioned, S4dStatus};
 use crate::asset::{Asset, Verify};
 
-/// An opened `.s4d` asset (memory-mapped when opened from a path).
+/// An opened `.s4d` asset: its tables in memory, its primitives read from its file (or its
+/// copy in memory) as renderers need them.
 pub struct S4dAsset {
     pub(super) asset: Asset,
 }
@@ -27,7 +28,16 @@ pub struct S4dAssetInfo {
     pub bounds_max: [f32; 3],
 }
 
-/// Opens an `.s4d` file (memory-mapped, fully verified).
+/// Opens an `.s4d` file and verifies it: its header and tables (segments, runs, levels,
+/// cameras) are read, checked and copied, and every section's checksum is checked. Only a
+/// regular file is opened (a FIFO, a device or a folder fails with IO at once, without
+/// blocking).
+///
+/// The file is read, never mapped. Its primitives are read again when a renderer is created
+/// from it, and while a streaming renderer plays. If the file is truncated or rewritten after
+/// this call, those reads fail (INVALID_ASSET, or IO) instead of crashing the host or drawing
+/// other data. To update an asset in place, write the new file beside it and rename it over
+/// the old one: open assets and renderers keep reading the old file.
 ///
 /// # Safety
 /// `path` is a NUL-terminated UTF-8 path; `out` is valid for a write.

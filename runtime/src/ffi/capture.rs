@@ -151,7 +151,7 @@ pub unsafe extern "C" fn s4d_capture_save(capture: *const S4dCapture, format: u3
         arg(path, "path")?;
         let path = CStr::from_ptr(path).to_str().map_err(|_| invalid("path is not UTF-8"))?;
         let text = export(c, format)?;
-        std::fs::write(path, text).map_err(|e| crate::Error::Io { path: path.into(), source: e })?;
+        crate::fs::Output::write_all(std::path::Path::new(path), text.as_bytes())?;
         Ok(())
     })
 }

@@ -50,6 +50,8 @@ pub enum S4dStatus {
     NotReady = 7,
     /// The OpenXR runtime is missing, or failed or refused what was asked.
     Xr = 8,
+    /// Memory for what was asked could not be had (the call changed nothing).
+    OutOfMemory = 9,
 }
 
 thread_local! {
@@ -67,6 +69,7 @@ impl From<Error> for Failure {
             Error::Gpu(_) => S4dStatus::Gpu,
             Error::Xr(_) => S4dStatus::Xr,
             Error::InvalidArgument(_) => S4dStatus::InvalidArgument,
+            Error::OutOfMemory(_) => S4dStatus::OutOfMemory,
         };
         Failure(status, e.to_string())
     }

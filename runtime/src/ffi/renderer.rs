@@ -1,6 +1,7 @@
 //! Renderers of one asset: views, frames into their own target or a host's image, statistics.
 
 use std::ffi::c_void;
+use std::mem::size_of;
 use std::sync::{Arc, Mutex};
 
 use ash::vk::{self, Handle};
@@ -68,9 +69,15 @@ pub struct S4dRendererDesc {
     /// what the CPU measures). Added in 0.2; older hosts' descs leave it 0.
     pub disable_stats: u32,
     /// Non-zero: stream the asset's primitives from its file, holding at most this many
-    /// bytes of them on the GPU (a segment's primitives must fit). 0: the whole asset is
-    /// uploaded at creation. Older hosts' descs leave it 0.
+    /// bytes of them on the GPU. Creation fails with INVALID_ARGUMENT where one segment's
+    /// primitives at the levels `policy` draws do not fit, and `s4d_renderer_set_policy`
+    /// refuses a policy that would not. 0: the whole asset is uploaded at creation. Older
+    /// hosts' descs leave it 0.
     pub gpu_memory_budget_bytes: u64,
+    /// The policy frames start with (as `s4d_renderer_set_policy` sets it); NULL for the
+    /// default: every level at γ = 1, no frame budget, active sets. Read during the call only.
+    /// Added in 0.3; older hosts' descs leave it NULL.
+    pub policy: *const S4dFramePolicy,
 }
 
 /// `sizeof(S4dRendererDesc)` of the first version, the least `struct_size` accepted.
@@ -277,8 +284,11 @@ pub unsafe extern "C" fn s4d_view_from_matrices(
     })
 }
 
-/// Creates a renderer of `asset` on `runtime`: uploads the asset and builds the frame's
-/// resources. The asset may be closed afterwards.
+/// Creates a renderer of `asset` on `runtime`: uploads the asset (reading its primitives from
+/// the file, each section checked against its checksum: INVALID_ASSET where the file changed
+/// since `s4d_asset_open`) and builds the frame's resources. The asset may be closed
+/// afterwards; a streaming renderer keeps reading the file, and a frame whose pages can no
+/// longer be read fails with INVALID_ASSET (or IO) and draws nothing wrong.
 ///
 /// # Safety
 /// `runtime` and `asset` are live; `desc` points to a valid `S4dRendererDesc`; `out` is valid
@@ -319,10 +329,21 @@ pub unsafe extern "C" fn s4d_renderer_create(
             sort,
             stats: desc.disable_stats == 0,
         };
+        let policy = match desc.policy.is_null() {
+            true => FramePolicy::default(),
+            false => frame_policy(&versioned_since(desc.policy, "desc->policy", size_of::<S4dFramePolicy>())?)?,
+        };
         let context = lock(&runtime.context);
         let renderer = match desc.gpu_memory_budget_bytes {
-            0 => Renderer::new(&context, asset, &options)?,
-            budget => Renderer::streaming(&context, asset, &options, budget)?,
+            0 => {
+                let mut r = Renderer::new(&context, asset, &options)?;
+                if let Err(e) = r.set_policy(&policy) {
+                    r.destroy(&context);
+                    return Err(e.into());
+                }
+                r
+            }
+            budget => Renderer::streaming(&context, asset, &options, budget, &policy)?,
         };
         drop(context);
         let handle = S4dRenderer {
@@ -479,24 +500,32 @@ pub unsafe extern "C" fn s4d_renderer_set_policy(
 ) -> S4dStatus {
     call("s4d_renderer_set_policy", || unsafe {
         let r = arg(renderer, "renderer")?;
-        let p = versioned_since(policy, "policy", std::mem::size_of::<S4dFramePolicy>())?;
-        if !(p.frame_budget_ms.is_finite() && p.frame_budget_ms >= 0.0) {
-            return Err(invalid("policy->frame_budget_ms is not a non-negative number"));
-        }
-        let policy = FramePolicy {
-            lod: Selection { finest: p.lod_finest, coarsest: p.lod_coarsest, gamma: p.lod_gamma },
-            frame_budget_ms: (p.frame_budget_ms > 0.0).then_some(p.frame_budget_ms),
-            active_sets: p.disable_active_sets == 0,
-        };
+        let policy = frame_policy(&versioned_since(policy, "policy", size_of::<S4dFramePolicy>())?)?;
         lock(&r.renderer).set_policy(&policy)?;
         Ok(())
     })
 }
 
+fn frame_policy(p: &S4dFramePolicy) -> Result<FramePolicy, Failure> {
+    if !(p.frame_budget_ms.is_finite() && p.frame_budget_ms >= 0.0) {
+        return Err(invalid("policy->frame_budget_ms is not a non-negative number"));
+    }
+    Ok(FramePolicy {
+        lod: Selection { finest: p.lod_finest, coarsest: p.lod_coarsest, gamma: p.lod_gamma },
+        frame_budget_ms: (p.frame_budget_ms > 0.0).then_some(p.frame_budget_ms),
+        active_sets: p.disable_active_sets == 0,
+    })
+}
+
 /// Destroys a renderer (NULL is fine), after the GPU has finished with it.
 ///
+/// Destroying a renderer while another thread is in a call on it is the host's bug (the
+/// other call then uses freed memory): the host must finish, or stop, every call on a renderer
+/// before destroying it, as with any object it frees.
+///
 /// # Safety
-/// `renderer` is NULL or from `s4d_renderer_create`, and not used again.
+/// `renderer` is NULL or from `s4d_renderer_create`, not in use on another thread, and not used
+/// again.
 #[no_mangle]
 pub unsafe extern "C" fn s4d_renderer_destroy(renderer: *mut S4dRenderer) -> S4dStatus {
     call("s4d_renderer_destroy", || {

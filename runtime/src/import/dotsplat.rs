@@ -4,24 +4,33 @@
 
 use glam::{Vec3, Vec4};
 
-use super::{ImportOptions, TRUNCATED};
+use super::{read_record, ImportOptions, Input, TRUNCATED};
 use crate::asset::format::SourceKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::primitive::Primitive;
 use crate::sh::dc_from_rgb;
 use crate::splats::Splats;
 
 const RECORD: usize = 32;
 
-pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
+pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let time_range = options.validated_time_range()?.unwrap_or([0.0, 0.0]);
-    let mut splats = Splats::new(SourceKind::DotSplat, 0, 0, time_range, options.frame_rate()?);
-    splats.report.source = name.to_string();
-    splats.report.read = bytes.len().div_ceil(RECORD) as u64;
-    if bytes.len() % RECORD != 0 {
-        splats.report.drop(TRUNCATED, 1);
-    }
-    for r in bytes.chunks_exact(RECORD) {
+    let mut splats = options.splats(SourceKind::DotSplat, (0, 0), time_range, options.frame_rate()?);
+    splats.report.source = input.name.to_string();
+    let name = input.name;
+    let mut reader = input.from(0);
+    let mut r = [0u8; RECORD];
+    loop {
+        let got = read_record(&mut reader, &mut r)
+            .map_err(|e| Error::import(name, format!("reading record {}: {e}", splats.report.read)))?;
+        if got == 0 {
+            break;
+        }
+        splats.report.read += 1;
+        if got < RECORD {
+            splats.report.drop(TRUNCATED, 1);
+            break;
+        }
         let f = |i: usize| f32::from_le_bytes(r[4 * i..4 * i + 4].try_into().unwrap());
         let unorm = |b: u8| b as f32 / 255.0;
         let snorm = |b: u8| (b as f32 - 128.0) / 128.0;

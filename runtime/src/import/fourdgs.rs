@@ -10,8 +10,8 @@
 
 use glam::{DMat3, DVec3, DVec4, Vec3};
 
-use super::ply::VertexTable;
-use super::{read_ply_sh, ImportOptions, TRUNCATED};
+use super::ply::{Header, Rows, FOURDGS_ONLY};
+use super::{read_ply_sh, window_around, ImportOptions, Input, TRUNCATED};
 use crate::asset::format::SourceKind;
 use crate::error::{Error, Result};
 use crate::math::{mat3_to_quat, rotation_4d, sigmoid, symmetric_eigen};
@@ -22,14 +22,23 @@ use crate::splats::Splats;
 /// 4DGS drops a primitive at time t when its temporal marginal is ≤ 0.05.
 pub const CUTOFF: f64 = 0.05;
 
-pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
+pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
+    let name = input.name;
     let err = |m: String| Error::import(name, m);
-    let table = VertexTable::parse(bytes).map_err(err)?;
+    let table = Header::parse(input.head).map_err(err)?;
+    // Some 4DGS properties but not all: a broken export, not a 3DGS file with extras.
+    let rot_r_names = &FOURDGS_ONLY[2..];
+    let rot_r_present = rot_r_names.iter().any(|p| table.has(p));
+    let mut needed = vec!["x", "y", "z", "t", "scale_t"];
+    if rot_r_present {
+        needed.extend_from_slice(rot_r_names);
+    }
+    table.columns(&needed).map_err(|e| err(format!("a 4DGS PLY needs t, scale_t (and rot_r_0..3 together): {e}")))?;
     let pos = table.columns(&["x", "y", "z", "t"]).map_err(err)?;
     let dc = table.columns(&["f_dc_0", "f_dc_1", "f_dc_2"]).map_err(err)?;
     let scale = table.columns(&["scale_0", "scale_1", "scale_2", "scale_t"]).map_err(err)?;
     let rot_l = table.columns(&["rot_0", "rot_1", "rot_2", "rot_3"]).map_err(err)?;
-    let rot_r = table.columns(&["rot_r_0", "rot_r_1", "rot_r_2", "rot_r_3"]).ok();
+    let rot_r = rot_r_present.then(|| table.columns(rot_r_names)).transpose().map_err(err)?;
     let opacity = table.columns(&["opacity"]).map_err(err)?[0];
     let rest = table.numbered("f_rest_");
     let per_channel = rest.len() / 3 + 1;
@@ -77,11 +86,10 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
         notes.push(format!("time harmonics ignored: 4DGS evaluates them only at SH degree 3 (file has {degree})"));
     }
 
-    let mut splats = Splats::new(SourceKind::FourDgsPly, degree, used_t, time_range, options.frame_rate()?);
+    let mut splats = options.splats(SourceKind::FourDgsPly, (degree, used_t), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
     splats.report.read = table.declared;
     splats.report.notes = notes;
-    splats.report.drop(TRUNCATED, table.declared - table.rows as u64);
     if rot_r.is_none() {
         splats
             .report
@@ -90,10 +98,11 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
     }
     let mut all = vec![[0.0f32; 3]; per_channel];
     let used = sh::coeff_count(degree, used_t);
-    for row in 0..table.rows {
-        let get = |c: usize| table.get(row, c);
+    let mut rows = Rows::new(&table, input.from(table.len));
+    while let Some(row) = rows.next_row().map_err(err)? {
+        let get = |c: usize| row[c];
         let quat = |cols: &[usize]| DVec4::new(get(cols[0]), get(cols[1]), get(cols[2]), get(cols[3]));
-        read_ply_sh(&table, row, &dc, &rest, &mut all);
+        read_ply_sh(row, &dc, &rest, &mut all);
         let input = Raw {
             mean: DVec3::new(get(pos[0]), get(pos[1]), get(pos[2])),
             t: get(pos[3]),
@@ -109,6 +118,7 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
             None => splats.report.drop("degenerate 4D rotation or covariance", 1),
         }
     }
+    splats.report.drop(TRUNCATED, rows.missing());
     Ok(splats)
 }
 
@@ -168,7 +178,7 @@ impl Raw {
             position: self.mean.as_vec3(),
             t0: self.t as f32,
             sigma_t: sigma_t as f32,
-            window: [(self.t - half) as f32, (self.t + half) as f32],
+            window: window_around(self.t - half, self.t + half),
             motion: [velocity.as_vec3(), Vec3::ZERO, Vec3::ZERO],
             rotation: rotation.as_vec4(),
             scale: scale.as_vec3(),

@@ -1,6 +1,10 @@
 //! Importers: each reads one trainer's output and reproduces its math exactly, producing
 //! [`Splats`] of runtime primitives (DESIGN §2). Bad records are dropped and counted through
 //! [`Splats::push`]; bad files are errors that name the file and the problem.
+//!
+//! Sources are read once, front to back, through a reader ([`Input`]): a file of any size is
+//! imported in the memory of its splats, and a file cut short while it is read is an error,
+//! not a signal.
 
 mod dotsplat;
 mod fourdgs;
@@ -9,10 +13,11 @@ pub mod ply;
 mod sequence;
 mod splatv;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::splats::Splats;
+use crate::splats::{Precision, Splats};
 
 /// What a source file does not say and the user may.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +26,8 @@ pub struct ImportOptions {
     pub time_range: Option<[f32; 2]>,
     /// Frames per second: per-frame sequences, and the segment length of every asset.
     pub frame_rate: Option<f32>,
+    /// How the splats hold their attributes: compact (as a default pack stores them) or full.
+    pub precision: Precision,
 }
 
 /// Frame rate assumed when neither the source nor the user gives one (N3V and most captures).
@@ -44,6 +51,17 @@ impl ImportOptions {
             r => Ok(r),
         }
     }
+
+    /// Empty splats for an importer, in the precision asked for.
+    fn splats(
+        &self,
+        source: crate::asset::format::SourceKind,
+        degrees: (u32, u32),
+        time_range: [f32; 2],
+        frame_rate: f32,
+    ) -> Splats {
+        Splats::new(source, degrees.0, degrees.1, time_range, frame_rate).with_precision(self.precision)
+    }
 }
 
 /// The kinds of source this module reads.
@@ -55,14 +73,36 @@ pub enum SourceFormat {
     DotSplat,
 }
 
-/// Recognises a source by its first bytes (and, for headerless `.splat`, its name).
-pub fn detect(name: &str, bytes: &[u8]) -> Option<SourceFormat> {
-    if bytes.starts_with(b"ply") {
-        let header = &bytes[..bytes.len().min(1 << 20)];
-        let has = |p: &str| header.windows(p.len()).any(|w| w == p.as_bytes());
-        return Some(if has(" t\n") && has(" scale_t\n") { SourceFormat::FourDgsPly } else { SourceFormat::InriaPly });
+/// Bytes of a source's start that importers see at once: detection and headers.
+pub const HEAD: usize = ply::MAX_HEADER;
+
+/// A source as importers read it: its first bytes at hand, then the rest from a reader, once.
+pub(crate) struct Input<'a> {
+    pub name: &'a str,
+    /// Up to [`HEAD`] bytes from the start (all of it for a shorter source).
+    pub head: &'a [u8],
+    rest: &'a mut dyn BufRead,
+}
+
+impl<'a> Input<'a> {
+    /// The source's bytes from `offset` (no further than `head`) to its end.
+    pub fn from(&mut self, offset: usize) -> std::io::Chain<&[u8], &mut (dyn BufRead + 'a)> {
+        (&self.head[offset.min(self.head.len())..]).chain(&mut *self.rest)
     }
-    if bytes.len() >= 4 && u32::from_le_bytes(bytes[..4].try_into().unwrap()) == splatv::MAGIC {
+
+    fn error(&self, message: impl Into<String>) -> Error {
+        Error::import(self.name, message)
+    }
+}
+
+/// Recognises a source by its first bytes (and, for headerless `.splat`, its name). A PLY is a
+/// 4DGS one when its header declares any property only 4DGS has.
+pub fn detect(name: &str, head: &[u8]) -> Option<SourceFormat> {
+    if head.starts_with(b"ply") {
+        let fourdgs = ply::Header::parse(head).is_ok_and(|h| h.has_4dgs_properties());
+        return Some(if fourdgs { SourceFormat::FourDgsPly } else { SourceFormat::InriaPly });
+    }
+    if head.len() >= 4 && u32::from_le_bytes(head[..4].try_into().unwrap()) == splatv::MAGIC {
         return Some(SourceFormat::Splatv);
     }
     name.to_ascii_lowercase().ends_with(".splat").then_some(SourceFormat::DotSplat)
@@ -70,23 +110,39 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<SourceFormat> {
 
 /// Imports one source held in memory; `name` is used in messages and for format detection.
 pub fn import_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
-    match detect(name, bytes) {
-        Some(format) => import_as(format, name, bytes, options),
-        None if bytes.starts_with(&crate::asset::format::MAGIC) => {
-            Err(Error::import(name, "is already a packed .s4d asset"))
-        }
-        None => Err(Error::import(name, "unrecognised format (expected a 3DGS/4DGS PLY, a .splatv or a .splat file)")),
-    }
+    let (head, mut rest) = bytes.split_at(bytes.len().min(HEAD));
+    let input = &mut Input { name, head, rest: &mut rest };
+    nonempty(import_input(detected(input)?, input, options)?, name)
 }
 
 /// Imports bytes as the given format, whatever they look like.
 pub fn import_as(format: SourceFormat, name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
-    let splats = match format {
-        SourceFormat::FourDgsPly => fourdgs::import(name, bytes, options),
-        SourceFormat::InriaPly => inria::import(name, bytes, options),
-        SourceFormat::Splatv => splatv::import(name, bytes, options),
-        SourceFormat::DotSplat => dotsplat::import(name, bytes, options),
-    }?;
+    let (head, mut rest) = bytes.split_at(bytes.len().min(HEAD));
+    nonempty(import_input(format, &mut Input { name, head, rest: &mut rest }, options)?, name)
+}
+
+fn detected(input: &Input) -> Result<SourceFormat> {
+    match detect(input.name, input.head) {
+        Some(format) => Ok(format),
+        None if input.head.starts_with(&crate::asset::format::MAGIC) => {
+            Err(input.error("is already a packed .s4d asset"))
+        }
+        None => Err(input.error("unrecognised format (expected a 3DGS/4DGS PLY, a .splatv or a .splat file)")),
+    }
+}
+
+/// The splats of `input` as `format` (none, where every record was dropped).
+fn import_input(format: SourceFormat, input: &mut Input, options: &ImportOptions) -> Result<Splats> {
+    match format {
+        SourceFormat::FourDgsPly => fourdgs::import(input, options),
+        SourceFormat::InriaPly => inria::import(input, options),
+        SourceFormat::Splatv => splatv::import(input, options),
+        SourceFormat::DotSplat => dotsplat::import(input, options),
+    }
+}
+
+/// Splats with at least one primitive, or an error saying why there is none.
+fn nonempty(splats: Splats, name: &str) -> Result<Splats> {
     if splats.is_empty() {
         return Err(Error::import(name, format!("no usable primitives ({})", splats.report)));
     }
@@ -101,36 +157,102 @@ pub fn import_paths(inputs: &[PathBuf], options: &ImportOptions) -> Result<Splat
         [one] if one.is_dir() => sequence::import(&sequence::frames_in_dir(one)?, options),
         [one] if !one.exists() && is_glob(one) => sequence::import(&sequence::frames_matching(one)?, options),
         [one] => {
-            let bytes = read(one)?;
-            import_bytes(&one.display().to_string(), &bytes, options)
+            let splats = read_file(one, |input| import_input(detected(input)?, input, options))?;
+            nonempty(splats, &one.display().to_string())
         }
         many => sequence::import(many, options),
     }
+}
+
+/// Opens the regular file at `path` and hands it to `import` as an [`Input`].
+fn read_file<T>(path: &Path, import: impl FnOnce(&mut Input) -> Result<T>) -> Result<T> {
+    let name = path.display().to_string();
+    let mut reader = BufReader::with_capacity(1 << 20, crate::fs::open_regular(path)?);
+    let mut head = Vec::new();
+    (&mut reader).take(HEAD as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+    import(&mut Input { name: &name, head: &head, rest: &mut reader })
 }
 
 fn is_glob(p: &Path) -> bool {
     p.to_string_lossy().contains(['*', '?', '['])
 }
 
-/// Maps a source file read-only (sources can be gigabytes; no copy needed).
-pub(crate) fn read(path: &Path) -> Result<memmap2::Mmap> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    // SAFETY: read-only map of a file we only read while importing; the CLI does not expect
-    // sources to change underneath it.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))
-}
-
 /// Reads 3DGS SH coefficients from a PLY row: `f_dc_*` is coefficient 0, `f_rest_*` holds the
 /// others channel-major (all red, then all green, then blue), as INRIA's `save_ply` writes.
-pub(crate) fn read_ply_sh(table: &ply::VertexTable, row: usize, dc: &[usize], rest: &[usize], out: &mut [[f32; 3]]) {
+pub(crate) fn read_ply_sh(row: &[f64], dc: &[usize], rest: &[usize], out: &mut [[f32; 3]]) {
     let per_channel = rest.len() / 3;
     for (k, coeff) in out.iter_mut().enumerate() {
         *coeff = std::array::from_fn(|c| {
             let col = if k == 0 { dc[c] } else { rest[c * per_channel + k - 1] };
-            table.get(row, col) as f32
+            row[col] as f32
         });
     }
 }
 
+/// Reads fixed-size records: fills `out`, returning how many bytes the source still had (less
+/// than `out.len()` only at its end).
+pub(crate) fn read_record(reader: &mut impl BufRead, out: &mut [u8]) -> std::io::Result<usize> {
+    let mut at = 0;
+    while at < out.len() {
+        match reader.read(&mut out[at..]) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(at)
+}
+
 /// The drop reason used when a file ends before the records its header declares.
 pub(crate) const TRUNCATED: &str = "truncated (file ends before the declared records)";
+
+/// The f32 interval that holds `[begin, end]` (computed in f64): rounded outwards, so that a
+/// narrow envelope at a time far from 0 still has a window, one f32 step wide at the least.
+pub(crate) fn window_around(begin: f64, end: f64) -> [f32; 2] {
+    [round_down(begin), round_up(end)]
+}
+
+fn round_down(x: f64) -> f32 {
+    let f = x as f32;
+    if f as f64 > x {
+        -crate::math::next_up(-f)
+    } else {
+        f
+    }
+}
+
+fn round_up(x: f64) -> f32 {
+    let f = x as f32;
+    if (f as f64) < x {
+        crate::math::next_up(f)
+    } else {
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_round_outwards() {
+        // ±0.05 around 2^24: f32 steps are 1 below it and 2 above, so the window is one step
+        // on each side.
+        assert_eq!(window_around(16777216.0 - 0.05, 16777216.0 + 0.05), [16777215.0, 16777218.0]);
+        assert_eq!(window_around(0.25, 0.5), [0.25, 0.5]);
+        assert_eq!(window_around(f64::NEG_INFINITY, f64::INFINITY), [f32::NEG_INFINITY, f32::INFINITY]);
+        let [a, b] = window_around(0.1, 0.3);
+        assert!((a as f64) <= 0.1 && (b as f64) >= 0.3);
+    }
+
+    #[test]
+    fn detection_reads_the_parsed_header() {
+        let crlf = b"ply\r\nformat binary_little_endian 1.0\r\nelement vertex 0\r\nproperty float x\r\nproperty float t\t\r\nend_header\r\n";
+        assert_eq!(detect("a.ply", crlf), Some(SourceFormat::FourDgsPly));
+        let inria = b"ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\nproperty float tt\nend_header\n";
+        assert_eq!(detect("a.ply", inria), Some(SourceFormat::InriaPly));
+        assert_eq!(detect("a.splat", b"\0\0\0\0"), Some(SourceFormat::DotSplat));
+        assert_eq!(detect("a.bin", b"\0\0\0\0"), None);
+    }
+}

@@ -1,12 +1,21 @@
 //! A small, strict PLY reader for the vertex table of splat files: binary (either endianness) or
-//! ASCII, scalar vertex properties of any type. Counts in the header are never trusted for
-//! allocation: a header that promises more rows than the file holds yields the rows present
-//! and says how many were missing.
+//! ASCII, scalar vertex properties of any type, read a row at a time from any reader so that a
+//! file of any size is read in constant memory. Counts in the header are never trusted: a
+//! header that promises more rows than the file holds yields the rows present, and
+//! [`Rows::missing`] says how many were not.
+//!
+//! The header is parsed into words, so line ends (LF or CRLF), tabs and trailing spaces mean
+//! nothing, and formats are told apart by the property names it declares ([`Header::has`]).
 
 use std::collections::HashMap;
+use std::io::BufRead;
+
+use crate::error::printable;
 
 /// The header may not be longer than this: real splat PLYs have a few kilobytes.
-const MAX_HEADER: usize = 1 << 20;
+pub const MAX_HEADER: usize = 1 << 20;
+/// Nor may one ASCII row: a few hundred numbers.
+const MAX_ASCII_ROW: usize = 1 << 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
@@ -79,32 +88,42 @@ struct Element {
     has_list: bool,
 }
 
-/// The vertex element of a PLY file.
-pub struct VertexTable<'a> {
+/// What a PLY header says about the vertex element.
+#[derive(Debug)]
+pub struct Header {
     pub comments: Vec<String>,
+    /// The vertex properties, in row order.
     pub names: Vec<String>,
     index: HashMap<String, usize>,
+    scalars: Vec<Scalar>,
+    format: Format,
     /// Rows declared by the header.
     pub declared: u64,
-    /// Rows actually present (≤ declared).
-    pub rows: usize,
-    data: Data<'a>,
+    /// Bytes of the header, `end_header` line included: where the rows begin.
+    pub len: usize,
 }
 
-enum Data<'a> {
-    Binary { bytes: &'a [u8], stride: usize, offsets: Vec<(usize, Scalar)>, big_endian: bool },
-    Ascii(Vec<f64>),
-}
-
-impl<'a> VertexTable<'a> {
-    pub fn parse(bytes: &'a [u8]) -> Result<VertexTable<'a>, String> {
-        let head_len = bytes.len().min(MAX_HEADER);
-        let end = find(&bytes[..head_len], b"end_header\n")
-            .map(|i| i + b"end_header\n".len())
-            .or_else(|| find(&bytes[..head_len], b"end_header\r\n").map(|i| i + b"end_header\r\n".len()))
-            .ok_or("no 'end_header' line in the first megabyte (not a PLY file, or truncated header)")?;
-        let header = std::str::from_utf8(&bytes[..end]).map_err(|_| "header is not text")?;
-        let mut lines = header.lines().map(str::trim);
+impl Header {
+    /// Parses the header at the start of `bytes` (at most [`MAX_HEADER`] of them are looked at).
+    pub fn parse(bytes: &[u8]) -> Result<Header, String> {
+        let head = &bytes[..bytes.len().min(MAX_HEADER)];
+        let mut len = 0;
+        let mut lines = Vec::new();
+        loop {
+            let Some(end) = head[len..].iter().position(|&b| b == b'\n') else {
+                return Err(format!(
+                    "no 'end_header' line in the first {} (not a PLY file, or a truncated header)",
+                    if bytes.len() >= MAX_HEADER { "megabyte" } else { "bytes of the file" }
+                ));
+            };
+            let line = std::str::from_utf8(&head[len..len + end]).map_err(|_| "the header is not text")?.trim();
+            len += end + 1;
+            if line == "end_header" {
+                break;
+            }
+            lines.push(line);
+        }
+        let mut lines = lines.into_iter();
         if lines.next() != Some("ply") {
             return Err("does not start with 'ply'".into());
         }
@@ -119,13 +138,14 @@ impl<'a> VertexTable<'a> {
                         "ascii" => Format::Ascii,
                         "binary_little_endian" => Format::BinaryLe,
                         "binary_big_endian" => Format::BinaryBe,
-                        _ => return Err(format!("unknown format '{f}'")),
+                        _ => return Err(format!("unknown format '{}'", printable(f))),
                     })
                 }
                 ["comment", ..] => comments.push(line["comment".len()..].trim().to_string()),
-                ["obj_info", ..] | ["end_header"] | [] => {}
+                ["obj_info", ..] | [] => {}
                 ["element", name, count] => {
-                    let count = count.parse::<u64>().map_err(|_| format!("bad element count '{count}'"))?;
+                    let count =
+                        count.parse::<u64>().map_err(|_| format!("bad element count '{}'", printable(count)))?;
                     elements.push(Element { name: name.to_string(), count, properties: Vec::new(), has_list: false });
                 }
                 ["property", "list", _, _, name] => {
@@ -135,10 +155,10 @@ impl<'a> VertexTable<'a> {
                 }
                 ["property", ty, name] => {
                     let e = elements.last_mut().ok_or("property before any element")?;
-                    let s = Scalar::parse(ty).ok_or_else(|| format!("unknown property type '{ty}'"))?;
+                    let s = Scalar::parse(ty).ok_or_else(|| format!("unknown property type '{}'", printable(ty)))?;
                     e.properties.push((name.to_string(), s));
                 }
-                _ => return Err(format!("unexpected header line '{line}'")),
+                _ => return Err(format!("unexpected header line '{}'", printable(line))),
             }
         }
         let format = format.ok_or("no 'format' line")?;
@@ -146,47 +166,16 @@ impl<'a> VertexTable<'a> {
         if elements[..vi].iter().any(|e| e.count > 0) {
             return Err("elements before 'vertex' are not supported".into());
         }
-        let Element { count: declared, properties: props, has_list, .. } = elements.swap_remove(vi);
+        let Element { count: declared, properties, has_list, .. } = elements.swap_remove(vi);
         if has_list {
             return Err("list properties in the vertex element are not supported".into());
         }
-        let names: Vec<String> = props.iter().map(|p| p.0.clone()).collect();
+        if properties.is_empty() {
+            return Err("the vertex element has no properties".into());
+        }
+        let (names, scalars): (Vec<String>, Vec<Scalar>) = properties.into_iter().unzip();
         let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        let body = &bytes[end..];
-        let (data, rows) = match format {
-            Format::Ascii => {
-                let text = std::str::from_utf8(body).map_err(|_| "ASCII body is not text")?;
-                let mut values = Vec::new();
-                let mut rows = 0usize;
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    if rows as u64 == declared {
-                        break;
-                    }
-                    let row: Result<Vec<f64>, _> = line.split_whitespace().map(str::parse::<f64>).collect();
-                    let row = row.map_err(|_| format!("row {rows} has a value that is not a number"))?;
-                    if row.len() != props.len() {
-                        return Err(format!("row {rows} has {} values, expected {}", row.len(), props.len()));
-                    }
-                    values.extend(row);
-                    rows += 1;
-                }
-                (Data::Ascii(values), rows)
-            }
-            Format::BinaryLe | Format::BinaryBe => {
-                let mut offsets = Vec::with_capacity(props.len());
-                let mut stride = 0;
-                for (_, s) in &props {
-                    offsets.push((stride, *s));
-                    stride += s.size();
-                }
-                if stride == 0 {
-                    return Err("vertex element has no properties".into());
-                }
-                let rows = (declared.min((body.len() / stride) as u64)) as usize;
-                (Data::Binary { bytes: body, stride, offsets, big_endian: format == Format::BinaryBe }, rows)
-            }
-        };
-        Ok(VertexTable { comments, names, index, declared, rows, data })
+        Ok(Header { comments, names, index, scalars, format, declared, len })
     }
 
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -197,20 +186,14 @@ impl<'a> VertexTable<'a> {
         self.index.contains_key(name)
     }
 
-    /// Value of property `col` in row `row` (both in range).
-    pub fn get(&self, row: usize, col: usize) -> f64 {
-        match &self.data {
-            Data::Binary { bytes, stride, offsets, big_endian } => {
-                let (off, s) = offsets[col];
-                s.read(&bytes[row * stride + off..], *big_endian)
-            }
-            Data::Ascii(v) => v[row * self.names.len() + col],
-        }
-    }
-
-    /// Columns for `names`, or an error naming the first missing one.
+    /// Columns for `names`, or an error naming every missing one.
     pub fn columns(&self, names: &[&str]) -> Result<Vec<usize>, String> {
-        names.iter().map(|n| self.column(n).ok_or_else(|| format!("missing vertex property '{n}'"))).collect()
+        let missing: Vec<&str> = names.iter().copied().filter(|n| !self.has(n)).collect();
+        match missing.as_slice() {
+            [] => Ok(names.iter().map(|n| self.index[*n]).collect()),
+            [one] => Err(format!("missing vertex property '{one}'")),
+            many => Err(format!("missing vertex properties {}", many.join(", "))),
+        }
     }
 
     /// Consecutive `prefix{i}` columns (`f_rest_0`, `f_rest_1`, …).
@@ -226,15 +209,135 @@ impl<'a> VertexTable<'a> {
             rest.starts_with(char::is_whitespace).then(|| rest.trim())
         })
     }
+
+    /// Bytes of one binary row.
+    fn stride(&self) -> usize {
+        self.scalars.iter().map(|s| s.size()).sum()
+    }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// The vertex rows after a [`Header`], one at a time, every value as f64.
+pub struct Rows<'h, R> {
+    header: &'h Header,
+    reader: R,
+    read: u64,
+    values: Vec<f64>,
+    raw: Vec<u8>,
+}
+
+impl<'h, R: BufRead> Rows<'h, R> {
+    /// Rows from `reader`, which is positioned just after the header.
+    pub fn new(header: &'h Header, reader: R) -> Rows<'h, R> {
+        let width = header.names.len();
+        Rows { header, reader, read: 0, values: vec![0.0; width], raw: Vec::new() }
+    }
+
+    /// The next row's values (one per property), or `None` after the last row present.
+    pub fn next_row(&mut self) -> Result<Option<&[f64]>, String> {
+        if self.read == self.header.declared {
+            return Ok(None);
+        }
+        let present = match self.header.format {
+            Format::Ascii => self.next_ascii()?,
+            Format::BinaryLe | Format::BinaryBe => self.next_binary()?,
+        };
+        if !present {
+            return Ok(None);
+        }
+        self.read += 1;
+        Ok(Some(&self.values))
+    }
+
+    /// Rows read so far.
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+
+    /// Rows the header declared that the file did not hold (after the last row was read).
+    pub fn missing(&self) -> u64 {
+        self.header.declared - self.read
+    }
+
+    fn next_binary(&mut self) -> Result<bool, String> {
+        self.raw.resize(self.header.stride(), 0);
+        if !read_full(&mut self.reader, &mut self.raw)? {
+            return Ok(false);
+        }
+        let big_endian = self.header.format == Format::BinaryBe;
+        let mut at = 0;
+        for (v, s) in self.values.iter_mut().zip(&self.header.scalars) {
+            *v = s.read(&self.raw[at..], big_endian);
+            at += s.size();
+        }
+        Ok(true)
+    }
+
+    fn next_ascii(&mut self) -> Result<bool, String> {
+        loop {
+            self.raw.clear();
+            let mut limited = std::io::Read::take(&mut self.reader, MAX_ASCII_ROW as u64 + 1);
+            let n = limited.read_until(b'\n', &mut self.raw).map_err(|e| format!("reading row {}: {e}", self.read))?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if self.raw.len() > MAX_ASCII_ROW {
+                return Err(format!("row {} is longer than {MAX_ASCII_ROW} bytes", self.read));
+            }
+            let line = std::str::from_utf8(&self.raw).map_err(|_| format!("row {} is not text", self.read))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            for v in self.values.iter_mut() {
+                let word = words.next().ok_or_else(|| format!("row {} has fewer values than properties", self.read))?;
+                *v = word.parse().map_err(|_| format!("row {} has a value that is not a number", self.read))?;
+            }
+            if words.next().is_some() {
+                return Err(format!("row {} has more values than the {} properties", self.read, self.values.len()));
+            }
+            return Ok(true);
+        }
+    }
+}
+
+/// Fills `out` from `reader`; false when the reader ends before `out` is full (a cut row).
+fn read_full(reader: &mut impl BufRead, out: &mut [u8]) -> Result<bool, String> {
+    let mut at = 0;
+    while at < out.len() {
+        match reader.read(&mut out[at..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading: {e}")),
+        }
+    }
+    Ok(true)
+}
+
+/// The properties only a 4DGS PLY has (`rot_r_*` only where it was trained with `rot_4d`).
+pub const FOURDGS_ONLY: [&str; 6] = ["t", "scale_t", "rot_r_0", "rot_r_1", "rot_r_2", "rot_r_3"];
+
+impl Header {
+    /// Whether the header declares any property that only 4DGS PLYs have.
+    pub fn has_4dgs_properties(&self) -> bool {
+        FOURDGS_ONLY.iter().any(|p| self.has(p))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn all_rows(bytes: &[u8]) -> Result<(Header, Vec<Vec<f64>>, u64), String> {
+        let header = Header::parse(bytes)?;
+        let mut rows = Rows::new(&header, &bytes[header.len..]);
+        let mut out = Vec::new();
+        while let Some(r) = rows.next_row()? {
+            out.push(r.to_vec());
+        }
+        let missing = rows.missing();
+        Ok((header, out, missing))
+    }
 
     #[test]
     fn binary_and_ascii_agree_and_truncation_is_counted() {
@@ -243,15 +346,34 @@ mod tests {
             bin.extend_from_slice(&x.to_le_bytes());
             bin.push(c);
         }
-        let t = VertexTable::parse(&bin).unwrap();
-        assert_eq!((t.declared, t.rows), (3, 2));
-        assert_eq!(t.get(1, 0), -2.0);
-        assert_eq!(t.get(1, t.column("c").unwrap()), 255.0);
-        assert_eq!(t.splat4d_comment("time_range"), Some("0 10"));
+        bin.push(1); // a cut third row
+        let (h, rows, missing) = all_rows(&bin).unwrap();
+        assert_eq!((h.declared, rows.len(), missing), (3, 2, 1));
+        assert_eq!(rows[1], [-2.0, 255.0]);
+        assert_eq!(h.splat4d_comment("time_range"), Some("0 10"));
         let ascii =
-            b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar c\nend_header\n1.5 7\n-2 255\n";
-        let a = VertexTable::parse(ascii).unwrap();
-        assert_eq!((a.rows, a.get(1, 0), a.get(0, 1)), (2, -2.0, 7.0));
+            b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar c\nend_header\n1.5 7\n\n-2 255\n";
+        let (_, rows, missing) = all_rows(ascii).unwrap();
+        assert_eq!((rows, missing), (vec![vec![1.5, 7.0], vec![-2.0, 255.0]], 0));
+    }
+
+    #[test]
+    fn line_ends_tabs_and_trailing_spaces_do_not_matter() {
+        let plain = b"ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty float t\nproperty float scale_t\nend_header\n";
+        let odd = b"ply\r\nformat\tbinary_little_endian 1.0 \r\nelement vertex 1\r\nproperty float t \r\nproperty\tfloat\tscale_t\t\r\nend_header \r\n";
+        for bytes in [&plain[..], &odd[..]] {
+            let h = Header::parse(bytes).unwrap();
+            assert_eq!(h.names, ["t", "scale_t"]);
+            assert!(h.has_4dgs_properties());
+            assert_eq!(h.len, bytes.len());
+        }
+    }
+
+    #[test]
+    fn missing_properties_are_all_named() {
+        let h = Header::parse(b"ply\nformat ascii 1.0\nelement vertex 0\nproperty float x\nend_header\n").unwrap();
+        assert_eq!(h.columns(&["x"]).unwrap(), [0]);
+        assert_eq!(h.columns(&["x", "y", "z"]).unwrap_err(), "missing vertex properties y, z");
     }
 
     #[test]
@@ -262,11 +384,19 @@ mod tests {
             b"ply\nformat binary_little_endian 1.0\nproperty float x\nend_header\n",
             b"ply\nformat weird 1.0\nelement vertex 1\nproperty float x\nend_header\n",
             b"ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty list uchar int idx\nend_header\n",
+            b"ply\nformat binary_little_endian 1.0\nelement vertex 1\nend_header\n",
         ] {
-            assert!(VertexTable::parse(bad).is_err());
+            assert!(all_rows(bad).is_err());
         }
-        // A huge count with a tiny body allocates nothing and reports zero rows present.
-        let t = VertexTable::parse(b"ply\nformat binary_little_endian 1.0\nelement vertex 18446744073709551615\nproperty float x\nend_header\n").unwrap();
-        assert_eq!(t.rows, 0);
+        // A huge count with a tiny body allocates nothing and reports the rows missing.
+        let (_, rows, missing) = all_rows(b"ply\nformat binary_little_endian 1.0\nelement vertex 18446744073709551615\nproperty float x\nend_header\n").unwrap();
+        assert_eq!((rows.len(), missing), (0, u64::MAX));
+        // Control characters in a message are escaped.
+        let e = all_rows(b"ply\nformat binary_little_endian 1.0\n\x1b[31mred\nend_header\n").unwrap_err();
+        assert!(e.contains("\\u{1b}[31mred") && !e.contains('\x1b'), "{e}");
+        // An ASCII row without an end is refused once it is longer than any real row.
+        let mut long = b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nend_header\n".to_vec();
+        long.extend(std::iter::repeat_n(b'1', MAX_ASCII_ROW + 10));
+        assert!(all_rows(&long).unwrap_err().contains("longer than"));
     }
 }

@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::ply::VertexTable;
-use super::{inria, read, ImportOptions};
+use super::{inria, read_file, ImportOptions};
 use crate::asset::format::SourceKind;
-use crate::error::{Error, Result};
-use crate::sh;
+use crate::error::{printable, Error, Result};
 use crate::splats::Splats;
 
 /// The most frames one sequence may hold (a day at 30 fps would be far beyond a headset).
 const MAX_FRAMES: usize = 1 << 20;
+/// The most folder entries a pattern may look at: a walk of a whole disk is a mistake.
+const MAX_VISITED: usize = 1 << 24;
 
 pub fn frames_in_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -22,6 +22,9 @@ pub fn frames_in_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         let path = e.map_err(|e| Error::io(dir, e))?.path();
         if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("ply")) {
             frames.push(path);
+            if frames.len() > MAX_FRAMES {
+                return Err(too_many(&dir.display().to_string()));
+            }
         }
     }
     sort_natural(&mut frames);
@@ -31,10 +34,51 @@ pub fn frames_in_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(frames)
 }
 
+fn too_many(what: &str) -> Error {
+    Error::InvalidArgument(format!("{} holds more than {MAX_FRAMES} frames", printable(what)))
+}
+
+/// The regular files a glob pattern matches (`*`, `?`, `[…]` within a name, `**` across
+/// folders). Symlinked folders are followed, but never into a folder the walk is already
+/// inside (a cycle), and the walk stops at [`MAX_FRAMES`] matches.
 pub fn frames_matching(pattern: &Path) -> Result<Vec<PathBuf>> {
     let text = pattern.to_string_lossy();
-    let paths = glob::glob(&text).map_err(|e| Error::InvalidArgument(format!("bad pattern '{text}': {e}")))?;
-    let mut frames: Vec<PathBuf> = paths.filter_map(|p| p.ok()).filter(|p| p.is_file()).collect();
+    let bad = |e: String| Error::InvalidArgument(format!("bad pattern '{}': {e}", printable(&text)));
+    let matcher = glob::Pattern::new(&text).map_err(|e| bad(e.to_string()))?;
+    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, ..Default::default() };
+    // Walk from the pattern's literal folder, as deep as its components reach.
+    let components: Vec<_> = pattern.components().collect();
+    let literal = components.iter().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '['])).count();
+    let base: PathBuf = components[..literal].iter().collect();
+    let depth = if text.contains("**") { usize::MAX } else { components.len() - literal };
+    let relative = base.as_os_str().is_empty();
+    let root = if relative { Path::new(".") } else { base.as_path() };
+    let mut frames = Vec::new();
+    let mut cycles = 0usize;
+    for (visited, entry) in walkdir::WalkDir::new(root).follow_links(true).max_depth(depth).into_iter().enumerate() {
+        if visited > MAX_VISITED {
+            return Err(bad(format!("looked at {MAX_VISITED} entries without finishing; narrow it")));
+        }
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) if e.loop_ancestor().is_some() => {
+                cycles += 1;
+                continue;
+            }
+            // Unreadable folders are skipped, as a shell's glob skips them.
+            Err(_) => continue,
+        };
+        let path = if relative { entry.path().strip_prefix(".").unwrap_or(entry.path()) } else { entry.path() };
+        if entry.file_type().is_file() && matcher.matches_path_with(path, options) {
+            frames.push(path.to_path_buf());
+            if frames.len() > MAX_FRAMES {
+                return Err(too_many(&format!("pattern '{text}'")));
+            }
+        }
+    }
+    if cycles > 0 {
+        log::warn!("{}: {cycles} symlinked folder(s) lead back into the walk and were not followed", printable(&text));
+    }
     sort_natural(&mut frames);
     if frames.is_empty() {
         return Err(Error::import(text, "pattern matches no files"));
@@ -64,62 +108,89 @@ fn sort_natural(paths: &mut [PathBuf]) {
     paths.sort_by_cached_key(|p| key(p));
 }
 
+/// Frame `i`'s window of `n` over `range`, computed in f64. Errors where f32 times cannot tell
+/// neighbouring frames apart (a time range far from 0 with short frames).
+fn frame_windows(range: [f32; 2], n: usize) -> Result<Vec<[f32; 2]>> {
+    let [a, b] = range.map(f64::from);
+    let bounds: Vec<f32> = (0..=n).map(|i| (a + (b - a) * i as f64 / n as f64) as f32).collect();
+    if let Some(w) = bounds.windows(2).find(|w| w[0] >= w[1]) {
+        let step = (b - a) / n as f64;
+        return Err(Error::InvalidArgument(format!(
+            "frames of {step} s cannot be told apart at {}: single-precision (f32) times there are {} apart; \
+             shift the time range towards 0 (--time-range)",
+            w[0],
+            crate::math::ulp(w[0])
+        )));
+    }
+    Ok(bounds.windows(2).map(|w| [w[0], w[1]]).collect())
+}
+
 pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
     if frames.len() > MAX_FRAMES {
         return Err(Error::InvalidArgument(format!("{} frames is more than {MAX_FRAMES}", frames.len())));
     }
-    let n = frames.len() as f32;
+    let n = frames.len();
     let (time_range, frame_rate) = match options.validated_time_range()? {
-        Some([a, b]) => ([a, b], n / (b - a)),
+        Some([a, b]) => ([a, b], (n as f64 / (b as f64 - a as f64)) as f32),
         None => {
             let fps = options.frame_rate()?;
-            ([0.0, n / fps], fps)
+            ([0.0, (n as f64 / fps as f64) as f32], fps)
         }
     };
-    let per_frame: Vec<Splats> = frames
-        .par_iter()
-        .map(|path| {
-            let name = path.display().to_string();
-            let bytes = read(path)?;
-            if !bytes.starts_with(b"ply") {
-                return Err(Error::import(name, "a sequence frame must be a 3DGS PLY"));
+    let windows = frame_windows(time_range, n)?;
+    let frame_options = ImportOptions { time_range: None, frame_rate: Some(frame_rate), ..options.clone() };
+    // Frames are read a few at a time in parallel, and appended in order: memory holds the
+    // sequence so far and those few frames, not every frame twice.
+    let batch = rayon::current_num_threads().max(1) * 2;
+    let mut out: Option<Splats> = None;
+    let mut coeffs = Vec::new();
+    for (b, paths) in frames.chunks(batch).enumerate() {
+        let read: Vec<Splats> = paths.par_iter().map(|path| read_frame(path, &frame_options)).collect::<Result<_>>()?;
+        for (j, frame) in read.iter().enumerate() {
+            let out = out.get_or_insert_with(|| {
+                let mut s = frame.clone_empty();
+                s.source = SourceKind::FrameSequence;
+                s
+            });
+            if frame.sh_degree > out.sh_degree {
+                // A higher-degree frame later: the sequence so far is re-held at its degree,
+                // the missing coefficients zero (the same colour).
+                let mut wider = out.clone_empty();
+                wider.set_sh_degrees(frame.sh_degree, 0);
+                for i in 0..out.len() {
+                    wider.append_from(out, i, &mut coeffs);
+                }
+                wider.report = std::mem::take(&mut out.report);
+                *out = wider;
             }
-            let table = VertexTable::parse(&bytes).map_err(|e| Error::import(&name, e))?;
-            if table.has("t") && table.has("scale_t") {
-                return Err(Error::import(name, "is a 4DGS PLY; sequences are made of 3DGS frames"));
+            out.report.read += frame.report.read;
+            for (reason, count) in &frame.report.dropped {
+                out.report.drop(reason, *count);
             }
-            let mut s = Splats::new(SourceKind::FrameSequence, 0, 0, time_range, frame_rate);
-            inria::read_static(&name, &table, &mut s)?;
-            Ok(s)
-        })
-        .collect::<Result<_>>()?;
-
-    let degree = per_frame.iter().map(|s| s.sh_degree).max().unwrap_or(0);
-    let k = sh::coeff_count(degree, 0);
-    let mut out = Splats::new(SourceKind::FrameSequence, degree, 0, time_range, frame_rate);
-    out.report.source =
-        format!("{} frames ({} … {})", frames.len(), frames[0].display(), frames[frames.len() - 1].display());
-    let duration = time_range[1] - time_range[0];
-    let mut coeffs = vec![[0.0f32; 3]; k];
-    for (i, frame) in per_frame.iter().enumerate() {
-        out.report.read += frame.report.read;
-        for (reason, count) in &frame.report.dropped {
-            out.report.drop(reason, *count);
-        }
-        let begin = time_range[0] + duration * i as f32 / n;
-        let end = time_range[0] + duration * (i + 1) as f32 / n;
-        let fk = frame.coeff_count();
-        for (j, p) in frame.primitives.iter().enumerate() {
-            // Lower-degree frames are padded with zero coefficients: same colour.
-            coeffs[..fk].copy_from_slice(frame.coeffs(j));
-            coeffs[fk..].fill([0.0; 3]);
-            let mut p = *p;
-            p.t0 = begin;
-            p.window = [begin, end];
-            out.push(p, &coeffs);
+            let window = windows[b * batch + j];
+            let first = out.len();
+            for i in 0..frame.len() {
+                out.append_from(frame, i, &mut coeffs);
+            }
+            out.set_windows(first.., window);
         }
     }
-    Ok(out)
+    let mut out = out.expect("at least one frame");
+    out.time_range = time_range;
+    out.frame_rate = frame_rate;
+    out.sh_time_period = (time_range[1] - time_range[0]).max(f32::MIN_POSITIVE);
+    out.report.source = format!("{n} frames ({} … {})", frames[0].display(), frames[n - 1].display());
+    super::nonempty(out, &frames[0].display().to_string())
+}
+
+/// One frame's splats; a frame may have none (an empty moment), the sequence may not.
+fn read_frame(path: &Path, options: &ImportOptions) -> Result<Splats> {
+    read_file(path, |input| {
+        if !input.head.starts_with(b"ply") {
+            return Err(input.error("a sequence frame must be a 3DGS PLY"));
+        }
+        inria::import(input, options)
+    })
 }
 
 #[cfg(test)]
@@ -132,5 +203,30 @@ mod tests {
         sort_natural(&mut v);
         let names: Vec<_> = v.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["e.ply", "f_1.ply", "f_2.ply", "f_10.ply"]);
+    }
+
+    #[test]
+    fn frame_windows_are_exact_or_refused() {
+        let w = frame_windows([0.0, 0.5], 6).unwrap();
+        assert_eq!(w[0], [0.0, 0.5 / 6.0]);
+        assert_eq!(w[5][1], 0.5);
+        assert!(w.windows(2).all(|p| p[0][1] == p[1][0]), "frames follow each other exactly");
+        let e = frame_windows([16777216.0, 16777300.0], 2520).unwrap_err().to_string();
+        assert!(e.contains("cannot be told apart") && e.contains("are 2 apart"), "{e}");
+    }
+
+    #[test]
+    fn a_pattern_over_a_symlink_cycle_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("a")).unwrap();
+        std::fs::write(d.join("a/frame_1.ply"), b"ply").unwrap();
+        std::os::unix::fs::symlink(d, d.join("a/up")).unwrap();
+        std::os::unix::fs::symlink(d.join("a"), d.join("a/again")).unwrap();
+        let found = frames_matching(&d.join("**/frame_*.ply")).unwrap();
+        assert_eq!(found, [d.join("a/frame_1.ply")]);
+        let found = frames_matching(&d.join("*/frame_?.ply")).unwrap();
+        assert_eq!(found, [d.join("a/frame_1.ply")]);
+        assert!(frames_matching(&d.join("*.ply")).is_err(), "one level: nothing at the top");
     }
 }

@@ -7,7 +7,9 @@ use glam::{Vec3, Vec4};
 use half::f16;
 use serde_json::Value;
 
-use super::{ImportOptions, TRUNCATED};
+use std::io::Read;
+
+use super::{read_record, window_around, ImportOptions, Input, TRUNCATED};
 use crate::asset::format::SourceKind;
 use crate::camera::camera_from_json;
 use crate::error::{Error, Result};
@@ -20,16 +22,25 @@ const RECORD: usize = 64;
 /// The splaTV viewer's temporal cut-off.
 const CUTOFF: f64 = 0.02;
 
-pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
+pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
+    let name = input.name;
     let err = |m: String| Error::import(name, m);
-    if bytes.len() < 8 {
+    if input.head.len() < 8 {
         return Err(err("shorter than the 8-byte .splatv header".into()));
     }
-    let json_len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
-    let data_start = 8usize.checked_add(json_len).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-        err(format!("JSON header of {json_len} bytes runs past the end of the {}-byte file", bytes.len()))
-    })?;
-    let header: Value = serde_json::from_slice(&bytes[8..data_start]).map_err(|e| err(format!("JSON header: {e}")))?;
+    let json_len = u32::from_le_bytes(input.head[4..8].try_into().unwrap()) as u64;
+    let mut reader = input.from(8);
+    // The declared length only bounds the read: memory follows the bytes really there.
+    let mut json = Vec::new();
+    (&mut reader).take(json_len).read_to_end(&mut json).map_err(|e| err(format!("reading the JSON header: {e}")))?;
+    if (json.len() as u64) < json_len {
+        return Err(err(format!(
+            "JSON header of {json_len} bytes runs past the end of the file ({} bytes follow the 8-byte header)",
+            json.len()
+        )));
+    }
+    let header: Value = serde_json::from_slice(&json).map_err(|e| err(format!("JSON header: {e}")))?;
+    drop(json);
     let entry = header
         .as_array()
         .and_then(|a| a.iter().find(|e| e.get("type").and_then(Value::as_str) == Some("splat")))
@@ -39,17 +50,13 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
         return Err(err(format!("declared size {declared_bytes} is not a multiple of {RECORD}")));
     }
     let declared = declared_bytes / RECORD as u64;
-    let data = &bytes[data_start..];
-    let present = (data.len() / RECORD) as u64;
-    let records = declared.min(present) as usize;
 
     let time_range = match options.validated_time_range()? {
         Some(r) if r != [0.0, 1.0] => return Err(err(format!("time runs over [0, 1] in .splatv, not {r:?}"))),
         _ => [0.0, 1.0],
     };
-    let mut splats = Splats::new(SourceKind::Splatv, 0, 0, time_range, options.frame_rate()?);
+    let mut splats = options.splats(SourceKind::Splatv, (0, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
-    splats.report.drop(TRUNCATED, declared.saturating_sub(present));
     if options.frame_rate.is_none() {
         splats.report.notes.push(format!("no frame rate in .splatv; assumed {} fps over [0, 1]", splats.frame_rate));
     }
@@ -61,10 +68,19 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
             }
         }
     }
+    drop(header);
 
     let mut padding = 0u64;
     let mut static_rbf = 0u64;
-    for r in data.chunks_exact(RECORD).take(records) {
+    let mut present = 0u64;
+    let mut record = [0u8; RECORD];
+    while present < declared {
+        let got = read_record(&mut reader, &mut record).map_err(|e| err(format!("reading record {present}: {e}")))?;
+        if got < RECORD {
+            break;
+        }
+        present += 1;
+        let r = &record;
         if r.iter().all(|&b| b == 0) {
             padding += 1;
             continue;
@@ -87,7 +103,7 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
             position: Vec3::new(f(0), f(1), f(2)),
             t0: center,
             sigma_t: sigma_t as f32,
-            window: [(center as f64 - half_width) as f32, (center as f64 + half_width) as f32],
+            window: window_around(center as f64 - half_width, center as f64 + half_width),
             motion: [Vec3::new(m(0), m(1), m(2)), Vec3::new(m(3), m(4), m(5)), Vec3::new(m(6), m(7), m(8))],
             rotation: Vec4::new(h(3, 0), h(3, 1), h(4, 0), h(4, 1)),
             omega: Vec4::new(h(13, 0), h(13, 1), h(14, 0), h(14, 1)),
@@ -97,6 +113,7 @@ pub fn import(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splat
         let rgb = std::array::from_fn(|c| dc_from_rgb(rgba[c] as f32 / 255.0));
         splats.push(p, &[rgb]);
     }
+    splats.report.drop(TRUNCATED, declared - present);
     // The viewer's texture is padded to whole rows: those are not splats.
     splats.report.read = declared - padding;
     if padding > 0 {

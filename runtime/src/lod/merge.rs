@@ -44,22 +44,43 @@ pub fn build_levels(finest: &Splats, floors: &[f32], progress: &dyn crate::pack:
 /// One coarse level with cells of `floor`.
 pub fn build_level(finest: &Splats, floor: f32) -> Splats {
     let mut keyed: Vec<(Cell, u32)> =
-        finest.primitives.par_iter().enumerate().map(|(i, p)| (cell(p, floor), i as u32)).collect();
+        (0..finest.len()).into_par_iter().map(|i| (cell(&finest.primitive(i), floor), i as u32)).collect();
     keyed.par_sort_unstable();
     let groups: Vec<&[(Cell, u32)]> = keyed.chunk_by(|a, b| a.0 == b.0).collect();
-    let merged: Vec<(Primitive, Vec<[f32; 3]>)> = groups
-        .par_iter()
-        .filter_map(|g| {
-            let members: Vec<u32> = g.iter().map(|m| m.1).collect();
-            merge(finest, &members, floor)
-        })
-        .collect();
     let mut level = finest.clone_empty();
-    for (p, coeffs) in merged {
-        level.primitives.push(p);
-        level.sh.extend(coeffs);
+    let k = finest.coeff_count();
+    // Merged a batch at a time into buffers made once, so that what is held beside the levels
+    // is one batch of merged primitives in f32, and nothing is allocated per primitive.
+    const BATCH: usize = 1 << 14;
+    let mut merged: Vec<Option<Primitive>> = Vec::with_capacity(BATCH);
+    let mut colours = vec![[0.0f32; 3]; BATCH * k];
+    for batch in groups.chunks(BATCH) {
+        merged.clear();
+        merged.resize(batch.len(), None);
+        merged.par_iter_mut().zip(colours.par_chunks_mut(k.max(1))).zip(batch.par_iter()).for_each_init(
+            Scratch::default,
+            |scratch, ((out, coeffs), g)| {
+                scratch.members.clear();
+                scratch.members.extend(g.iter().map(|m| m.1));
+                *out = merge_into(finest, floor, scratch, &mut coeffs[..k]);
+            },
+        );
+        for (i, p) in merged.iter().enumerate() {
+            if let Some(p) = p {
+                level.store(*p, &colours[i * k..(i + 1) * k]);
+            }
+        }
     }
     level
+}
+
+/// What one merge works in, kept from merge to merge on each thread.
+#[derive(Default)]
+struct Scratch {
+    members: Vec<u32>,
+    decoded: Vec<Primitive>,
+    colour: Vec<[f64; 3]>,
+    source: Vec<[f32; 3]>,
 }
 
 /// Which cell a primitive falls in at a level of `floor`: lifetime class, time bucket, then
@@ -92,19 +113,31 @@ fn cell(p: &Primitive, floor: f32) -> Cell {
 }
 
 /// The primitive with the moments of `members` (indices into `splats`), with scales floored at
-/// `floor`; `None` when it would be invisible. One member that needs no floor is kept as it is.
+/// `floor`, and its colour coefficients; `None` when it would be invisible. One member that
+/// needs no floor is kept as it is.
 pub fn merge(splats: &Splats, members: &[u32], floor: f32) -> Option<(Primitive, Vec<[f32; 3]>)> {
+    let mut scratch = Scratch { members: members.to_vec(), ..Default::default() };
+    let mut coeffs = vec![[0.0f32; 3]; splats.coeff_count()];
+    merge_into(splats, floor, &mut scratch, &mut coeffs).map(|p| (p, coeffs))
+}
+
+/// [`merge`] of `scratch.members`, its coefficients into `coeffs`.
+fn merge_into(splats: &Splats, floor: f32, scratch: &mut Scratch, coeffs_out: &mut [[f32; 3]]) -> Option<Primitive> {
+    let Scratch { members, decoded, colour, source } = scratch;
     let k = splats.coeff_count();
-    if let [only] = members {
+    if let [only] = members[..] {
         // A primitive alone in its cell stays as it is: inflating it to the floor would only
         // spread it over more pixels. One that the floor would dilute below 1/255 is too
         // faint to see from where this level is drawn, and goes.
-        let p = splats.primitives[*only as usize];
+        let p = splats.primitive(only as usize);
         let s = p.scale.as_dvec3();
         let diluted = p.opacity as f64 * two_largest(s) / two_largest(s.max(DVec3::splat(floor as f64)));
-        return (diluted >= MIN_ALPHA).then(|| (p, splats.coeffs(*only as usize).to_vec()));
+        splats.coeffs_into(only as usize, coeffs_out);
+        return (diluted >= MIN_ALPHA).then_some(p);
     }
-    let prims = || members.iter().map(|&i| &splats.primitives[i as usize]);
+    decoded.clear();
+    decoded.extend(members.iter().map(|&i| splats.primitive(i as usize)));
+    let prims = || decoded.iter();
     let total: f64 = prims().map(mass).sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;
@@ -151,12 +184,15 @@ pub fn merge(splats: &Splats, members: &[u32], floor: f32) -> Option<(Primitive,
     let window =
         prims().fold([f32::INFINITY, f32::NEG_INFINITY], |w, p| [w[0].min(p.window[0]), w[1].max(p.window[1])]);
     // A rotation velocity belongs to one primitive's frame; a merged cell has none.
-    let omega = if members.len() == 1 { splats.primitives[members[0] as usize].omega } else { Vec4::ZERO };
+    let omega = if members.len() == 1 { decoded[0].omega } else { Vec4::ZERO };
 
-    let mut colour = vec![[0.0f64; 3]; k];
-    for &i in members {
-        let m = mass(&splats.primitives[i as usize]) / total;
-        for (c, s) in colour.iter_mut().zip(splats.coeffs(i as usize)) {
+    colour.clear();
+    colour.resize(k, [0.0; 3]);
+    source.resize(k, [0.0; 3]);
+    for (&i, p) in members.iter().zip(decoded.iter()) {
+        let m = mass(p) / total;
+        splats.coeffs_into(i as usize, source);
+        for (c, s) in colour.iter_mut().zip(source.iter()) {
             for ch in 0..3 {
                 c[ch] += m * s[ch] as f64;
             }
@@ -174,7 +210,10 @@ pub fn merge(splats: &Splats, members: &[u32], floor: f32) -> Option<(Primitive,
         scale: scale.as_vec3(),
         opacity: opacity as f32,
     };
-    Some((primitive, colour.into_iter().map(|c| c.map(|v| v as f32)).collect()))
+    for (out, c) in coeffs_out.iter_mut().zip(colour.iter()) {
+        *out = c.map(|v| v as f32);
+    }
+    Some(primitive)
 }
 
 /// The product of the two largest of three scales: the area a Gaussian covers face-on.
@@ -230,7 +269,7 @@ mod tests {
     fn one_primitive_is_kept_as_it_is() {
         let s = splats(&[rotated(Vec3::new(0.2, 0.1, 0.05), 0.6)]);
         let (p, c) = merge(&s, &[0], 0.01).unwrap();
-        assert_eq!(p, s.primitives[0]);
+        assert_eq!(p, s.primitive(0));
         assert_eq!(c, s.coeffs(0));
     }
 
@@ -240,7 +279,7 @@ mod tests {
         // back, and the opacity holds the three copies' mass.
         let s = splats(&[rotated(Vec3::new(0.2, 0.1, 0.05), 0.3); 3]);
         let (p, c) = merge(&s, &[0, 1, 2], 0.0).unwrap();
-        let q = s.primitives[0];
+        let q = s.primitive(0);
         assert!((p.position - q.position).length() < 1e-6);
         assert!((p.t0 - q.t0).abs() < 1e-6 && (p.sigma_t - q.sigma_t).abs() < 1e-6);
         assert_eq!(p.window, q.window);
@@ -305,7 +344,7 @@ mod tests {
         // A speck alone is kept as it is while the floor would leave it visible, and
         // dropped where it would not.
         let (q, _) = merge(&s, &[0], 0.05).unwrap();
-        assert_eq!(q, s.primitives[0]);
+        assert_eq!(q, s.primitive(0));
         assert!(merge(&s, &[0], 0.5).is_none());
     }
 
@@ -328,8 +367,8 @@ mod tests {
         let level = build_level(&s, 0.02);
         // Frame 0's two boxes merge; frame 1's, the long-lived one and the static pair each
         // stay apart.
-        assert_eq!(level.len(), 4, "{:?}", level.primitives);
-        assert!(level.primitives.iter().any(|p| p.window == [0.0, 1.0 / 30.0]));
-        assert!(level.primitives.iter().any(|p| p.window == [f32::NEG_INFINITY, f32::INFINITY]));
+        assert_eq!(level.len(), 4, "{:?}", level.primitives().collect::<Vec<_>>());
+        assert!(level.primitives().any(|p| p.window == [0.0, 1.0 / 30.0]));
+        assert!(level.primitives().any(|p| p.window == [f32::NEG_INFINITY, f32::INFINITY]));
     }
 }

@@ -245,9 +245,21 @@ impl Renderer {
     /// reads the next segment's ahead, an eighth of them (at most 16 MiB) per frame, so that
     /// playing on needs no wait. The pages are copied on the context's upload queue (a
     /// transfer queue, [`crate::gpu::UploadQueue`]) where it has one, else by the frames.
-    /// Fails where one segment's primitives alone exceed the budget.
-    pub fn streaming(ctx: &Context, asset: &Asset, options: &RendererOptions, budget_bytes: u64) -> Result<Renderer> {
-        Renderer::create(ctx, asset, options, Some(budget_bytes))
+    /// Frames start with `policy`. Fails where one segment's primitives at the levels it draws
+    /// exceed the budget (and [`Renderer::set_policy`] refuses a policy that would).
+    pub fn streaming(
+        ctx: &Context,
+        asset: &Asset,
+        options: &RendererOptions,
+        budget_bytes: u64,
+        policy: &FramePolicy,
+    ) -> Result<Renderer> {
+        let mut renderer = Renderer::create(ctx, asset, options, Some(budget_bytes))?;
+        if let Err(e) = renderer.set_policy(policy) {
+            renderer.destroy(ctx);
+            return Err(e);
+        }
+        Ok(renderer)
     }
 
     fn create(ctx: &Context, asset: &Asset, options: &RendererOptions, budget: Option<u64>) -> Result<Renderer> {
@@ -579,9 +591,19 @@ impl Renderer {
     /// The primitives of `segment` (every primitive for `None`, or without active sets) in
     /// the levels `finest..=coarsest`: (first, end, level), cut at the levels' bounds.
     fn pieces(&self, segment: Option<usize>, finest: u32, coarsest: u32) -> Vec<(u32, u32, u32)> {
+        self.pieces_with(segment, finest, coarsest, self.active_sets)
+    }
+
+    fn pieces_with(
+        &self,
+        segment: Option<usize>,
+        finest: u32,
+        coarsest: u32,
+        active_sets: bool,
+    ) -> Vec<(u32, u32, u32)> {
         let whole = [RunRecord { first: 0, count: self.primitives }];
         let runs: &[RunRecord] = match segment {
-            Some(s) if self.active_sets => &self.segments[s].1,
+            Some(s) if active_sets => &self.segments[s].1,
             _ => &whole,
         };
         let mut pieces = Vec::with_capacity(runs.len());
@@ -623,7 +645,9 @@ impl Renderer {
     /// budget this holds until changed; with one, the selection is the governor's base: its
     /// levels and its lowest γ.
     pub fn set_lod(&mut self, selection: Selection) -> Result<()> {
-        self.lod = selection.for_levels(self.levels.len())?;
+        let selection = selection.for_levels(self.levels.len())?;
+        self.check_budget(selection, self.active_sets)?;
+        self.lod = selection;
         if let Some(g) = &self.governor {
             self.governor = Some(Governor::new(g.budget_ms(), self.lod));
         }
@@ -652,24 +676,54 @@ impl Renderer {
     }
 
     /// With `false`, frames go over every primitive instead of their segment's active runs
-    /// (the same image, for comparing what active sets save).
-    pub fn set_active_sets(&mut self, on: bool) {
+    /// (the same image, for comparing what active sets save). Streaming, every primitive of
+    /// the levels drawn must then fit the budget.
+    pub fn set_active_sets(&mut self, on: bool) -> Result<()> {
+        self.check_budget(self.lod, on)?;
         self.active_sets = on;
+        Ok(())
+    }
+
+    /// Streaming: fails unless the pages of every segment's primitives in the levels that
+    /// `lod` draws (of every primitive, without active sets) fit the budget's slots, so that
+    /// no frame in the time range can need more than the GPU holds.
+    fn check_budget(&self, lod: Selection, active_sets: bool) -> Result<()> {
+        if !self.resident.is_streaming() {
+            return Ok(());
+        }
+        let segments: Vec<Option<usize>> =
+            if active_sets { (0..self.segments.len()).map(Some).collect() } else { vec![None] };
+        let (needed, at) = segments
+            .into_iter()
+            .map(|s| (Resident::pages_of(&self.pieces_with(s, lod.finest, lod.coarsest, active_sets)).len(), s))
+            .max_by_key(|&(n, _)| n)
+            .unwrap_or((0, None));
+        let slots = self.resident.slot_count();
+        if needed > slots {
+            let which = match at {
+                Some(s) => format!("segment {s} needs"),
+                None => "every primitive (without active sets) needs".into(),
+            };
+            return Err(Error::InvalidArgument(format!(
+                "the GPU memory budget holds {slots} pages of {PAGE} primitives, but at levels {}..={} {which} \
+                 {needed}: raise the budget or draw coarser levels",
+                lod.finest, lod.coarsest
+            )));
+        }
+        Ok(())
     }
 
     /// Sets the whole policy at once; on an error nothing changes.
     pub fn set_policy(&mut self, policy: &FramePolicy) -> Result<()> {
-        let (lod, governor) = (self.lod, self.governor.clone());
-        let result = self
-            .set_frame_budget(None)
-            .and_then(|()| self.set_lod(policy.lod))
-            .and_then(|()| self.set_frame_budget(policy.frame_budget_ms));
+        let selection = policy.lod.for_levels(self.levels.len())?;
+        self.check_budget(selection, policy.active_sets)?;
+        let (lod, governor, active_sets) = (self.lod, self.governor.take(), self.active_sets);
+        (self.lod, self.active_sets) = (selection, policy.active_sets);
+        let result = self.set_frame_budget(policy.frame_budget_ms);
         if result.is_err() {
-            (self.lod, self.governor) = (lod, governor);
-            return result;
+            (self.lod, self.governor, self.active_sets) = (lod, governor, active_sets);
         }
-        self.active_sets = policy.active_sets;
-        Ok(())
+        result
     }
 
     fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
@@ -947,13 +1001,17 @@ impl Renderer {
             return Err(Error::InvalidArgument("the last frame was recorded into a host's image".into()));
         }
         self.wait(ctx, index)?;
-        let per_view = (self.options.width * self.options.height * 4) as usize;
-        let mut pixels = vec![0u8; per_view * self.options.views as usize];
-        ctx.read(&self.frames[index].readback, 0, &mut pixels)?;
-        if self.options.format.is_bgra() {
-            pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+        let per_view = self.options.width as usize * self.options.height as usize * 4;
+        let mut views = Vec::with_capacity(self.options.views as usize);
+        for v in 0..self.options.views as usize {
+            let mut pixels = crate::error::try_vec::<u8>(per_view, "a read-back image")?;
+            ctx.read(&self.frames[index].readback, (v * per_view) as u64, &mut pixels)?;
+            if self.options.format.is_bgra() {
+                pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+            }
+            views.push(pixels);
         }
-        Ok(pixels.chunks(per_view).map(<[u8]>::to_vec).collect())
+        Ok(views)
     }
 
     /// Stats of the most recent finished frame (`None` before one has finished). Never

@@ -130,7 +130,7 @@ impl Resident {
             page_of_slot: (0..slots).collect(),
             used: vec![0; slots as usize],
         };
-        if asset.omega().is_some() {
+        if asset.chunk(kind::OMEGA).is_some() {
             resident.flags |= 32;
         }
         let made = (|| {
@@ -175,21 +175,33 @@ impl Resident {
         Ok(resident)
     }
 
-    /// Uploads every attribute chunk as it is (every page resident, slot k = page k).
+    /// Uploads every attribute chunk as it is (every page resident, slot k = page k), read from
+    /// the asset's file a staging buffer at a time and checked against the chunk's checksum: a
+    /// file changed since it was opened fails here instead of drawing other data.
     fn fill(&mut self, ctx: &Context, asset: &Asset) -> Result<()> {
-        let bytes = asset.bytes();
         let staging =
             ctx.create_buffer("asset staging", STAGING_BYTES, vk::BufferUsageFlags::TRANSFER_SRC, MemoryKind::Upload)?;
         let result = (|| {
-            for a in &self.attributes {
-                let Some(pool) = &a.pool else { continue };
-                let len = a.stride * asset.len() as u64;
-                let data = &bytes[a.file_offset as usize..(a.file_offset + len) as usize];
-                for (i, part) in data.chunks(STAGING_BYTES as usize).enumerate() {
+            let mut block = crate::error::try_vec::<u8>(STAGING_BYTES as usize, "the upload staging")?;
+            for (a, kind) in self.attributes.iter().zip(ATTRIBUTES) {
+                let (Some(pool), Some(chunk)) = (&a.pool, asset.chunk(kind)) else { continue };
+                let mut hasher = crc32fast::Hasher::new();
+                let mut at = 0u64;
+                while at < chunk.size {
+                    let part = &mut block[..(chunk.size - at).min(STAGING_BYTES) as usize];
+                    asset.read_section(kind, at, part)?;
+                    hasher.update(part);
                     ctx.write(&staging, 0, part)?;
-                    let region =
-                        [vk::BufferCopy::default().dst_offset(i as u64 * STAGING_BYTES).size(part.len() as u64)];
+                    let region = [vk::BufferCopy::default().dst_offset(at).size(part.len() as u64)];
                     ctx.submit_and_wait(|d, cmd| unsafe { d.cmd_copy_buffer(cmd, staging.raw, pool.raw, &region) })?;
+                    at += part.len() as u64;
+                }
+                if hasher.finalize() != chunk.checksum {
+                    return Err(Error::Asset(format!(
+                        "{}: section {} no longer matches its checksum (the file changed after it was opened?)",
+                        asset.reader().path(),
+                        chunk.name()
+                    )));
                 }
             }
             Ok(())

@@ -334,7 +334,7 @@ fn run_session(
         stats: true,
     };
     let made = match options.gpu_memory_budget {
-        Some(b) => Renderer::streaming(ctx, asset, &renderer_options, b),
+        Some(b) => Renderer::streaming(ctx, asset, &renderer_options, b, &options.policy),
         None => Renderer::new(ctx, asset, &renderer_options),
     };
     let made = made.and_then(|mut renderer| {
