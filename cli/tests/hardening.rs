@@ -291,6 +291,20 @@ fn arguments_at_their_bounds_are_refused_with_the_bound() {
 }
 
 #[test]
+fn memory_that_cannot_be_had_is_an_error_not_an_abort() {
+    // A 16384² frame on the CPU needs 4.3 GB of float pixels; under a 2 GB address-space limit
+    // that allocation fails, and the demo says so instead of aborting.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 2000000; exec \"$0\" demo --reference --frames 1 --size 16384x16384 -o \"$1\"")
+        .arg(exe())
+        .arg(dir.path());
+    check_failure(run_cmd(cmd), "demo at 16384², limited", 1, "out of memory: the reference image");
+    assert!(!dir.path().join("demo.apng").exists() && !dir.path().join("frame_000.png").exists());
+}
+
+#[test]
 fn control_characters_from_files_are_escaped_in_messages() {
     let dir = tempfile::tempdir().unwrap();
     let ply = dir.path().join("evil.ply");
