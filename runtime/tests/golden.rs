@@ -119,7 +119,7 @@ fn write_png(path: &PathBuf, rgb: &[u8]) {
 
 #[test]
 fn reference_renders_match_golden_images() {
-    let bless = std::env::var_os("SPLAT4D_BLESS").is_some();
+    let bless = common::bless();
     let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-failures");
     let mut failures = Vec::new();
     let mut compared = 0;

@@ -1,6 +1,8 @@
 //! `include/splat4d.h` is what cbindgen makes of `runtime/src/ffi` today, and it compiles as
 //! C99 and as C++ with every warning an error. `SPLAT4D_BLESS=1` rewrites it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,7 +25,7 @@ fn generate() -> String {
 fn the_checked_in_header_is_current() {
     let path = root().join("include/splat4d.h");
     let fresh = generate();
-    if std::env::var_os("SPLAT4D_BLESS").is_some() {
+    if common::bless() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();

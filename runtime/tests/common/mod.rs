@@ -9,6 +9,28 @@ use splat4d::import::{import_paths, ImportOptions};
 use splat4d::pack::{pack, NoProgress, PackOptions};
 use splat4d::{Asset, Splats, Verify};
 
+/// Says that a part of a test could not run on this machine (the device lacks what it needs),
+/// where `cargo test` shows it even when the test passes: written to the process's stderr,
+/// past the harness's capture of `eprintln!`. CI's log then lists every path it did not test.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED on this machine: {what}");
+}
+
+/// Whether this run rewrites the checked-in expectations (golden images, the header) instead
+/// of checking them: only where `SPLAT4D_BLESS` is exactly `1`. Any other value is a mistake
+/// (`0`, empty, `yes`) and fails the test rather than blessing or checking silently.
+pub fn bless() -> bool {
+    match std::env::var("SPLAT4D_BLESS") {
+        Err(std::env::VarError::NotPresent) => false,
+        Ok(v) if v == "1" => {
+            eprintln!("SPLAT4D_BLESS=1: rewriting the checked-in files instead of checking them");
+            true
+        }
+        other => panic!("SPLAT4D_BLESS is {other:?}: set it to 1 to rewrite golden files and the header, or unset it"),
+    }
+}
+
 /// `$SPLAT4D_ASSETS`, else `../shared/assets` beside the checkout. Missing assets fail the
 /// test with a message: a test that needs real data never passes without it.
 pub fn assets() -> PathBuf {
