@@ -36,7 +36,10 @@ fn upload_paths() -> Vec<Context> {
     if transfer.upload_queue() == UploadQueue::Transfer {
         contexts.push(transfer);
     } else {
-        eprintln!("{}: no transfer-only queue family; uploads on the graphics queue only", transfer.device_name());
+        common::skipped(&format!(
+            "uploads on a transfer-only queue ({} has no transfer-only queue family; its graphics-queue path ran)",
+            transfer.device_name()
+        ));
     }
     for (ctx, want) in contexts.iter().zip([UploadQueue::InFrame, UploadQueue::Graphics, UploadQueue::Transfer]) {
         assert_eq!(ctx.upload_queue(), want);
