@@ -76,13 +76,33 @@ fn pack_info_render_on_every_shared_asset() {
         );
         assert!(info["segments"].as_array().unwrap().iter().all(|s| s["active"].as_u64().unwrap() > 0), "{rel}");
         assert_eq!(info["levels"][0]["primitives"], primitives);
-        // Text info works too, and a render from the packed asset writes a PNG.
+        // Text info works too, and a render from the packed asset writes the reference image of
+        // the asset's first camera (or the view that frames it), as the library renders it.
         assert!(ok(&["info", s(&out)]).contains("segments"));
         let png = dir.path().join("out.png");
         let t = info["time_range"][1].as_f64().unwrap() * 0.5;
-        ok(&["render", s(&out), "--time", &t.to_string(), "--size", "64x36", "-o", s(&png), "--reference"]);
-        let bytes = std::fs::read(&png).unwrap();
-        assert!(bytes.starts_with(b"\x89PNG"));
+        let time = t.to_string();
+        let mut args = vec!["render", s(&out), "--time", &time, "--size", "64x36"];
+        // fireworks-timesliced's own camera faces away from every splat (issue 14): look at them.
+        let cams = dir.path().join("front.json");
+        std::fs::write(&cams, FRONT_CAMERA).unwrap();
+        if rel.contains("timesliced") {
+            args.extend(["--cameras", s(&cams)]);
+        }
+        args.extend(["-o", s(&png), "--reference"]);
+        ok(&args);
+        let (w, h, rgb) = read_rgb(&png);
+        assert_eq!((w, h), (64, 36), "{rel}");
+        let asset = splat4d::Asset::open(&out, splat4d::Verify::Full).unwrap();
+        let camera = if rel.contains("timesliced") {
+            splat4d::camera::cameras_from_json(FRONT_CAMERA).unwrap()[0]
+        } else {
+            default_camera(&asset)
+        };
+        let want = reference_rgb(&asset, t as f32, &camera.resized(64, 36));
+        assert_eq!(rgb, want, "{rel}: the CLI's render is not the library's");
+        let lit = rgb.iter().filter(|&&c| c > 16).count();
+        assert!(lit > rgb.len() / 100, "{rel}: {lit} of {} values lit: the image is nearly empty", rgb.len());
     }
     let sam = info_json(s(&a.join("4d/technicolor-sam.splatv")));
     assert_eq!(sam["cameras"].as_array().unwrap().len(), 800);
@@ -105,6 +125,25 @@ fn render_from_a_source_equals_render_from_its_packed_asset() {
     ok(&["render", s(&src), "--time", "0.4", "--cameras", s(&cams), "-o", s(&a), "--reference"]);
     ok(&["render", s(&packed), "--time", "0.4", "--cameras", s(&cams), "-o", s(&b), "--reference"]);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+/// A camera in front of fireworks-timesliced's splats (its own faces away from them).
+const FRONT_CAMERA: &str =
+    r#"[{"width":80,"height":60,"fx":70,"fy":70,"position":[0,0,1.5],"rotation":[[-1,0,0],[0,1,0],[0,0,-1]]}]"#;
+
+/// The camera `render` uses without --cameras: the asset's first, else the first view that
+/// frames its bulk.
+fn default_camera(asset: &splat4d::Asset) -> splat4d::Camera {
+    asset.cameras().first().copied().unwrap_or_else(|| {
+        let f = asset.info().focus;
+        splat4d::camera::orbit_cameras(splat4d::glam::Vec3::new(f[0], f[1], f[2]), f[3], 4, 960, 540)[0]
+    })
+}
+
+/// The CPU reference render of `asset` at `t`, as 8-bit RGB.
+fn reference_rgb(asset: &splat4d::Asset, t: f32, camera: &splat4d::Camera) -> Vec<u8> {
+    let image = splat4d::reference::render(asset, t, camera, &Default::default()).unwrap();
+    image.to_rgba8().unwrap().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
 }
 
 fn read_rgb(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -335,6 +374,9 @@ fn fourdgs_checkpoint_export_pack_and_render() {
     }
     let png = dir.path().join("s.png");
     ok(&["render", s(&asset), "--time", "1.0", "--size", "32x32", "-o", s(&png)]);
+    let (w, h, rgb) = read_rgb(&png);
+    assert_eq!((w, h), (32, 32));
+    assert!(rgb.iter().any(|&c| c > 16), "the exported checkpoint renders black");
     // The exporter refuses what is not a checkpoint, with a message.
     let out = Command::new(&python)
         .args([s(&root.join("scripts/export_4dgs_ply.py")), s(&ply), "-o", s(&png), "--time-range", "0", "1"])

@@ -55,14 +55,34 @@ fn every_truncation_is_an_error() {
 #[test]
 fn flipped_bytes_are_caught_by_checksums() {
     let bytes = demo_bytes();
-    for at in (0..bytes.len()).step_by(4099) {
+    // Every byte of the header, the chunk table and the chunks is under a checksum; only the
+    // padding that aligns chunks to 16 bytes is not (and means nothing).
+    let header: FileHeader = bytemuck::pod_read_unaligned(&bytes[..32]);
+    let table_end = 32 + 32 * header.chunk_count as usize;
+    let chunks: Vec<(usize, usize)> = (0..header.chunk_count as usize)
+        .map(|i| {
+            let e: ChunkEntry = bytemuck::pod_read_unaligned(&bytes[32 + 32 * i..64 + 32 * i]);
+            (e.offset as usize, (e.offset + e.size) as usize)
+        })
+        .collect();
+    let covered = |at: usize| at < table_end || chunks.iter().any(|&(a, b)| (a..b).contains(&at));
+    let (mut caught, mut padding) = (0, 0);
+    let gaps: Vec<usize> = (table_end..bytes.len()).filter(|&at| !covered(at)).step_by(7).collect();
+    for at in (0..bytes.len()).step_by(4099).chain([0, 9, 31, 32, 63, bytes.len() - 1]).chain(gaps) {
         let mut b = bytes.clone();
         b[at] ^= 0x40;
-        // Padding between chunks is not covered by a checksum; anything else must be.
-        if let Err(e) = Asset::from_bytes(&b, Verify::Full) {
-            assert!(matches!(e, Error::Asset(_)), "{e}");
+        match (covered(at), Asset::from_bytes(&b, Verify::Full)) {
+            (true, Err(Error::Asset(m))) => {
+                let named = ["checksum", "magic", "version", "bytes but the file has"].iter().any(|w| m.contains(w));
+                assert!(named, "byte {at}: {m}");
+                caught += 1;
+            }
+            (true, r) => panic!("byte {at} flipped: {:?}", r.map(|_| "accepted")),
+            (false, Ok(_)) => padding += 1,
+            (false, Err(e)) => panic!("padding byte {at} flipped: {e}"),
         }
     }
+    assert!(caught > 700, "{caught} caught, {padding} in padding");
     let mut b = bytes.clone();
     let last = b.len() - 200;
     b[last] ^= 1;
@@ -86,17 +106,19 @@ fn wrong_magic_and_version_are_named() {
 fn hostile_counts_are_rejected() {
     let bytes = demo_bytes();
     type Edit = Box<dyn Fn(&mut AssetInfo)>;
-    let cases: [(&str, Edit); 6] = [
-        ("records", Box::new(|i: &mut AssetInfo| i.primitive_count = u32::MAX)),
-        ("records", Box::new(|i: &mut AssetInfo| i.segment_count = 1 << 30)),
-        ("records", Box::new(|i: &mut AssetInfo| i.level_count += 1)),
-        ("SH degree", Box::new(|i: &mut AssetInfo| i.sh_degree = 9)),
-        ("time range", Box::new(|i: &mut AssetInfo| i.time_range = [1.0, f32::NAN])),
-        ("CAMS", Box::new(|i: &mut AssetInfo| i.camera_count = 1000)),
+    // Each edit must be caught by its own check, which says what is wrong.
+    let cases: [(&str, Edit); 7] = [
+        ("4294967295 primitives × 4 values need", Box::new(|i: &mut AssetInfo| i.primitive_count = u32::MAX)),
+        ("chunk SEGS holds 6 records, INFO says 1073741824", Box::new(|i: &mut AssetInfo| i.segment_count = 1 << 30)),
+        ("chunk LEVL holds 1 records, INFO says 2", Box::new(|i: &mut AssetInfo| i.level_count += 1)),
+        ("INFO: SH degree above 3", Box::new(|i: &mut AssetInfo| i.sh_degree = 9)),
+        ("INFO: time range is not finite and ordered", Box::new(|i: &mut AssetInfo| i.time_range = [1.0, f32::NAN])),
+        ("CAMS chunk does not match INFO's camera count", Box::new(|i: &mut AssetInfo| i.camera_count = 1000)),
+        ("INFO: motion degree above 3", Box::new(|i: &mut AssetInfo| i.motion_degree = 4)),
     ];
     for (want, edit) in cases {
         let msg = asset_error(&with_info(&bytes, edit));
-        assert!(msg.contains(want) || msg.contains("need") || msg.contains("INFO"), "{want}: {msg}");
+        assert!(msg.contains(want), "expected '{want}' in: {msg}");
     }
 }
 
