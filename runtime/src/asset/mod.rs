@@ -370,6 +370,15 @@ impl Asset {
         self.reader.read_at(c.offset + offset, out)
     }
 
+    /// The error for section `c` read back with another checksum than it was opened with.
+    pub(crate) fn changed(&self, c: &ChunkInfo) -> Error {
+        bad(format!(
+            "{}: section {} no longer matches its checksum (the file changed after it was opened?)",
+            self.reader.path(),
+            c.name()
+        ))
+    }
+
     /// The chunk of `kind`, if the asset has one.
     pub fn chunk(&self, kind: [u8; 4]) -> Option<&ChunkInfo> {
         self.chunks.iter().find(|c| c.kind == kind)
@@ -386,11 +395,7 @@ impl Asset {
             if self.verify == Verify::Full {
                 let bytes = &bytemuck::cast_slice::<u64, u8>(&words)[start..start + c.size as usize];
                 if crc32fast::hash(bytes) != c.checksum {
-                    return Err(bad(format!(
-                        "{}: section {} no longer matches its checksum (the file changed after it was opened?)",
-                        self.reader.path(),
-                        c.name()
-                    )));
+                    return Err(self.changed(c));
                 }
             }
             let encoding = Encoding::from_u16(c.encoding).expect("checked at open");

@@ -260,7 +260,8 @@ impl<'h, R: BufRead> Rows<'h, R> {
 
     fn next_binary(&mut self) -> Result<bool, String> {
         self.raw.resize(self.header.stride(), 0);
-        if !read_full(&mut self.reader, &mut self.raw)? {
+        let got = super::read_record(&mut self.reader, &mut self.raw).map_err(|e| format!("reading: {e}"))?;
+        if got < self.raw.len() {
             return Ok(false);
         }
         let big_endian = self.header.format == Format::BinaryBe;
@@ -298,20 +299,6 @@ impl<'h, R: BufRead> Rows<'h, R> {
             return Ok(true);
         }
     }
-}
-
-/// Fills `out` from `reader`; false when the reader ends before `out` is full (a cut row).
-fn read_full(reader: &mut impl BufRead, out: &mut [u8]) -> Result<bool, String> {
-    let mut at = 0;
-    while at < out.len() {
-        match reader.read(&mut out[at..]) {
-            Ok(0) => return Ok(false),
-            Ok(n) => at += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("reading: {e}")),
-        }
-    }
-    Ok(true)
 }
 
 /// The properties only a 4DGS PLY has (`rot_r_*` only where it was trained with `rot_4d`).

@@ -197,11 +197,7 @@ impl Resident {
                     at += part.len() as u64;
                 }
                 if hasher.finalize() != chunk.checksum {
-                    return Err(Error::Asset(format!(
-                        "{}: section {} no longer matches its checksum (the file changed after it was opened?)",
-                        asset.reader().path(),
-                        chunk.name()
-                    )));
+                    return Err(asset.changed(chunk));
                 }
             }
             Ok(())
