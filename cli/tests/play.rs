@@ -75,13 +75,9 @@ fn read_png_rgb(path: &Path) -> (u32, u32, Vec<u8>) {
     (info.width, info.height, rgb)
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
+/// The largest difference of any byte between two images.
+fn worst_step(a: &[u8], b: &[u8]) -> u8 {
+    a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
 }
 
 #[test]
@@ -123,20 +119,23 @@ fn the_window_shows_the_offscreen_render() {
         let (w, _, rgb) = shot;
         (0..240usize).flat_map(|y| rgb[(y * *w as usize) * 3..(y * *w as usize + 320) * 3].to_vec()).collect()
     };
-    // Until the window shows the frame (the player needs a moment to start).
+    // Until the window shows the frame (the player needs a moment to start). The swapchain is
+    // sRGB and the offscreen target UNORM: the same frame, within one step of rounding in the
+    // hardware's sRGB encode (measured: 59.2 dB, no byte more than one step off).
     let start = Instant::now();
-    let db = loop {
-        let shot = screenshot(&display);
-        let db = psnr(&window(&shot), &expected);
-        if db >= 35.0 || start.elapsed() > Duration::from_secs(60) {
-            break db;
+    let shown = loop {
+        let shown = window(&screenshot(&display));
+        if worst_step(&shown, &expected) <= 1 || start.elapsed() > Duration::from_secs(60) {
+            break shown;
         }
         std::thread::sleep(Duration::from_millis(250));
     };
     drop(player);
-    eprintln!("the window against the offscreen render: {db:.1} dB");
-    assert!(db >= 35.0, "{db:.1} dB");
-    assert!(expected.iter().filter(|&&v| v > 30).count() > expected.len() / 20, "the reference shows the scene");
+    let db = common::image::psnr(&shown, &expected, 3);
+    let worst = worst_step(&shown, &expected);
+    eprintln!("the window against the offscreen render: {db:.1} dB, bytes at most {worst} steps apart");
+    assert!(worst <= 1, "the window is up to {worst} steps from the offscreen render ({db:.1} dB)");
+    common::image::check_image(&shown, &expected, 3, [0; 3], common::image::REFERENCE_DB).unwrap();
 }
 
 #[test]

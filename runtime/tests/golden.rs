@@ -123,6 +123,7 @@ fn reference_renders_match_golden_images() {
     let failures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/golden-failures");
     let mut failures = Vec::new();
     let mut compared = 0;
+    let mut worst = f64::INFINITY;
     for (case, splats) in cases() {
         let asset = common::pack_open(&splats, false);
         for (ti, &t) in case.times.iter().enumerate() {
@@ -139,19 +140,47 @@ fn reference_renders_match_golden_images() {
                 let want = read_png(&path).unwrap_or_else(|| {
                     panic!("{} is missing or not {}x{} RGB; bless it", path.display(), SIZE.0, SIZE.1)
                 });
-                let db = common::psnr(&rgb, &want, 3);
                 compared += 1;
-                if db < MIN_PSNR {
+                let checked = common::check_image(&rgb, &want, 3, [0; 3], MIN_PSNR);
+                worst = worst.min(common::psnr(&rgb, &want, 3));
+                if let Err(wrong) = checked {
                     std::fs::create_dir_all(&failures_dir).unwrap();
                     write_png(&failures_dir.join(&file), &rgb);
                     let diff: Vec<u8> =
                         rgb.iter().zip(&want).map(|(a, b)| (a.abs_diff(*b)).saturating_mul(8)).collect();
                     write_png(&failures_dir.join(format!("diff_{file}")), &diff);
-                    failures.push(format!("{file}: {db:.1} dB"));
+                    failures.push(format!("{file}: {wrong}"));
                 }
             }
         }
     }
+    eprintln!("{compared} images against their golden files: worst {worst:.2} dB");
     assert!(failures.is_empty(), "renders moved (see {}): {failures:?}", failures_dir.display());
     assert!(bless || compared == 32, "compared {compared} images");
+}
+
+/// The image check every GPU test relies on rejects what a broken frame looks like: a blank
+/// eye (the audit's case: fireworks-timesliced at t = 0.25 from camera 0, 160×96, whose blank
+/// image scored 36.5 dB), the scene's left half missing, and the scene a pixel off.
+#[test]
+fn the_image_check_rejects_blank_partial_and_shifted_frames() {
+    let look = |w, h| Camera::look_at(Vec3::new(0.0, 0.0, 1.5), Vec3::ZERO, Vec3::Y, w, h, 60f32.to_radians());
+    let fireworks = common::pack_open(&common::import("4d/fireworks-timesliced.splatv"), false);
+    let demo = common::pack_open(&demo::scene(), false);
+    let demo_camera = demo.cameras()[0].resized(160, 96);
+    for (name, asset, t, camera) in [("fireworks", &fireworks, 0.25, look(160, 96)), ("demo", &demo, 1.0, demo_camera)]
+    {
+        let want = render(asset, t, &camera, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
+        let check = |image: &[u8]| common::check_image(image, &want, 4, [0; 3], common::REFERENCE_DB);
+        assert_eq!(check(&want), Ok(f64::INFINITY), "{name}: the reference itself");
+        let blank: Vec<u8> = want.chunks(4).flat_map(|p| [0, 0, 0, p[3]]).collect();
+        let err = check(&blank).expect_err(name);
+        assert!(err.contains("lit pixels are background"), "{name}: {err}");
+        let row = 160 * 4;
+        let half: Vec<u8> =
+            want.iter().enumerate().map(|(i, &v)| if i % row < row / 2 && i % 4 != 3 { 0 } else { v }).collect();
+        assert!(check(&half).is_err(), "{name}: the left half missing");
+        let shifted: Vec<u8> = want[4..].iter().chain(&want[..4]).copied().collect();
+        assert!(check(&shifted).is_err(), "{name}: one pixel off");
+    }
 }

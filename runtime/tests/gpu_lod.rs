@@ -140,11 +140,9 @@ fn gpu_matches_the_reference_at_every_level_and_gamma() {
                 let settings = RenderSettings { lod: *selection, ..Default::default() };
                 for (image, eye) in images.iter().zip(eyes) {
                     let reference = render(&asset, t, eye, &settings).unwrap().to_rgba8().unwrap();
-                    let db = common::psnr(image, &reference, 4);
-                    worst[v] = worst[v].min(db);
-                    let min_db = if v == 0 { 38.0 } else { 35.0 };
-                    if db < min_db {
-                        failures.push(format!("{} views {selection:?} t={t}: {db:.2} dB", eyes.len()));
+                    worst[v] = worst[v].min(common::psnr(image, &reference, 4));
+                    if let Err(e) = common::check_image(image, &reference, 4, [0; 3], common::REFERENCE_DB) {
+                        failures.push(format!("{} views {selection:?} t={t}: {e}", eyes.len()));
                     }
                 }
             }
@@ -159,8 +157,11 @@ fn gpu_matches_the_reference_at_every_level_and_gamma() {
 
 #[test]
 fn coarser_levels_draw_fewer_splats_and_stay_close_to_the_finest() {
-    // Not a quality bar, a sanity one: each coarser level draws fewer splats, and the image
-    // still resembles the finest level's (the benches measure PSNR per level properly).
+    // Each coarser level draws fewer splats and stays near the finest level's image. The CPU
+    // reference renders both, so the figures are the same on every machine up to libm's
+    // rounding: 45.78, 33.27 and 21.41 dB for levels 1..3 (x86-64). Each floor is 1.5 dB
+    // below, far less than a level apart, so a merge that got worse by a level's worth fails.
+    let floors = [f64::INFINITY, 44.25, 31.75, 19.9];
     let asset = leveled(4);
     let camera = asset.cameras()[0].resized(160, 85);
     let finest =
@@ -173,7 +174,7 @@ fn coarser_levels_draw_fewer_splats_and_stay_close_to_the_finest() {
         let db = splat4d::reference::psnr(&image, &finest);
         eprintln!("level {level}: {drawn} splats, {db:.2} dB against level 0");
         assert!(drawn < last, "level {level} draws {drawn}, the finer one {last}");
-        assert!(db > 15.0, "level {level} is {db:.2} dB from the finest");
+        assert!(db >= floors[level as usize], "level {level} is {db:.2} dB from the finest");
         last = drawn;
     }
 }

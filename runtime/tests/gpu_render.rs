@@ -1,7 +1,7 @@
 //! The GPU frame against the CPU reference renderer, on a real Vulkan device (lavapipe in CI)
-//! with validation on: mono ≥ 38 dB, each stereo eye ≥ 35 dB against the reference at that
-//! eye's camera, with one sort shared by both eyes and with a sort per eye. A failing
-//! comparison writes the images and their difference.
+//! with validation on: mono and each stereo eye within `common::REFERENCE_DB` of the reference
+//! at that eye's camera and covering what it covers, with one sort shared by both eyes and
+//! with a sort per eye. A failing comparison writes the images and their difference.
 
 mod common;
 
@@ -29,23 +29,18 @@ fn save(name: &str, w: u32, h: u32, rgba: &[u8]) -> PathBuf {
     path
 }
 
-/// Compares a GPU image with the reference at the same camera; on failure saves both and
-/// their difference (×8) and returns a message.
-fn compare(
-    name: &str,
-    gpu: &[u8],
-    asset: &Asset,
-    t: f32,
-    camera: &Camera,
-    min_db: f64,
-    worst: &mut f64,
-) -> Option<String> {
+/// Compares a GPU image with the reference at the same camera (`common::check_image`); on
+/// failure saves both and their difference (×8) and returns a message.
+fn compare(name: &str, gpu: &[u8], asset: &Asset, t: f32, camera: &Camera, worst: &mut f64) -> Option<String> {
     let reference = render(asset, t, camera, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
-    let db = common::psnr(gpu, &reference, 4);
-    *worst = worst.min(db);
-    if db >= min_db {
-        return None;
-    }
+    let wrong = match common::check_image(gpu, &reference, 4, [0; 3], common::REFERENCE_DB) {
+        Ok(db) => {
+            *worst = worst.min(db);
+            return None;
+        }
+        Err(wrong) => wrong,
+    };
+    *worst = worst.min(common::psnr(gpu, &reference, 4));
     let (w, h) = (camera.width, camera.height);
     save(&format!("{name}_gpu.png"), w, h, gpu);
     save(&format!("{name}_reference.png"), w, h, &reference);
@@ -56,7 +51,7 @@ fn compare(
         .map(|(i, (a, b))| if i % 4 == 3 { 255 } else { a.abs_diff(*b).saturating_mul(8) })
         .collect();
     let path = save(&format!("{name}_diff.png"), w, h, &diff);
-    Some(format!("{name}: {db:.2} dB < {min_db} dB (images in {})", path.parent().unwrap().display()))
+    Some(format!("{name}: {wrong} (images in {})", path.parent().unwrap().display()))
 }
 
 /// Two eyes as a headset has them: ±ipd/2 along the camera's x axis, each with an
@@ -175,8 +170,7 @@ fn compare_all(ctx: &Context) {
                     let images = renderer.read_back(ctx).unwrap();
                     for (e, (image, eye)) in images.iter().zip(&eyes).enumerate() {
                         let name = format!("{}_v{views}_{sort:?}_t{t}_c{ci}_e{e}", case.name);
-                        let min_db = if views == 1 { 38.0 } else { 35.0 };
-                        failures.extend(compare(&name, image, &case.asset, t, eye, min_db, &mut worst[mode]));
+                        failures.extend(compare(&name, image, &case.asset, t, eye, &mut worst[mode]));
                         compared += 1;
                     }
                 }
@@ -243,6 +237,13 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
         renderer.destroy(&ctx);
         for (image, eye) in images.iter().zip(&eyes) {
             let reference = render(&asset, 0.5, eye, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
+            // The per-eye images and the shared order's left eye are right: held to the floor
+            // and to the reference's coverage. The shared right eye is measured below.
+            let right_eye_shared = sort == SortOrder::Shared && psnrs.len() == 3;
+            if !right_eye_shared {
+                let checked = common::check_image(image, &reference, 4, [0; 3], common::REFERENCE_DB);
+                checked.unwrap_or_else(|e| panic!("{sort:?}, eye {}: {e}", psnrs.len() % 2));
+            }
             psnrs.push(common::psnr(image, &reference, 4));
         }
     }
@@ -250,8 +251,6 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
         "per-eye sort: left {:.2} dB, right {:.2} dB; shared: left {:.2} dB, right {:.2} dB",
         psnrs[0], psnrs[1], psnrs[2], psnrs[3]
     );
-    assert!(psnrs[0] >= 38.0 && psnrs[1] >= 38.0, "per-eye sort against the reference: {psnrs:?}");
-    assert!(psnrs[2] >= 38.0, "the shared order is right for the left eye: {psnrs:?}");
     assert!(psnrs[3] < psnrs[1] - 10.0, "the shared order should be visibly wrong for the right eye: {psnrs:?}");
     let messages = ctx.validation_messages();
     assert!(messages.is_empty(), "validation messages: {messages:#?}");

@@ -127,9 +127,10 @@ fn plays_in_every_direction(ctx: &Context, path: &std::path::Path) {
         let got = streamed.read_back(ctx).unwrap();
         // The same splats in the same order, but for ties: splats at exactly the same depth
         // (a few per frame here) blend in the order the GPU's atomics gave them slots, which
-        // only lavapipe keeps the same from one renderer to another.
-        let db = common::psnr(&got[0], &want[0], 4);
-        assert!(db >= 50.0, "t={t}: the streamed frame is {db:.2} dB from the resident one");
+        // only lavapipe keeps the same from one renderer to another. 50 dB: the H200 passed
+        // it; lavapipe measures 90.8 dB (in-frame uploads) and identical bytes (apart).
+        let db = common::check_image(&got[0], &want[0], 4, [0; 3], 50.0)
+            .unwrap_or_else(|e| panic!("t={t}: the streamed frame against the resident one: {e}"));
         worst = worst.min(db);
         let c = streamed.stats(ctx).unwrap().counters;
         assert!(c.resident_bytes <= budget, "t={t}: {} resident, budget {budget}", c.resident_bytes);
@@ -175,8 +176,8 @@ fn a_budget_larger_than_the_clip_holds_all_of_it() {
         let t = (i * 37 % 150) as f32 * SECONDS / 150.0;
         whole.render(&ctx, t, &cam).unwrap();
         streamed.render(&ctx, t, &cam).unwrap();
-        let db = common::psnr(&streamed.read_back(&ctx).unwrap()[0], &whole.read_back(&ctx).unwrap()[0], 4);
-        assert!(db >= 50.0, "t={t}: {db:.2} dB");
+        let (got, want) = (streamed.read_back(&ctx).unwrap(), whole.read_back(&ctx).unwrap());
+        common::check_image(&got[0], &want[0], 4, [0; 3], 50.0).unwrap_or_else(|e| panic!("t={t}: {e}"));
     }
     let c = streamed.stats(&ctx).unwrap().counters;
     assert!(c.resident_bytes <= 2 * attribute_bytes(&asset), "{c:?}");
@@ -309,8 +310,8 @@ fn copies_never_refill_what_the_frame_before_reads() {
         assert!(uploaded > 0, "the two segments fit the budget together");
         assert_eq!(apart, 0, "copies apart refilled slots the frame before reads");
         whole.render(&ctx, 19.0, &cam).unwrap();
-        let db = common::psnr(&streamed.read_back(&ctx).unwrap()[0], &whole.read_back(&ctx).unwrap()[0], 4);
-        assert!(db >= 50.0, "{db:.2} dB");
+        let (got, want) = (streamed.read_back(&ctx).unwrap(), whole.read_back(&ctx).unwrap());
+        common::check_image(&got[0], &want[0], 4, [0; 3], 50.0).unwrap();
         whole.destroy(&ctx);
         streamed.destroy(&ctx);
         let messages = ctx.validation_messages();

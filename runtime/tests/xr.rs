@@ -45,8 +45,7 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
     assert!(report.frames_submitted >= 300, "{} frames", report.frames_submitted);
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
 
-    let db = against_offscreen(&asset, &report);
-    assert!(db >= 35.0, "{db:.1} dB");
+    assert_shows_the_offscreen_frame(&asset, &report);
 }
 
 #[test]
@@ -69,9 +68,11 @@ fn the_host_controls_playback_and_ends_the_session() {
     assert_eq!(report.capture.expect("frame 20").time, 1.25, "paused where the host put it");
 }
 
-/// PSNR of the captured eye against the offscreen renderer's image of the same views and time;
-/// checks that the eye shows the scene.
-fn against_offscreen(asset: &splat4d::Asset, report: &splat4d::xr::XrReport) -> f64 {
+/// The captured eye is the offscreen renderer's image of the same views and time, byte for
+/// byte: one renderer, device, asset and command stream, so nothing may differ. (Splats of
+/// equal depth could blend in another order on a GPU, whose atomic append order varies; the
+/// demo scene's splats are at distinct depths.) Also checks that the eye shows the scene.
+fn assert_shows_the_offscreen_frame(asset: &splat4d::Asset, report: &splat4d::xr::XrReport) {
     let captured = report.capture.as_ref().expect("a frame was read back");
     let [w, h] = report.size;
     let ctx = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
@@ -89,11 +90,12 @@ fn against_offscreen(asset: &splat4d::Asset, report: &splat4d::xr::XrReport) -> 
     let offscreen = renderer.read_back(&ctx).unwrap().remove(0);
     renderer.destroy(&ctx);
     assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
-    let lit = captured.pixels.chunks(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count();
+    let lit = common::lit(&captured.pixels, 4, [0; 3], 20);
     assert!(lit > (w * h / 50) as usize, "the eye shows the scene ({lit} lit pixels)");
-    let db = common::psnr(&captured.pixels, &offscreen, 4);
-    eprintln!("frame at t = {:.3}: {db:.1} dB against the offscreen render", captured.time);
-    db
+    let differing = captured.pixels.iter().zip(&offscreen).filter(|(a, b)| a != b).count();
+    eprintln!("frame at t = {:.3}: {differing} bytes differ from the offscreen render", captured.time);
+    assert_eq!(captured.pixels.len(), offscreen.len());
+    assert!(differing == 0, "{differing} of {} bytes differ from the offscreen render", offscreen.len());
 }
 
 #[test]
@@ -113,8 +115,7 @@ fn one_swapchain_per_eye_shows_the_same_frame() {
     assert_eq!(report.states.last(), Some(&SessionState::EXITING), "{:?}", report.states);
     assert!(report.frames_submitted >= 40, "{} frames", report.frames_submitted);
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
-    let db = against_offscreen(&asset, &report);
-    assert!(db >= 35.0, "{db:.1} dB");
+    assert_shows_the_offscreen_frame(&asset, &report);
 }
 
 #[test]
@@ -136,6 +137,5 @@ fn a_streamed_session_uploads_pages_apart_and_shows_the_same_frame() {
     let report = play(&asset, &options).unwrap_or_else(|e| panic!("headset playback failed: {e}"));
     assert!(report.frames_submitted >= 60, "{} frames", report.frames_submitted);
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
-    let db = against_offscreen(&asset, &report);
-    assert!(db >= 35.0, "{db:.1} dB");
+    assert_shows_the_offscreen_frame(&asset, &report);
 }

@@ -10,3 +10,7 @@ pub fn assets() -> PathBuf {
     assert!(dir.join("README.md").is_file(), "shared assets not found at {} (set SPLAT4D_ASSETS)", dir.display());
     dir
 }
+
+#[allow(dead_code)]
+#[path = "../../../runtime/tests/common/image.rs"]
+pub mod image;

@@ -1,7 +1,12 @@
-//! Helpers shared by the integration tests: where the shared test assets are, and packing.
+//! Helpers shared by the integration tests: where the shared test assets are, packing, and
+//! holding images to one another (image.rs, which the CLI's tests share).
 #![allow(dead_code)]
 
+pub mod image;
 pub mod monado;
+
+#[allow(unused_imports)]
+pub use image::{check_image, lit, psnr, REFERENCE_DB};
 
 use std::path::PathBuf;
 
@@ -67,22 +72,4 @@ pub fn pack_bytes(splats: &Splats, full_precision: bool) -> Vec<u8> {
 
 pub fn pack_open(splats: &Splats, full_precision: bool) -> Asset {
     Asset::from_bytes(&pack_bytes(splats, full_precision), Verify::Full).expect("open packed asset")
-}
-
-/// PSNR in dB of the RGB channels of two 8-bit images whose pixels are `channels` bytes apart
-/// (3 for RGB, 4 for RGBA; alpha is not compared). Identical images give infinity.
-pub fn psnr(a: &[u8], b: &[u8], channels: usize) -> f64 {
-    assert_eq!(a.len(), b.len(), "images differ in size");
-    let (mut sum, mut n) = (0.0f64, 0usize);
-    for (p, q) in a.chunks_exact(channels).zip(b.chunks_exact(channels)) {
-        for c in 0..3 {
-            sum += (p[c] as f64 - q[c] as f64).powi(2);
-            n += 1;
-        }
-    }
-    if sum == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64.powi(2) * n as f64 / sum).log10()
-    }
 }
