@@ -75,3 +75,28 @@ pub fn first_camera(asset: &Asset) -> Camera {
         splat4d::camera::orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 1, 1280, 720)[0]
     })
 }
+
+/// What every results JSON opens with: the device and driver measured on, the commit measured
+/// (`$SPLAT4D_COMMIT`, else the checkout's HEAD) and when, as JSON members without braces.
+pub fn provenance(ctx: &splat4d::gpu::Context) -> String {
+    let d = ctx.device_info();
+    let commit = std::env::var("SPLAT4D_COMMIT").ok().filter(|c| !c.is_empty()).or_else(|| {
+        let out = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    });
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!(
+        "\"device\":{:?},\"driver\":{:?},\"multiview\":{},\"commit\":{:?},\"unix_time\":{unix}",
+        d.name,
+        d.driver,
+        ctx.multiview,
+        commit.unwrap_or_else(|| "unknown".into())
+    )
+}
+
+/// A JSON array of figures, four decimals each: the per-frame raw data behind a median.
+pub fn list(values: impl IntoIterator<Item = f64>) -> String {
+    let cells: Vec<String> =
+        values.into_iter().map(|v| if v.is_finite() { format!("{v:.4}") } else { "null".into() }).collect();
+    format!("[{}]", cells.join(","))
+}

@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{first_camera, median, open_with, synthetic};
+use common::{first_camera, list, median, open_with, provenance, synthetic};
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions, UploadQueue};
 use splat4d::import::{import_paths, ImportOptions};
@@ -70,9 +70,13 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
             renderer.set_active_sets(on).expect("active sets");
             run(ctx, &mut renderer, &times[..2.min(frames)], &cameras);
             let s = run_isolated(ctx, &mut renderer, &times, &cameras);
-            let touched = median(s.iter().map(|f| f.counters.active as f64).collect());
-            let slice = median(s.iter().filter_map(|f| f.gpu.map(|g| g.slice)).collect());
-            (touched, slice)
+            let touched: Vec<f64> = s.iter().map(|f| f.counters.active as f64).collect();
+            let slice: Vec<f64> = s.iter().filter_map(|f| f.gpu.map(|g| g.slice)).collect();
+            (
+                median(touched.clone()),
+                median(slice.clone()),
+                format!("{{\"touched\":{},\"slice_ms\":{}}}", list(touched), list(slice)),
+            )
         };
         let (on, off) = (measure(true), measure(false));
         let runs = median((0..asset.segments().len()).map(|s| asset.segment_runs(s).len() as f64).collect());
@@ -89,8 +93,8 @@ fn active_sets(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<
             off.1 / on.1
         );
         rows.push(format!(
-            "{{\"asset\":\"{name}\",\"primitives\":{},\"runs_per_segment\":{runs},\"touched_on\":{},\"touched_off\":{},\"slice_ms_on\":{:.4},\"slice_ms_off\":{:.4}}}",
-            asset.len(), on.0, off.0, on.1, off.1
+            "{{\"asset\":\"{name}\",\"primitives\":{},\"runs_per_segment\":{runs},\"touched_on\":{},\"touched_off\":{},\"slice_ms_on\":{:.4},\"slice_ms_off\":{:.4},\"frames_on\":{},\"frames_off\":{}}}",
+            asset.len(), on.0, off.0, on.1, off.1, on.2, off.2
         ));
     }
     rows
@@ -154,10 +158,15 @@ fn levels(ctx: &Context, name: &str, asset: &Asset, frames: usize) -> Vec<String
             let settings = RenderSettings { lod: *selection, ..Default::default() };
             let db = reference::psnr(&reference::render(asset, t, camera, &settings).unwrap(), finest);
             let s = run(ctx, &mut renderer, &vec![t; frames], &vec![*camera; frames]);
-            let ms = median(s.iter().filter_map(|f| f.gpu.map(|g| g.total())).collect());
+            let gpu: Vec<f64> = s.iter().filter_map(|f| f.gpu.map(|g| g.total())).collect();
+            let ms = median(gpu.clone());
             let drawn = s.last().map_or(0, |f| f.counters.visible);
             print!(" {:>22}", format!("{db:.2} / {ms:.2} / {drawn}"));
-            cells.push(format!("{{\"psnr_db\":{:.3},\"gpu_ms\":{ms:.4},\"splats\":{drawn}}}", db.min(999.0)));
+            cells.push(format!(
+                "{{\"psnr_db\":{:.3},\"gpu_ms\":{ms:.4},\"splats\":{drawn},\"frames_gpu_ms\":{}}}",
+                db.min(999.0),
+                list(gpu)
+            ));
         }
         println!();
         rows.push(format!(
@@ -398,9 +407,8 @@ fn main() {
     let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
     println!("device: {}", ctx.device_name());
     if part.as_deref() == Some("stream") {
-        let streamed = stream(&ctx, primitives, &json_path.with_file_name("stream.csv"));
-        let d = ctx.device_info();
-        let json = format!("{{\"device\":{:?},\"streaming\":{streamed}}}\n", d.name);
+        let streamed = stream(&ctx, primitives, &json_path.with_extension("csv"));
+        let json = format!("{{{},\"streaming\":{streamed}}}\n", provenance(&ctx));
         std::fs::write(&json_path, json).expect("write json");
         println!("wrote {}", json_path.display());
         return;
@@ -421,8 +429,7 @@ fn main() {
     drop(assets);
     drop(long);
     if part.as_deref() == Some("active") {
-        let d = ctx.device_info();
-        let json = format!("{{\"device\":{:?},\"active_sets\":[{}]}}\n", d.name, active.join(","));
+        let json = format!("{{{},\"active_sets\":[{}]}}\n", provenance(&ctx), active.join(","));
         std::fs::write(&json_path, json).expect("write json");
         println!("wrote {}", json_path.display());
         return;
@@ -434,7 +441,8 @@ fn main() {
         lod = levels(&ctx, "technicolor-sam, 5 levels", &leveled, frames.min(10));
     }
 
-    let trace = json_path.with_file_name("governor.csv");
+    // Named after the JSON, so that each run's trace stays beside its own figures.
+    let trace = json_path.with_extension("csv");
     if let Some(dir) = trace.parent() {
         std::fs::create_dir_all(dir).expect("the output folder");
     }
@@ -453,11 +461,9 @@ fn main() {
         "null".into()
     };
 
-    let d = ctx.device_info();
     let json = format!(
-        "{{\"device\":{:?},\"driver\":{:?},\"active_sets\":[{}],\"levels\":[{}],\"governor\":{governed}}}\n",
-        d.name,
-        d.driver,
+        "{{{},\"active_sets\":[{}],\"levels\":[{}],\"governor\":{governed}}}\n",
+        provenance(&ctx),
         active.join(","),
         lod.join(",")
     );

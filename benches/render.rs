@@ -14,7 +14,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{eyes, first_camera, median, open, synthetic};
+use common::{eyes, first_camera, list, median, open, provenance, synthetic};
 
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
@@ -92,6 +92,7 @@ fn overhead(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<Str
             for r in renderers {
                 r.destroy(ctx);
             }
+            let raw = blocks.clone();
             let [off, on, capture] = blocks.map(median);
             let pct = |x: f64| 100.0 * (x - off) / off;
             println!(
@@ -101,9 +102,12 @@ fn overhead(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<Str
             );
             let blocks = frames.div_ceil(BLOCK);
             rows.push(format!(
-                "{{\"asset\":\"{name}\",\"target\":\"{target}\",\"blocks\":{blocks},\"block_frames\":{BLOCK},\"frames_captured\":{captured},\"off_ms\":{off:.4},\"on_ms\":{on:.4},\"capture_ms\":{capture:.4},\"on_overhead_pct\":{:.3},\"capture_overhead_pct\":{:.3}}}",
+                "{{\"asset\":\"{name}\",\"target\":\"{target}\",\"blocks\":{blocks},\"block_frames\":{BLOCK},\"frames_captured\":{captured},\"off_ms\":{off:.4},\"on_ms\":{on:.4},\"capture_ms\":{capture:.4},\"on_overhead_pct\":{:.3},\"capture_overhead_pct\":{:.3},\"block_ms\":{{\"off\":{},\"on\":{},\"capture\":{}}}}}",
                 pct(on),
-                pct(capture)
+                pct(capture),
+                list(raw[0].iter().copied()),
+                list(raw[1].iter().copied()),
+                list(raw[2].iter().copied())
             ));
         }
     }
@@ -208,8 +212,10 @@ fn main() {
                 row[4],
                 frame_ms
             );
+            // Every timed frame's stages, the raw data behind the medians.
+            let per_frame = |f: fn(&StageTimes) -> f64| list(stages.iter().map(f));
             rows.push(format!(
-                "{{\"asset\":\"{name}\",\"mode\":\"{}\",\"primitives\":{},\"frames\":{frames},\"slice_ms\":{:.4},\"sort_ms\":{:.4},\"raster_ms\":{:.4},\"resolve_ms\":{:.4},\"gpu_ms\":{:.4},\"frame_ms\":{:.4}}}",
+                "{{\"asset\":\"{name}\",\"mode\":\"{}\",\"primitives\":{},\"frames\":{frames},\"slice_ms\":{:.4},\"sort_ms\":{:.4},\"raster_ms\":{:.4},\"resolve_ms\":{:.4},\"gpu_ms\":{:.4},\"frame_ms\":{:.4},\"frames_ms\":{{\"frame\":{},\"slice\":{},\"sort\":{},\"raster\":{},\"resolve\":{},\"gpu\":{}}}}}",
                 mode.name,
                 asset.len(),
                 row[0],
@@ -217,7 +223,13 @@ fn main() {
                 row[2],
                 row[3],
                 row[4],
-                frame_ms
+                frame_ms,
+                list(stages.iter().map(|s| s.frame as f64)),
+                per_frame(|s| s.slice),
+                per_frame(|s| s.sort),
+                per_frame(|s| s.raster),
+                per_frame(|s| s.resolve),
+                per_frame(StageTimes::total)
             ));
         }
     }
@@ -228,14 +240,7 @@ fn write_json(path: &std::path::Path, ctx: &Context, key: &str, rows: &[String])
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).expect("the JSON's folder");
     }
-    let d = ctx.device_info();
-    let json = format!(
-        "{{\"device\":{:?},\"driver\":{:?},\"multiview\":{},\"{key}\":[{}]}}\n",
-        d.name,
-        d.driver,
-        ctx.multiview,
-        rows.join(",")
-    );
+    let json = format!("{{{},\"{key}\":[{}]}}\n", provenance(ctx), rows.join(","));
     std::fs::write(path, json).expect("write json");
     println!("wrote {}", path.display());
 }
