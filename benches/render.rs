@@ -183,20 +183,18 @@ fn main() {
                 renderer.render(&ctx, time(i), &eyes).expect("render");
             }
             renderer.read_back(&ctx).expect("read back");
-            let first = renderer.stage_times(&ctx).map_or(0, |s| s.frame);
-            let mut stages: Vec<StageTimes> = Vec::new();
+            // Every timed frame's stage times, captured as the frames retire (polling the
+            // latest finished frame instead skips those that retire together).
+            renderer.start_capture(&ctx, frames as u32);
             let start = Instant::now();
             for i in 0..frames {
                 renderer.render(&ctx, time(i), &eyes).expect("render");
-                if let Some(s) = renderer.stage_times(&ctx) {
-                    if s.frame > first && stages.last().is_none_or(|l| l.frame < s.frame) {
-                        stages.push(s);
-                    }
-                }
             }
             renderer.read_back(&ctx).expect("read back");
             let frame_ms = start.elapsed().as_secs_f64() * 1e3 / frames as f64;
-            stages.extend(renderer.stage_times(&ctx).filter(|s| stages.last().is_none_or(|l| l.frame < s.frame)));
+            let capture = renderer.stop_capture(&ctx).expect("stop the capture").expect("a capture");
+            let stages: Vec<StageTimes> = capture.frames().filter_map(|f| f.gpu).collect();
+            assert_eq!(stages.len(), frames, "every timed frame's stage times");
             renderer.destroy(&ctx);
             let m = |f: fn(&StageTimes) -> f64| median(stages.iter().map(f).collect());
             let row = [m(|s| s.slice), m(|s| s.sort), m(|s| s.raster), m(|s| s.resolve), m(StageTimes::total)];
