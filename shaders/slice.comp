@@ -109,12 +109,14 @@ bool slice(uint g, out uint level) {
     uint i = run.x + (g - run.z);
     level = run.w;
 
-    vec4 pos_t0 = position[i];
+    // The time test first, on the 16-byte temporal record alone: a primitive outside its
+    // window (most of a long clip's, with active sets off) costs that one read.
     vec4 temp = temporal[i];
     float t = frame.time;
     if (!(t >= temp.x && t < temp.y)) {
         return false;
     }
+    vec4 pos_t0 = position[i];
     float dt = t - pos_t0.w;
     float u = dt / temp.z;
     vec4 so = load4(1u, 4u * i, 0u);
