@@ -134,9 +134,14 @@ bool slice(uint g, out uint level) {
     if ((frame.flags & FLAG_HAS_OMEGA) != 0u) {
         q += load4(3u, 4u * i, 0u) * dt;
     }
+    // Zero where a trainer left the rotation zero: the identity, as Primitive::rotation_at.
     float qlen = length(q);
-    if (!(qlen > 0.0) || isinf(qlen)) {
+    if (isnan(qlen) || isinf(qlen)) {
         return false;
+    }
+    if (qlen == 0.0) {
+        q = vec4(1.0, 0.0, 0.0, 0.0);
+        qlen = 1.0;
     }
     mat3 m = quat_to_mat3(q / qlen) * mat3(so.x, 0.0, 0.0, 0.0, so.y, 0.0, 0.0, 0.0, so.z);
     mat3 cov = m * transpose(m);

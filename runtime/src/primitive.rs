@@ -72,11 +72,16 @@ impl Primitive {
         self.position + dt * (v + dt * (a + dt * j))
     }
 
-    /// Orientation at `t`; `None` when `q + omega dt` vanishes (no orientation exists).
+    /// Orientation at `t`: the identity where `q + omega dt` vanishes (as the unnormalised
+    /// quaternion-to-matrix formula of the INRIA and SpacetimeGaussians rasterisers gives for
+    /// zero), `None` where it is not finite.
     pub fn rotation_at(&self, t: f32) -> Option<Vec4> {
         let q = self.rotation + self.omega * (t - self.t0);
         let len = q.length();
-        (len > 0.0 && len.is_finite()).then(|| q / len)
+        if len == 0.0 {
+            return Some(Vec4::new(1.0, 0.0, 0.0, 0.0));
+        }
+        len.is_finite().then(|| q / len)
     }
 
     /// The 3D Gaussian at `t`, or `None` when the primitive is not alive then.
@@ -104,6 +109,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_vanishing_quaternion_is_the_identity_and_a_non_finite_one_none() {
+        let p =
+            Primitive { rotation: Vec4::ZERO, omega: Vec4::new(0.0, 2.0, 0.0, 0.0), t0: 1.0, ..Primitive::default() };
+        assert_eq!(p.rotation_at(1.0), Some(Vec4::new(1.0, 0.0, 0.0, 0.0)));
+        assert_eq!(p.rotation_at(1.5), Some(Vec4::new(0.0, 1.0, 0.0, 0.0)));
+        assert_eq!(p.rotation_at(0.5), Some(Vec4::new(0.0, -1.0, 0.0, 0.0)));
+        let nan = Primitive { rotation: Vec4::new(f32::NAN, 0.0, 0.0, 0.0), ..Primitive::default() };
+        assert_eq!(nan.rotation_at(0.0), None);
+    }
+
+    #[test]
     fn slice_follows_the_motion_polynomial_and_envelope() {
         let p = Primitive {
             position: Vec3::new(1.0, 2.0, 3.0),
@@ -123,11 +139,14 @@ mod tests {
     }
 
     #[test]
-    fn rotation_velocity_is_normalised_and_degenerate_is_rejected() {
+    fn rotation_velocity_is_normalised_and_a_vanishing_sum_is_the_identity() {
         let p = Primitive { omega: Vec4::new(-1.0, 0.0, 0.0, 0.0), t0: 0.0, ..Default::default() };
-        assert!(p.slice(1.0).is_none(), "q + ω dt = 0 has no orientation");
+        let s = p.slice(1.0).expect("q + ω dt = 0 draws as the identity");
+        assert_eq!(s.covariance, Mat3::IDENTITY);
         let q = p.rotation_at(0.5).unwrap();
         assert_eq!(q, Vec4::new(1.0, 0.0, 0.0, 0.0));
+        let flipped = p.rotation_at(2.0).unwrap();
+        assert_eq!(flipped, Vec4::new(-1.0, 0.0, 0.0, 0.0));
     }
 
     #[test]

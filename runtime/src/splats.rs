@@ -29,6 +29,8 @@ pub struct ImportReport {
     pub dropped: BTreeMap<String, u64>,
     /// Other facts worth telling the user (e.g. values that were kept but are unusual).
     pub notes: Vec<String>,
+    /// Records kept but read as their source's renderer reads them, by what was done.
+    pub adjusted: BTreeMap<String, u64>,
 }
 
 impl ImportReport {
@@ -38,8 +40,25 @@ impl ImportReport {
         }
     }
 
+    pub fn adjust(&mut self, what: &str, count: u64) {
+        if count > 0 {
+            *self.adjusted.entry(what.to_string()).or_default() += count;
+        }
+    }
+
     pub fn dropped_total(&self) -> u64 {
         self.dropped.values().sum()
+    }
+
+    /// Adds another report's counts (a frame of a sequence) to this one's.
+    pub fn add_counts(&mut self, other: &ImportReport) {
+        self.read += other.read;
+        for (reason, count) in &other.dropped {
+            self.drop(reason, *count);
+        }
+        for (what, count) in &other.adjusted {
+            self.adjust(what, *count);
+        }
     }
 }
 
@@ -48,6 +67,9 @@ impl fmt::Display for ImportReport {
         write!(f, "{}: read {} records", self.source, self.read)?;
         for (reason, count) in &self.dropped {
             write!(f, "; dropped {count}: {reason}")?;
+        }
+        for (what, count) in &self.adjusted {
+            write!(f, "; note: {count} {what}")?;
         }
         for note in &self.notes {
             write!(f, "; note: {note}")?;
@@ -382,7 +404,12 @@ impl Splats {
     }
 
     /// Adds a primitive, or counts it in the report as dropped and returns false when it cannot
-    /// be rendered. Quaternions are normalised here; a zero one is dropped.
+    /// be rendered. Quaternions are normalised here. A zero one is what SpacetimeGaussians (the
+    /// `.splatv` trainer) leaves where a rotation never received a gradient, and its rasteriser,
+    /// like the INRIA one and `.splat` viewers, builds the rotation matrix from the quaternion
+    /// unnormalised, which for zero is the identity: such a splat is drawn, axis-aligned. So it
+    /// is kept (counted as a note) for those sources, and dropped for 4DGS, whose code divides
+    /// by the norm.
     pub fn push(&mut self, mut p: Primitive, coeffs: &[[f32; 3]]) -> bool {
         debug_assert_eq!(coeffs.len(), self.coeff_count());
         let finite3 = |v: glam::Vec3| v.is_finite();
@@ -401,8 +428,10 @@ impl Splats {
             Some("invalid temporal envelope")
         } else if !p.motion.iter().all(|m| finite3(*m)) || !p.omega.is_finite() {
             Some("non-finite motion")
-        } else if !p.rotation.is_finite() || p.rotation.length_squared() == 0.0 {
-            Some("zero or non-finite rotation")
+        } else if !p.rotation.is_finite() {
+            Some("non-finite rotation")
+        } else if p.rotation.length_squared() == 0.0 && self.source == SourceKind::FourDgsPly {
+            Some("zero rotation (4DGS normalises it: undefined)")
         } else if !coeffs.iter().flatten().all(|c| c.is_finite()) {
             Some("non-finite colour")
         } else {
@@ -413,10 +442,18 @@ impl Splats {
             return false;
         }
         // Sources evaluate normalize(q + ω dt) with q as stored; dividing both by |q| keeps
-        // that exact while giving the stored orientation unit length.
+        // that exact while giving the stored orientation unit length. A zero q stays zero
+        // where ω turns it: the identity at t0 only (Primitive::rotation_at), as in the trainer.
         let len = p.rotation.length();
-        p.rotation /= len;
-        p.omega /= len;
+        if len > 0.0 {
+            p.rotation /= len;
+            p.omega /= len;
+        } else {
+            self.report.adjust("zero rotations drawn as the identity, as their trainer draws them", 1);
+            if p.omega == Vec4::ZERO {
+                p.rotation = Vec4::new(1.0, 0.0, 0.0, 0.0);
+            }
+        }
         self.store(p, coeffs);
         true
     }
@@ -505,6 +542,23 @@ mod tests {
 
     fn splat(scale: f32, sh: f32) -> (Primitive, [[f32; 3]; 1]) {
         (Primitive { scale: Vec3::splat(scale), ..Primitive::default() }, [[sh; 3]])
+    }
+
+    #[test]
+    fn a_zero_quaternion_is_the_identity_but_for_4dgs() {
+        let zero = |omega| Primitive { rotation: Vec4::ZERO, omega, ..Primitive::default() };
+        for kind in [SourceKind::Splatv, SourceKind::InriaPly, SourceKind::DotSplat] {
+            let mut s = Splats::new(kind, 0, 0, [0.0, 1.0], 30.0);
+            assert!(s.push(zero(Vec4::ZERO), &[[0.0; 3]]));
+            assert_eq!(s.primitive(0).rotation, Vec4::new(1.0, 0.0, 0.0, 0.0), "{kind:?}");
+            // Turning with ω, it stays zero at t0 (where the run time draws the identity).
+            assert!(s.push(zero(Vec4::new(0.0, 1.0, 0.0, 0.0)), &[[0.0; 3]]));
+            assert_eq!(s.primitive(1).rotation, Vec4::ZERO, "{kind:?}");
+            assert_eq!((s.report.dropped_total(), s.report.adjusted.values().sum::<u64>()), (0, 2));
+        }
+        let mut s = Splats::new(SourceKind::FourDgsPly, 0, 0, [0.0, 1.0], 30.0);
+        assert!(!s.push(zero(Vec4::ZERO), &[[0.0; 3]]));
+        assert_eq!(s.report.dropped_total(), 1, "4DGS divides by the norm: {}", s.report);
     }
 
     #[test]

@@ -221,8 +221,9 @@ fn huge_declared_counts_allocate_nothing() {
 }
 
 #[test]
-fn nan_inf_and_zero_quaternions_are_dropped_and_counted() {
-    // Five INRIA splats: good, NaN position, zero quaternion, infinite scale, NaN colour.
+fn nan_and_inf_are_dropped_and_counted_and_a_zero_quaternion_is_the_identity() {
+    // Five INRIA splats: good, NaN position, zero quaternion (the INRIA rasteriser draws it
+    // with the identity rotation), infinite scale, NaN colour.
     let mut ply = b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n".to_vec();
     for p in [
         "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
@@ -243,8 +244,10 @@ fn nan_inf_and_zero_quaternions_are_dropped_and_counted() {
         }
     }
     let s = import_as(SourceFormat::InriaPly, "bad.ply", &ply, &ImportOptions::default()).unwrap();
-    assert_eq!(s.len(), 1);
+    assert_eq!(s.len(), 2);
     assert_eq!(s.report.read, 5);
-    assert_eq!(s.report.dropped_total(), 4, "{}", s.report);
+    assert_eq!(s.report.dropped_total(), 3, "{}", s.report);
+    assert_eq!(s.report.adjusted.values().sum::<u64>(), 1, "{}", s.report);
     assert_eq!(s.primitive(0).rotation, splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0), "normalised");
+    assert_eq!(s.primitive(1).rotation, splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0), "zero: the identity");
 }

@@ -255,3 +255,55 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
     let messages = ctx.validation_messages();
     assert!(messages.is_empty(), "validation messages: {messages:#?}");
 }
+
+/// A splat whose stored quaternion is zero (SpacetimeGaussians leaves such rotations where
+/// they never received a gradient) turning with ω: at t0, where q + ω·dt vanishes, the GPU
+/// draws it with the identity rotation as the reference does, and turned by ω elsewhere.
+#[test]
+fn a_vanishing_rotation_draws_axis_aligned_on_the_gpu_as_in_the_reference() {
+    use splat4d::asset::format::SourceKind;
+    use splat4d::glam::Vec4;
+    use splat4d::{sh, Primitive, Splats};
+
+    let ctx = context(false);
+    let mut s = Splats::new(SourceKind::Splatv, 0, 0, [0.0, 2.0], 30.0);
+    let prim = Primitive {
+        position: Vec3::new(0.0, 0.0, 3.0),
+        scale: Vec3::new(0.6, 0.08, 0.08),
+        rotation: Vec4::ZERO,
+        omega: Vec4::new(1.0, 0.0, 0.0, 1.0),
+        t0: 1.0,
+        opacity: 0.9,
+        ..Primitive::default()
+    };
+    assert!(s.push(prim, &[[0.9, 0.6, 0.2].map(sh::dc_from_rgb)]));
+    assert_eq!(s.report.adjusted.values().sum::<u64>(), 1, "{}", s.report);
+    let asset = common::pack_open(&s, true);
+    let (w, h) = (96, 64);
+    let camera = Camera::look_at(Vec3::ZERO, Vec3::new(0.0, 0.0, 3.0), Vec3::Y, w, h, 60f32.to_radians());
+    let options = RendererOptions::new(w, h, 1);
+    let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
+    let mut images = Vec::new();
+    for t in [1.0, 1.5] {
+        renderer.render(&ctx, t, &[camera]).unwrap();
+        let gpu = renderer.read_back(&ctx).unwrap().remove(0);
+        let reference = render(&asset, t, &camera, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
+        common::check_image(&gpu, &reference, 4, [0; 3], common::REFERENCE_DB).unwrap_or_else(|e| panic!("t={t}: {e}"));
+        images.push(gpu);
+    }
+    renderer.destroy(&ctx);
+    // Axis-aligned at t0: a horizontal bar, wider than tall. At t = 1.5, q = ω/2 = (w 0.5,
+    // z 0.5), normalised a quarter turn about z: taller than wide.
+    let extent = |image: &[u8]| {
+        let lit: Vec<(u32, u32)> = (0..w * h)
+            .filter(|&i| image[4 * i as usize..][..3].iter().any(|&c| c > 40))
+            .map(|i| (i % w, i / w))
+            .collect();
+        let span = |f: fn(&(u32, u32)) -> u32| lit.iter().map(f).max().unwrap() - lit.iter().map(f).min().unwrap();
+        (span(|p| p.0), span(|p| p.1))
+    };
+    let (at_t0, turned) = (extent(&images[0]), extent(&images[1]));
+    assert!(at_t0.0 > 2 * at_t0.1, "identity: a horizontal bar, {at_t0:?}");
+    assert!(turned.1 > 2 * turned.0, "turned about z: a vertical bar, {turned:?}");
+    assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
+}

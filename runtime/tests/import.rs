@@ -21,8 +21,13 @@ fn splatv_counts_and_cameras() {
     assert_eq!(s.cameras.len(), 800);
     assert_eq!((s.cameras[0].width, s.cameras[0].height), (2048, 1088));
     assert_eq!(s.time_range, [0.0, 1.0]);
-    // Records with a zero quaternion and zero rotation velocity have no orientation.
-    assert_eq!(dropped(&s, "rotation"), 10_729);
+    // 10,729 records hold a zero quaternion and zero rotation velocity, which the trainer
+    // draws with the identity rotation: kept, axis-aligned, and counted as a note.
+    assert_eq!(dropped(&s, "rotation"), 0);
+    assert_eq!(s.report.adjusted.values().sum::<u64>(), 10_729, "{}", s.report);
+    assert!(s.report.to_string().contains("10729 zero rotations drawn as the identity"), "{}", s.report);
+    let identity = s.primitives().filter(|p| p.rotation == splat4d::glam::Vec4::new(1.0, 0.0, 0.0, 0.0)).count();
+    assert!(identity >= 10_729, "{identity}");
     assert!(s.motion_degree() == 3 && s.primitives().any(|p| p.omega != splat4d::glam::Vec4::ZERO));
 
     let f = common::import("4d/fireworks-timesliced.splatv");

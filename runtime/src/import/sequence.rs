@@ -163,10 +163,7 @@ pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
                 wider.report = std::mem::take(&mut out.report);
                 *out = wider;
             }
-            out.report.read += frame.report.read;
-            for (reason, count) in &frame.report.dropped {
-                out.report.drop(reason, *count);
-            }
+            out.report.add_counts(&frame.report);
             let window = windows[b * batch + j];
             let first = out.len();
             for i in 0..frame.len() {
