@@ -24,6 +24,9 @@ fn import(inputs: &[std::path::PathBuf], source: &SourceArgs, precision: Precisi
     for (reason, count) in &report.dropped {
         log::warn!("dropped {count} of {} records: {reason}", report.read);
     }
+    for (what, count) in &report.adjusted {
+        log::info!("{count} of {} records: {what}", report.read);
+    }
     for note in &report.notes {
         log::info!("{note}");
     }
