@@ -230,9 +230,10 @@ pub struct RenderArgs {
     /// An INRIA cameras.json; default: the asset's own cameras, else views framing the scene.
     #[arg(long, value_name = "cameras.json")]
     pub cameras: Option<PathBuf>,
-    /// Index of the camera to render from.
-    #[arg(long, value_name = "I", default_value_t = 0)]
-    pub camera: usize,
+    /// Index of the camera to render from. Default: the first, unless it sees (almost) none of
+    /// the scene (a converter's fixed pose), when a view framing the scene is used instead.
+    #[arg(long, value_name = "I")]
+    pub camera: Option<usize>,
     /// Output size; the camera's intrinsics are scaled to it. Default: the camera's size.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
@@ -300,9 +301,10 @@ pub struct ProfileArgs {
     /// Playback times to sweep, in the asset's seconds. Default: the asset's whole range.
     #[arg(long, value_name = "A,B", value_parser = parse_pair, allow_hyphen_values = true)]
     pub time_range: Option<[f32; 2]>,
-    /// Index of the asset's camera to render from.
-    #[arg(long, value_name = "I", default_value_t = 0)]
-    pub camera: usize,
+    /// Index of the asset's camera to render from. Default: the first, unless it sees (almost)
+    /// none of the scene, when a view framing the scene is used instead.
+    #[arg(long, value_name = "I")]
+    pub camera: Option<usize>,
     /// Frame budget drawn on the report's plots, in milliseconds (default: 90 Hz).
     #[arg(long, value_name = "MS", default_value_t = 11.1)]
     pub budget_ms: f64,

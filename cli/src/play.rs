@@ -20,7 +20,7 @@ use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
 use crate::load::{self, CliResult};
-use crate::render::cameras;
+use crate::render::default_camera;
 use crate::{FrameArgs, PlayArgs};
 
 pub fn run(args: &PlayArgs) -> CliResult {
@@ -28,7 +28,7 @@ pub fn run(args: &PlayArgs) -> CliResult {
         return Err("--speed must be a finite number".into());
     }
     let asset = load::open(&args.asset, &Default::default())?;
-    let first = cameras(&asset, None)?[0];
+    let first = default_camera(&asset)?;
     let first = match args.size {
         Some([w, h]) => first.resized(w, h),
         None => first,

@@ -33,25 +33,70 @@ pub fn cameras(asset: &Asset, file: Option<&std::path::Path>) -> CliResult<Vec<C
 }
 
 /// The views to render: camera `index` of the asset's (or the file's) cameras, at `size` if
-/// given, as one view or two eyes `ipd` apart.
+/// given, as one view or two eyes `ipd` apart. Without an index, the first camera, unless it
+/// sees (almost) nothing of the scene ([`default_camera`]).
 pub fn views(
     asset: &Asset,
     file: Option<&std::path::Path>,
-    index: usize,
+    index: Option<usize>,
     size: Option<[u32; 2]>,
     stereo: Option<f32>,
 ) -> CliResult<Vec<Camera>> {
-    let cams = cameras(asset, file)?;
-    let camera =
-        cams.get(index).ok_or_else(|| format!("--camera {index} is out of range: there are {} cameras", cams.len()))?;
+    let camera = match index {
+        Some(i) => {
+            let cams = cameras(asset, file)?;
+            let camera = *cams
+                .get(i)
+                .ok_or_else(|| format!("--camera {i} is out of range: there are {} cameras", cams.len()))?;
+            warn_if_blind(asset, &camera, &format!("camera {i}"))?;
+            camera
+        }
+        None if file.is_some() => {
+            let camera = cameras(asset, file)?[0];
+            warn_if_blind(asset, &camera, "camera 0 of the cameras file")?;
+            camera
+        }
+        None => default_camera(asset)?,
+    };
     let camera = match size {
         Some([w, h]) => camera.resized(w, h),
-        None => *camera,
+        None => camera,
     };
     Ok(match stereo {
         Some(ipd) => eyes(&camera, ipd).to_vec(),
         None => vec![camera],
     })
+}
+
+/// Whether a camera sees (almost) nothing: under 1 % of a spread sample of the primitives.
+fn blind(asset: &Asset, camera: &Camera) -> CliResult<Option<(usize, usize)>> {
+    let (seen, sampled) = asset.sample_in_view(camera)?;
+    Ok((sampled > 0 && seen * 100 < sampled).then_some((seen, sampled)))
+}
+
+fn warn_if_blind(asset: &Asset, camera: &Camera, name: &str) -> CliResult {
+    if let Some((seen, sampled)) = blind(asset, camera)? {
+        log::warn!("{name} sees {seen} of {sampled} sampled splats: the image will be (almost) empty");
+    }
+    Ok(())
+}
+
+/// The camera to show an asset from when none was asked for: its first own camera, unless
+/// that one sees (almost) nothing (fireworks-timesliced's converter writes a fixed pose facing
+/// away from every splat), then a view framing the scene's bulk at that camera's size.
+pub fn default_camera(asset: &Asset) -> CliResult<Camera> {
+    let first = cameras(asset, None)?[0];
+    if asset.cameras().is_empty() {
+        return Ok(first);
+    }
+    let Some((seen, sampled)) = blind(asset, &first)? else { return Ok(first) };
+    let f = asset.info().focus;
+    let framing = orbit_cameras(Vec3::new(f[0], f[1], f[2]), f[3], 4, first.width, first.height)[0];
+    log::warn!(
+        "the asset's camera 0 sees {seen} of {sampled} sampled splats: showing a view that frames the scene \
+         instead (--camera 0 keeps it)"
+    );
+    Ok(framing)
 }
 
 /// The two eyes of a viewer at `camera`: offset by ∓ipd/2 along its x axis.
@@ -149,9 +194,9 @@ pub fn run(args: &RenderArgs) -> CliResult {
         gpu.render(args.time, &views)?
     };
     log::info!(
-        "rendered t={} camera {} at {}x{}{} in {:.2?}",
+        "rendered t={} from {} at {}x{}{} in {:.2?}",
         args.time,
-        args.camera,
+        args.camera.map_or("the default view".to_string(), |i| format!("camera {i}")),
         views[0].width,
         views[0].height,
         if ipd.is_some() { " per eye" } else { "" },

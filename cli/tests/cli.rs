@@ -109,6 +109,56 @@ fn pack_info_render_on_every_shared_asset() {
     assert_eq!(sam["time_range"], serde_json::json!([0.0, 1.0]));
 }
 
+/// fireworks-timesliced's own camera faces away from every splat. Without `--camera`, render
+/// says so and frames the scene instead (the asset's focus, at that camera's size); asked for
+/// explicitly, camera 0 is kept, with the same warning, and shows nothing.
+#[test]
+fn a_camera_that_sees_nothing_is_replaced_by_one_that_frames_the_scene_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let packed = dir.path().join("fw.s4d");
+    ok(&["pack", s(&assets().join("4d/fireworks-timesliced.splatv")), "-o", s(&packed)]);
+    let asset = splat4d::Asset::open(&packed, splat4d::Verify::Full).unwrap();
+    let (framed, kept) = (dir.path().join("framed.png"), dir.path().join("kept.png"));
+    let render = |extra: &[&str], out: &Path| {
+        let mut args = vec!["render", s(&packed), "--time", "0.6", "--size", "96x54", "--reference", "-o", s(out)];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = render(&[], &framed);
+    assert!(said.contains("camera 0 sees 0 of 4000 sampled splats: showing a view that frames the scene"), "{said}");
+    let own = asset.cameras()[0];
+    let f = asset.info().focus;
+    let view =
+        splat4d::camera::orbit_cameras(splat4d::glam::Vec3::new(f[0], f[1], f[2]), f[3], 4, own.width, own.height)[0];
+    let want = reference_rgb(&asset, 0.6, &view.resized(96, 54));
+    let (_, _, got) = read_rgb(&framed);
+    assert_eq!(got, want, "the framing view, as the library renders it");
+    assert!(got.iter().filter(|&&c| c > 16).count() > got.len() / 100, "the framed image shows the scene");
+
+    let said = render(&["--camera", "0"], &kept);
+    assert!(said.contains("camera 0 sees 0 of 4000 sampled splats: the image will be (almost) empty"), "{said}");
+    let (_, _, black) = read_rgb(&kept);
+    assert_eq!(black, reference_rgb(&asset, 0.6, &own.resized(96, 54)), "camera 0, as asked");
+    assert!(black.iter().all(|&c| c == 0), "camera 0 faces away from every splat");
+
+    // A camera that sees the scene is used as it is, without a word.
+    let sam = dir.path().join("sam.png");
+    let out = run(&[
+        "render",
+        s(&assets().join("4d/technicolor-sam.splatv")),
+        "--time",
+        "0.5",
+        "--size",
+        "32x18",
+        "--reference",
+        "-o",
+        s(&sam),
+    ]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("sampled splats"));
+}
+
 #[test]
 fn render_from_a_source_equals_render_from_its_packed_asset() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@
 mod attributes;
 pub mod format;
 mod reader;
+mod sample;
 
 use std::path::Path;
 use std::sync::OnceLock;
