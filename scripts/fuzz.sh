@@ -7,6 +7,8 @@
 # found, minimised), plus seeds made here from the shared test assets and the project's own
 # writers (fuzz/seeds/, not tracked). New inputs that reach new code are written to the corpus
 # folder: to keep them for the next run, minimise (`cargo fuzz cmin TARGET`) and commit it.
+# -reduce_inputs=0: libFuzzer otherwise replaces a corpus file by a smaller input that covers the
+# same, deleting the tracked file, and CI fails its check that no tracked file changed.
 # A crash leaves its input under fuzz/artifacts/ and fails the script.
 #
 # The sanitizer needs an unstable rustc flag (-Zsanitizer=address) and the machine has the stable
@@ -37,7 +39,8 @@ RUSTC_BOOTSTRAP=1 cargo fuzz build "${flags[@]}"
 for target in "${targets[@]}"; do
     log=$root/fuzz/$target.log
     if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "${flags[@]}" "$target" "$corpus/$target" "$seeds/$target" -- \
-        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 >"$log" 2>&1; then
+        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+        -reduce_inputs=0 >"$log" 2>&1; then
         tail -40 "$log" >&2
         echo "fuzz target $target failed; its input is under fuzz/artifacts/$target" >&2
         exit 1
