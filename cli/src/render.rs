@@ -52,7 +52,7 @@ pub fn views(
             camera
         }
         None if file.is_some() => {
-            let camera = cameras(asset, file)?[0];
+            let camera = *cameras(asset, file)?.first().ok_or("the cameras file holds no camera")?;
             warn_if_blind(asset, &camera, "camera 0 of the cameras file")?;
             camera
         }

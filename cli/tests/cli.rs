@@ -143,6 +143,11 @@ fn a_camera_that_sees_nothing_is_replaced_by_one_that_frames_the_scene_unless_as
     assert_eq!(black, reference_rgb(&asset, 0.6, &own.resized(96, 54)), "camera 0, as asked");
     assert!(black.iter().all(|&c| c == 0), "camera 0 faces away from every splat");
 
+    // A cameras file without a camera is an error, not a panic.
+    let empty = dir.path().join("none.json");
+    std::fs::write(&empty, "[]").unwrap();
+    fails(&["render", s(&packed), "--time", "0.6", "--cameras", s(&empty), "-o", s(&kept)], 1, "camera");
+
     // A camera that sees the scene is used as it is, without a word.
     let sam = dir.path().join("sam.png");
     let out = run(&[
