@@ -108,6 +108,10 @@ pub enum SourceKind {
     DotSplat = 4,
     FrameSequence = 5,
     Procedural = 6,
+    Spz = 7,
+    CompressedPly = 8,
+    Sog = 9,
+    Gltf = 10,
 }
 
 impl SourceKind {
@@ -119,6 +123,10 @@ impl SourceKind {
             4 => SourceKind::DotSplat,
             5 => SourceKind::FrameSequence,
             6 => SourceKind::Procedural,
+            7 => SourceKind::Spz,
+            8 => SourceKind::CompressedPly,
+            9 => SourceKind::Sog,
+            10 => SourceKind::Gltf,
             _ => SourceKind::Unknown,
         }
     }
@@ -132,6 +140,10 @@ impl SourceKind {
             SourceKind::DotSplat => "splat",
             SourceKind::FrameSequence => "frame-sequence",
             SourceKind::Procedural => "procedural",
+            SourceKind::Spz => "spz",
+            SourceKind::CompressedPly => "compressed-ply",
+            SourceKind::Sog => "sog",
+            SourceKind::Gltf => "gltf",
         }
     }
 }

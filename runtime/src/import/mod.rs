@@ -6,12 +6,17 @@
 //! imported in the memory of its splats, and a file cut short while it is read is an error,
 //! not a signal.
 
+mod axes;
+mod compressed_ply;
 mod dotsplat;
 mod fourdgs;
+mod gltf;
 mod inria;
 pub mod ply;
 mod sequence;
+mod sog;
 mod splatv;
+mod spz;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -71,6 +76,17 @@ pub enum SourceFormat {
     InriaPly,
     Splatv,
     DotSplat,
+    Spz,
+    CompressedPly,
+    Sog,
+    Gltf,
+}
+
+impl SourceFormat {
+    /// Whether the format holds one static moment (and so can be a frame of a sequence).
+    pub fn is_static(self) -> bool {
+        !matches!(self, SourceFormat::FourDgsPly | SourceFormat::Splatv)
+    }
 }
 
 /// Bytes of a source's start that importers see at once: detection and headers.
@@ -82,6 +98,9 @@ pub(crate) struct Input<'a> {
     /// Up to [`HEAD`] bytes from the start (all of it for a shorter source).
     pub head: &'a [u8],
     rest: &'a mut dyn BufRead,
+    /// The folder the source is in, for formats that name files beside it (SOG's images,
+    /// glTF's buffers); `None` for bytes from memory.
+    pub dir: Option<&'a Path>,
 }
 
 impl<'a> Input<'a> {
@@ -95,15 +114,30 @@ impl<'a> Input<'a> {
     }
 }
 
-/// Recognises a source by its first bytes (and, for headerless `.splat`, its name). A PLY is a
-/// 4DGS one when its header declares any property only 4DGS has.
+/// Recognises a source by its first bytes (and, where those are not enough, its name: headerless
+/// `.splat`, gzipped `.spz`, zipped `.sog`, `meta.json`, `.gltf`). A PLY is a 4DGS one when its
+/// header declares any property only 4DGS has, a compressed one when its elements are that
+/// layout's.
 pub fn detect(name: &str, head: &[u8]) -> Option<SourceFormat> {
     if head.starts_with(b"ply") {
+        let elements = ply::Header::parse_elements(head).unwrap_or_default();
+        if compressed_ply::detect(&elements) {
+            return Some(SourceFormat::CompressedPly);
+        }
         let fourdgs = ply::Header::parse(head).is_ok_and(|h| h.has_4dgs_properties());
         return Some(if fourdgs { SourceFormat::FourDgsPly } else { SourceFormat::InriaPly });
     }
     if head.len() >= 4 && u32::from_le_bytes(head[..4].try_into().unwrap()) == splatv::MAGIC {
         return Some(SourceFormat::Splatv);
+    }
+    if spz::detect(name, head) {
+        return Some(SourceFormat::Spz);
+    }
+    if gltf::detect(name, head) {
+        return Some(SourceFormat::Gltf);
+    }
+    if sog::detect(name, head) {
+        return Some(SourceFormat::Sog);
     }
     name.to_ascii_lowercase().ends_with(".splat").then_some(SourceFormat::DotSplat)
 }
@@ -111,14 +145,14 @@ pub fn detect(name: &str, head: &[u8]) -> Option<SourceFormat> {
 /// Imports one source held in memory; `name` is used in messages and for format detection.
 pub fn import_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
     let (head, mut rest) = bytes.split_at(bytes.len().min(HEAD));
-    let input = &mut Input { name, head, rest: &mut rest };
+    let input = &mut Input { name, head, rest: &mut rest, dir: None };
     nonempty(import_input(detected(input)?, input, options)?, name)
 }
 
 /// Imports bytes as the given format, whatever they look like.
 pub fn import_as(format: SourceFormat, name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Splats> {
     let (head, mut rest) = bytes.split_at(bytes.len().min(HEAD));
-    nonempty(import_input(format, &mut Input { name, head, rest: &mut rest }, options)?, name)
+    nonempty(import_input(format, &mut Input { name, head, rest: &mut rest, dir: None }, options)?, name)
 }
 
 fn detected(input: &Input) -> Result<SourceFormat> {
@@ -127,7 +161,10 @@ fn detected(input: &Input) -> Result<SourceFormat> {
         None if input.head.starts_with(&crate::asset::format::MAGIC) => {
             Err(input.error("is already a packed .s4d asset"))
         }
-        None => Err(input.error("unrecognised format (expected a 3DGS/4DGS PLY, a .splatv or a .splat file)")),
+        None => Err(input.error(
+            "unrecognised format (expected a 3DGS/4DGS or compressed PLY, .splatv, .splat, .spz, .sog, SOG meta.json, \
+             .glb or .gltf)",
+        )),
     }
 }
 
@@ -138,6 +175,10 @@ fn import_input(format: SourceFormat, input: &mut Input, options: &ImportOptions
         SourceFormat::InriaPly => inria::import(input, options),
         SourceFormat::Splatv => splatv::import(input, options),
         SourceFormat::DotSplat => dotsplat::import(input, options),
+        SourceFormat::Spz => spz::import(input, options),
+        SourceFormat::CompressedPly => compressed_ply::import(input, options),
+        SourceFormat::Sog => sog::import(input, options),
+        SourceFormat::Gltf => gltf::import(input, options),
     }
 }
 
@@ -149,11 +190,13 @@ fn nonempty(splats: Splats, name: &str) -> Result<Splats> {
     Ok(splats)
 }
 
-/// Imports what the user named: one file, a folder of per-frame PLYs, a glob pattern, or
-/// several PLY files (a per-frame sequence in the given order).
+/// Imports what the user named: one file, a folder of per-frame files, a glob pattern, or
+/// several files (a per-frame sequence in the given order). Frames are any static format.
 pub fn import_paths(inputs: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
     match inputs {
         [] => Err(Error::InvalidArgument("no input given".into())),
+        // A folder holding a SOG's meta.json is that SOG; any other folder holds frames.
+        [one] if one.is_dir() && one.join("meta.json").is_file() => import_paths(&[one.join("meta.json")], options),
         [one] if one.is_dir() => sequence::import(&sequence::frames_in_dir(one)?, options),
         [one] if !one.exists() && is_glob(one) => sequence::import(&sequence::frames_matching(one)?, options),
         [one] => {
@@ -170,7 +213,7 @@ fn read_file<T>(path: &Path, import: impl FnOnce(&mut Input) -> Result<T>) -> Re
     let mut reader = BufReader::with_capacity(1 << 20, crate::fs::open_regular(path)?);
     let mut head = Vec::new();
     (&mut reader).take(HEAD as u64).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
-    import(&mut Input { name: &name, head: &head, rest: &mut reader })
+    import(&mut Input { name: &name, head: &head, rest: &mut reader, dir: path.parent() })
 }
 
 fn is_glob(p: &Path) -> bool {

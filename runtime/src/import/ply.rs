@@ -88,9 +88,10 @@ struct Element {
     has_list: bool,
 }
 
-/// What a PLY header says about the vertex element.
+/// What a PLY header says about one element (the vertex one, unless said otherwise).
 #[derive(Debug)]
 pub struct Header {
+    pub name: String,
     pub comments: Vec<String>,
     /// The vertex properties, in row order.
     pub names: Vec<String>,
@@ -101,11 +102,37 @@ pub struct Header {
     pub declared: u64,
     /// Bytes of the header, `end_header` line included: where the rows begin.
     pub len: usize,
+    has_list: bool,
 }
 
 impl Header {
-    /// Parses the header at the start of `bytes` (at most [`MAX_HEADER`] of them are looked at).
+    /// Parses the header at the start of `bytes` (at most [`MAX_HEADER`] of them are looked at):
+    /// the vertex element, which must be the first with rows.
     pub fn parse(bytes: &[u8]) -> Result<Header, String> {
+        let mut elements = Header::parse_elements(bytes)?;
+        let vi = elements.iter().position(|e| e.name == "vertex").ok_or("no 'vertex' element")?;
+        if elements[..vi].iter().any(|e| e.declared > 0) {
+            return Err("elements before 'vertex' are not supported".into());
+        }
+        let vertex = elements.swap_remove(vi);
+        vertex.readable()?;
+        Ok(vertex)
+    }
+
+    /// An error where this element's rows cannot be read as scalars.
+    pub fn readable(&self) -> Result<(), String> {
+        if self.has_list {
+            return Err(format!("list properties in the {} element are not supported", printable(&self.name)));
+        }
+        if self.names.is_empty() {
+            return Err(format!("the {} element has no properties", printable(&self.name)));
+        }
+        Ok(())
+    }
+
+    /// Every element the header declares, in file order (their rows follow each other); see
+    /// [`Header::readable`] before reading one.
+    pub fn parse_elements(bytes: &[u8]) -> Result<Vec<Header>, String> {
         let head = &bytes[..bytes.len().min(MAX_HEADER)];
         let mut len = 0;
         let mut lines = Vec::new();
@@ -162,20 +189,19 @@ impl Header {
             }
         }
         let format = format.ok_or("no 'format' line")?;
-        let vi = elements.iter().position(|e| e.name == "vertex").ok_or("no 'vertex' element")?;
-        if elements[..vi].iter().any(|e| e.count > 0) {
-            return Err("elements before 'vertex' are not supported".into());
-        }
-        let Element { count: declared, properties, has_list, .. } = elements.swap_remove(vi);
-        if has_list {
-            return Err("list properties in the vertex element are not supported".into());
-        }
-        if properties.is_empty() {
-            return Err("the vertex element has no properties".into());
-        }
-        let (names, scalars): (Vec<String>, Vec<Scalar>) = properties.into_iter().unzip();
-        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        Ok(Header { comments, names, index, scalars, format, declared, len })
+        Ok(elements
+            .into_iter()
+            .map(|Element { name, count: declared, properties, has_list }| {
+                let (names, scalars): (Vec<String>, Vec<Scalar>) = properties.into_iter().unzip();
+                let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+                Header { name, comments: comments.clone(), names, index, scalars, format, declared, len, has_list }
+            })
+            .collect())
+    }
+
+    /// Whether every property is stored as `ty` ("float", "uint", "uchar", …).
+    pub fn all_of_type(&self, ty: &str) -> bool {
+        Scalar::parse(ty).is_some_and(|t| self.scalars.iter().all(|&s| s == t))
     }
 
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -191,8 +217,8 @@ impl Header {
         let missing: Vec<&str> = names.iter().copied().filter(|n| !self.has(n)).collect();
         match missing.as_slice() {
             [] => Ok(names.iter().map(|n| self.index[*n]).collect()),
-            [one] => Err(format!("missing vertex property '{one}'")),
-            many => Err(format!("missing vertex properties {}", many.join(", "))),
+            [one] => Err(format!("missing {} property '{one}'", printable(&self.name))),
+            many => Err(format!("missing {} properties {}", printable(&self.name), many.join(", "))),
         }
     }
 

@@ -1,14 +1,18 @@
-//! Per-frame sequences ("flipbook" volumetric video): one 3DGS PLY per frame. Frame i's splats
+//! Per-frame sequences ("flipbook" volumetric video): one static splat file per frame (3DGS or
+//! compressed PLY, `.splat`, SPZ, SOG, glTF). Frame i's splats
 //! exist for exactly `[T0 + i/fps, T0 + (i+1)/fps)`: an explicit window with a flat envelope.
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{inria, read_file, ImportOptions};
+use super::{detected, import_input, read_file, ImportOptions};
 use crate::asset::format::SourceKind;
 use crate::error::{printable, Error, Result};
 use crate::splats::Splats;
+
+/// What a frame's file name ends with in a folder of frames.
+const FRAME_EXTENSIONS: [&str; 6] = ["ply", "splat", "spz", "sog", "glb", "gltf"];
 
 /// The most frames one sequence may hold (a day at 30 fps would be far beyond a headset).
 const MAX_FRAMES: usize = 1 << 20;
@@ -20,7 +24,8 @@ pub fn frames_in_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut frames = Vec::new();
     for e in entries {
         let path = e.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("ply")) {
+        let frame = path.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase);
+        if frame.is_some_and(|x| FRAME_EXTENSIONS.contains(&x.as_str())) {
             frames.push(path);
             if frames.len() > MAX_FRAMES {
                 return Err(too_many(&dir.display().to_string()));
@@ -29,7 +34,10 @@ pub fn frames_in_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     sort_natural(&mut frames);
     if frames.is_empty() {
-        return Err(Error::import(dir.display().to_string(), "folder holds no .ply frames"));
+        return Err(Error::import(
+            dir.display().to_string(),
+            format!("folder holds no frames (files ending .{})", FRAME_EXTENSIONS.join(", .")),
+        ));
     }
     Ok(frames)
 }
@@ -183,10 +191,11 @@ pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
 /// One frame's splats; a frame may have none (an empty moment), the sequence may not.
 fn read_frame(path: &Path, options: &ImportOptions) -> Result<Splats> {
     read_file(path, |input| {
-        if !input.head.starts_with(b"ply") {
-            return Err(input.error("a sequence frame must be a 3DGS PLY"));
+        let format = detected(input)?;
+        if !format.is_static() {
+            return Err(input.error(format!("a sequence frame must be a static splat file, not {format:?}")));
         }
-        inria::import(input, options)
+        import_input(format, input, options)
     })
 }
 
