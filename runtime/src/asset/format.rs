@@ -112,6 +112,7 @@ pub enum SourceKind {
     CompressedPly = 8,
     Sog = 9,
     Gltf = 10,
+    Ksplat = 11,
 }
 
 impl SourceKind {
@@ -127,6 +128,7 @@ impl SourceKind {
             8 => SourceKind::CompressedPly,
             9 => SourceKind::Sog,
             10 => SourceKind::Gltf,
+            11 => SourceKind::Ksplat,
             _ => SourceKind::Unknown,
         }
     }
@@ -144,6 +146,7 @@ impl SourceKind {
             SourceKind::CompressedPly => "compressed-ply",
             SourceKind::Sog => "sog",
             SourceKind::Gltf => "gltf",
+            SourceKind::Ksplat => "ksplat",
         }
     }
 }

@@ -12,6 +12,7 @@ mod dotsplat;
 mod fourdgs;
 mod gltf;
 mod inria;
+mod ksplat;
 pub mod ply;
 mod sequence;
 mod sog;
@@ -80,6 +81,7 @@ pub enum SourceFormat {
     CompressedPly,
     Sog,
     Gltf,
+    Ksplat,
 }
 
 impl SourceFormat {
@@ -115,7 +117,7 @@ impl<'a> Input<'a> {
 }
 
 /// Recognises a source by its first bytes (and, where those are not enough, its name: headerless
-/// `.splat`, gzipped `.spz`, zipped `.sog`, `meta.json`, `.gltf`). A PLY is a 4DGS one when its
+/// `.splat`, gzipped `.spz`, zipped `.sog`, `meta.json`, `.gltf`, `.ksplat`). A PLY is a 4DGS one when its
 /// header declares any property only 4DGS has, a compressed one when its elements are that
 /// layout's.
 pub fn detect(name: &str, head: &[u8]) -> Option<SourceFormat> {
@@ -138,6 +140,9 @@ pub fn detect(name: &str, head: &[u8]) -> Option<SourceFormat> {
     }
     if sog::detect(name, head) {
         return Some(SourceFormat::Sog);
+    }
+    if ksplat::detect(name, head) {
+        return Some(SourceFormat::Ksplat);
     }
     name.to_ascii_lowercase().ends_with(".splat").then_some(SourceFormat::DotSplat)
 }
@@ -163,7 +168,7 @@ fn detected(input: &Input) -> Result<SourceFormat> {
         }
         None => Err(input.error(
             "unrecognised format (expected a 3DGS/4DGS or compressed PLY, .splatv, .splat, .spz, .sog, SOG meta.json, \
-             .glb or .gltf)",
+             .glb, .gltf or .ksplat)",
         )),
     }
 }
@@ -179,6 +184,7 @@ fn import_input(format: SourceFormat, input: &mut Input, options: &ImportOptions
         SourceFormat::CompressedPly => compressed_ply::import(input, options),
         SourceFormat::Sog => sog::import(input, options),
         SourceFormat::Gltf => gltf::import(input, options),
+        SourceFormat::Ksplat => ksplat::import(input, options),
     }
 }
 

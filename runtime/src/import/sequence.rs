@@ -1,5 +1,5 @@
 //! Per-frame sequences ("flipbook" volumetric video): one static splat file per frame (3DGS or
-//! compressed PLY, `.splat`, SPZ, SOG, glTF). Frame i's splats
+//! compressed PLY, `.splat`, SPZ, SOG, glTF, KSPLAT). Frame i's splats
 //! exist for exactly `[T0 + i/fps, T0 + (i+1)/fps)`: an explicit window with a flat envelope.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use crate::error::{printable, Error, Result};
 use crate::splats::Splats;
 
 /// What a frame's file name ends with in a folder of frames.
-const FRAME_EXTENSIONS: [&str; 6] = ["ply", "splat", "spz", "sog", "glb", "gltf"];
+const FRAME_EXTENSIONS: [&str; 7] = ["ply", "splat", "spz", "sog", "glb", "gltf", "ksplat"];
 
 /// The most frames one sequence may hold (a day at 30 fps would be far beyond a headset).
 const MAX_FRAMES: usize = 1 << 20;
