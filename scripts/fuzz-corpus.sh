@@ -8,7 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
 bin=target/x86_64-unknown-linux-gnu/release
-for target in open_asset import_4dgs_ply import_3dgs_ply import_splatv import_splat; do
+for target in open_asset import_4dgs_ply import_3dgs_ply import_splatv import_splat \
+    import_spz import_compressed_ply import_sog import_gltf import_ksplat; do
     [ -x "$bin/$target" ] && [ -d "seeds/$target" ] || { echo "fuzz-corpus.sh: run scripts/fuzz.sh first" >&2; exit 1; }
     work=$(mktemp -d)
     cp seeds/"$target"/* "$work/"

@@ -18,7 +18,8 @@ seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 assets=${SPLAT4D_ASSETS:-$root/../shared/assets}
 [ -f "$assets/README.md" ] || { echo "fuzz.sh: shared assets not found at $assets (set SPLAT4D_ASSETS)" >&2; exit 1; }
-targets=(open_asset import_4dgs_ply import_3dgs_ply import_splatv import_splat)
+targets=(open_asset import_4dgs_ply import_3dgs_ply import_splatv import_splat
+    import_spz import_compressed_ply import_sog import_gltf import_ksplat)
 cd "$root/fuzz"
 corpus=$root/fuzz/corpus
 seeds=$root/fuzz/seeds
@@ -26,6 +27,14 @@ for t in "${targets[@]}"; do mkdir -p "$corpus/$t" "$seeds/$t"; done
 cp "$assets"/3d/*.ply "$assets"/4d/fireworks-frames/frame_000.ply "$seeds/import_3dgs_ply/"
 cp "$assets"/4d/*.splatv "$seeds/import_splatv/"
 cp "$assets"/3d/minimal.splat "$seeds/import_splat/"
+# The compressed formats start from a 126-splat file of each made by splat-transform (the format
+# tests' files exceed -max_len) and from its fixtures.
+data=$root/runtime/tests/data/splat-transform
+cp "$data"/minimal-v*.spz "$data"/tiny/t.spz "$seeds/import_spz/"
+cp "$data"/tiny/t.compressed.ply "$seeds/import_compressed_ply/"
+cp "$data"/tiny/t.sog "$seeds/import_sog/"
+cp "$data"/tiny/t.glb "$seeds/import_gltf/"
+cp "$data"/minimal.ksplat "$data"/tiny/t.ksplat "$seeds/import_ksplat/"
 # 4DGS PLYs and packed assets are made by the project itself.
 python3 "$root/tests/export/make_checkpoint.py" "$seeds/ck.pth"
 python3 "$root/scripts/export_4dgs_ply.py" "$seeds/ck.pth" -o "$seeds/import_4dgs_ply/seed.ply" --time-range 0 10 >/dev/null

@@ -51,7 +51,9 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
         }
     }
     let find = |n: &str| elements.iter().position(|e| e.name == n);
-    let (ci, vi) = (find("chunk").unwrap(), find("vertex").unwrap());
+    let (Some(ci), Some(vi)) = (find("chunk"), find("vertex")) else {
+        return Err(err("a compressed PLY needs a 'chunk' and a 'vertex' element".into()));
+    };
     let (chunk, vertex, sh) = (&elements[ci], &elements[vi], find("sh").map(|i| &elements[i]));
     let float_bounds = chunk.all_of_type("float");
     let colour = match chunk.names.len() {
@@ -111,6 +113,11 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let mut splats = options.splats(SourceKind::CompressedPly, (degree, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
     splats.report.read = vertex.declared;
+    splats.report.format = format!(
+        "compressed PLY: position and log-scale in 11-10-11 bits within 256-splat chunks, smallest-three \
+         rotations in 10 bits, 8-bit colour{} and opacity, 8-bit SH",
+        if colour { " (within chunk bounds)" } else { "" }
+    );
     // A splat is whole once its SH row is read too.
     let whole = if sh.is_some() { packs.len().min(sh_rows.len() / rest.len()) } else { packs.len() };
     splats.report.drop(TRUNCATED, vertex.declared - whole as u64);
