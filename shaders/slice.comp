@@ -150,12 +150,15 @@ bool slice(uint g, out uint level) {
     vec3 conic[2];
     vec2 extent[2];
     vec3 color[2];
+    // Each eye's: anti-aliasing scales opacity by the footprint that eye sees.
+    float alpha[2] = float[2](opacity, opacity);
+    bool antialiased = (frame.flags & FLAG_ANTIALIASED) != 0u;
     bool ok[2] = bool[2](false, false);
     bool any_ok = false;
     for (uint e = 0u; e < frame.view_count; ++e) {
         float depth;
         ok[e] = lod_selects(frame.eyes[e], level, length(mean - frame.eyes[e].position.xyz)) &&
-                project(frame.eyes[e], mean, cov, opacity, center[e], conic[e], extent[e], depth);
+                project(frame.eyes[e], mean, cov, antialiased, alpha[e], center[e], conic[e], extent[e], depth);
         if (ok[e]) {
             vec3 to = pos_t0.xyz - frame.eyes[e].position.xyz;
             vec3 dir = dot(to, to) > 0.0 ? normalize(to) : vec3(0.0);
@@ -183,7 +186,7 @@ bool slice(uint g, out uint level) {
         values_right[slot] = slot;
     }
     for (uint e = 0u; e < frame.view_count; ++e) {
-        write_record(e, slot, ok[e], center[e], conic[e], color[e], opacity, extent[e]);
+        write_record(e, slot, ok[e], center[e], conic[e], color[e], alpha[e], extent[e]);
     }
     return true;
 }

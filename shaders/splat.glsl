@@ -37,6 +37,8 @@ struct Frame {
 #define FLAG_HAS_OMEGA 32u
 // Frame flag: each eye has its own sort (keys_right), not one shared by both.
 #define FLAG_PER_EYE_SORT 64u
+// Frame flag: the asset was trained with anti-aliasing (opacity compensated for the dilation).
+#define FLAG_ANTIALIASED 128u
 
 const float MIN_ALPHA = 1.0 / 255.0;
 
@@ -71,9 +73,11 @@ void sh_basis(vec3 d, out float y[16]) {
     y[15] = -0.5900436 * x * (xx - 3.0 * yy);
 }
 
-// Projects a 3D Gaussian for one eye (reference.rs::project with the exact footprint).
-// Returns false when it is culled: behind the near plane, degenerate, or off screen.
-bool project(Eye e, vec3 mean, mat3 cov, float opacity, out vec2 center, out vec3 conic, out vec2 extent, out float depth) {
+// Projects a 3D Gaussian for one eye (reference.rs::project with the exact footprint), with the
+// anti-aliasing compensation of `opacity` where the frame asks for it. Returns false when it is
+// culled: behind the near plane, degenerate, too faint, or off screen.
+bool project(Eye e, vec3 mean, mat3 cov, bool antialiased, inout float opacity, out vec2 center, out vec3 conic,
+             out vec2 extent, out float depth) {
     vec3 rel = mean - e.position.xyz;
     vec3 v = vec3(dot(e.rot0.xyz, rel), dot(e.rot1.xyz, rel), dot(e.rot2.xyz, rel));
     if (!(v.z > e.viewport.z)) {
@@ -85,12 +89,20 @@ bool project(Eye e, vec3 mean, mat3 cov, float opacity, out vec2 center, out vec
     // Rows of J·W, J the EWA Jacobian at the clamped direction.
     vec3 t0 = (fx / v.z) * e.rot0.xyz - (fx * tx / v.z) * e.rot2.xyz;
     vec3 t1 = (fy / v.z) * e.rot1.xyz - (fy * ty / v.z) * e.rot2.xyz;
-    float a = dot(t0, cov * t0) + 0.3;
+    float a0 = dot(t0, cov * t0);
     float b = dot(t0, cov * t1);
-    float c = dot(t1, cov * t1) + 0.3;
+    float c0 = dot(t1, cov * t1);
+    float a = a0 + 0.3;
+    float c = c0 + 0.3;
     float det = a * c - b * b;
     if (det == 0.0 || isnan(det) || isinf(det)) {
         return false;
+    }
+    if (antialiased) {
+        opacity *= sqrt(max((a0 * c0 - b * b) / det, 0.000025));
+        if (opacity < MIN_ALPHA) {
+            return false;
+        }
     }
     conic = vec3(c, -b, a) / det;
     center = vec2(fx * v.x / v.z + e.intrinsics.z, fy * v.y / v.z + e.intrinsics.w);

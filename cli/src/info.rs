@@ -18,6 +18,7 @@ struct Info {
     time_range: [f32; 2],
     frame_rate: f32,
     segment_duration: f32,
+    antialiased: bool,
     sh_degree: u8,
     sh_degree_t: u8,
     motion_degree: u8,
@@ -83,6 +84,7 @@ fn describe(path: String, asset: &Asset) -> Info {
         time_range: i.time_range,
         frame_rate: i.frame_rate,
         segment_duration: i.segment_duration,
+        antialiased: asset.antialiased(),
         sh_degree: i.sh_degree,
         sh_degree_t: i.sh_degree_t,
         motion_degree: i.motion_degree,
@@ -147,6 +149,9 @@ pub fn run(args: &InfoArgs) -> CliResult {
         info.time_range[0], info.time_range[1], info.frame_rate, info.segment_duration
     );
     println!("colour       SH degree {}, time harmonics {}", info.sh_degree, info.sh_degree_t);
+    if info.antialiased {
+        println!("opacity      anti-aliased (compensated for the 2D filter, as trained)");
+    }
     println!("motion       degree {}", info.motion_degree);
     println!("bounds       {:?} .. {:?}", info.bounds[0], info.bounds[1]);
     println!("segments     {}", info.segments.len());

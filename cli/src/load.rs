@@ -17,7 +17,12 @@ use crate::{PackArgs, SourceArgs};
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 fn import(inputs: &[std::path::PathBuf], source: &SourceArgs, precision: Precision) -> CliResult<Splats> {
-    let options = ImportOptions { time_range: source.time_range, frame_rate: source.fps, precision };
+    let options = ImportOptions {
+        time_range: source.time_range,
+        frame_rate: source.fps,
+        precision,
+        antialiased: source.antialiased,
+    };
     let splats = import_paths(inputs, &options)?;
     let report = &splats.report;
     log::info!("imported {} primitives from {}", splats.len(), report.source);

@@ -55,6 +55,11 @@ pub struct SourceArgs {
     /// Frames per temporal segment.
     #[arg(long, value_name = "N", default_value_t = SourceArgs::SEGMENT_FRAMES)]
     pub segment_frames: u32,
+    /// The model was trained with anti-aliasing (the INRIA rasteriser's `antialiasing`,
+    /// Mip-Splatting's 2D filter): draw it with that opacity compensation. SPZ files say so
+    /// themselves.
+    #[arg(long)]
+    pub antialiased: bool,
 }
 
 impl SourceArgs {
@@ -63,7 +68,7 @@ impl SourceArgs {
 
 impl Default for SourceArgs {
     fn default() -> Self {
-        SourceArgs { time_range: None, fps: None, segment_frames: SourceArgs::SEGMENT_FRAMES }
+        SourceArgs { time_range: None, fps: None, segment_frames: SourceArgs::SEGMENT_FRAMES, antialiased: false }
     }
 }
 

@@ -441,3 +441,42 @@ fn fourdgs_checkpoint_export_pack_and_render() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
 }
+
+/// `info` on each compressed format names it and how it quantises, packed or not.
+#[test]
+fn info_names_each_format_and_its_quantisation() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/data/splat-transform");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("crop.v3.spz", "spz", "SPZ v3 (gzip): 24-bit fixed-point positions (steps of 1/4096)"),
+        ("crop.v4.spz", "spz", "SPZ v4 (zstd)"),
+        ("crop.compressed.ply", "compressed-ply", "11-10-11 bits within 256-splat chunks"),
+        ("crop.sog", "sog", "SOG v2 (bundle): 16-bit positions"),
+        ("sog-folder", "sog", "SOG v2 (folder)"),
+        ("crop.glb", "gltf", "glTF KHR_gaussian_splatting: f32 positions"),
+        ("crop.l2.ksplat", "ksplat", "KSPLAT mode 2"),
+    ];
+    for (file, kind, says) in cases {
+        let source = data.join(file);
+        let text = ok(&["info", s(&source)]);
+        assert!(text.contains(&format!("source {kind}")) && text.contains(says), "{file}: {text}");
+        let packed = dir.path().join("a.s4d");
+        ok(&["pack", s(&source), "-o", s(&packed)]);
+        let info = info_json(s(&packed));
+        assert_eq!(info["source"], kind, "{file}");
+        assert!(info["provenance"].as_str().unwrap().contains(says), "{file}: {}", info["provenance"]);
+    }
+}
+
+/// `--antialiased` is stored in the asset and shown by `info`; without it a PLY is plain.
+#[test]
+fn pack_antialiased_marks_the_asset() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::assets().join("3d/fruit-drops-sh3.ply");
+    let (plain, aa) = (dir.path().join("plain.s4d"), dir.path().join("aa.s4d"));
+    ok(&["pack", s(&source), "-o", s(&plain)]);
+    ok(&["pack", s(&source), "--antialiased", "-o", s(&aa)]);
+    assert_eq!(info_json(s(&plain))["antialiased"], false);
+    assert_eq!(info_json(s(&aa))["antialiased"], true);
+    assert!(ok(&["info", s(&aa)]).contains("anti-aliased"));
+}

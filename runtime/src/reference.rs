@@ -3,7 +3,8 @@
 //! GPU renderer is tested against (DESIGN §10).
 //!
 //! Per primitive, as the CUDA `preprocess` does: cull at view depth ≤ `near`; EWA projection with
-//! the Jacobian's x/z, y/z clamped to 1.3× the frustum; +0.3 px² dilation; conic from the
+//! the Jacobian's x/z, y/z clamped to 1.3× the frustum; +0.3 px² dilation (for assets trained
+//! with anti-aliasing, opacity × √(det Σ₂ / det(Σ₂ + 0.3 I)), at least × 0.005); conic from the
 //! inverse; colour from SH with the direction to the *unconditioned* centre. Per pixel, front to
 //! back: `α = min(0.99, o·exp(power))`, skip `power > 0` and `α < 1/255`, stop before the splat
 //! that would take transmittance below 1e-4.
@@ -87,7 +88,8 @@ pub fn project(
     mean: Vec3,
     covariance: Mat3,
     opacity: f32,
-) -> Option<(f32, Vec2, Vec3, [u32; 4])> {
+    antialiased: bool,
+) -> Option<(f32, Vec2, Vec3, f32, [u32; 4])> {
     let view = camera.world_to_camera(mean);
     if view.z.is_nan() || view.z <= settings.near {
         return None;
@@ -111,6 +113,14 @@ pub fn project(
     if det == 0.0 || !det.is_finite() {
         return None;
     }
+    // The INRIA rasteriser's `antialiasing`: the dilation is a 2D box filter, and opacity
+    // scales by the ratio of the footprints' areas so that the splat's energy stays the same.
+    let opacity = if antialiased {
+        let det_unfiltered = cov.x_axis.x * cov.y_axis.y - b * b;
+        opacity * (det_unfiltered / det).max(0.000025).sqrt()
+    } else {
+        opacity
+    };
     let conic = Vec3::new(c / det, -b / det, a / det);
     let center = Vec2::new(camera.fx * view.x / view.z + camera.cx, camera.fy * view.y / view.z + camera.cy);
     let rect = match settings.footprint {
@@ -139,7 +149,7 @@ pub fn project(
             pixel_rect(tmin * TILE as f32, tmax * TILE as f32, camera)
         }
     }?;
-    Some((view.z, center, conic, rect))
+    Some((view.z, center, conic, opacity, rect))
 }
 
 fn pixel_rect(lo: Vec2, hi: Vec2, camera: &Camera) -> Option<[u32; 4]> {
@@ -170,6 +180,7 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
     let info = asset.info();
     let (degree, degree_t) = (info.sh_degree as u32, info.sh_degree_t as u32);
     let k = asset.sh_coeff_count();
+    let antialiased = asset.antialiased();
     let mut out: Vec<Projected> = candidates(asset, t)
         .par_iter()
         .map_init(
@@ -181,11 +192,12 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
                 if !selection.selects(&floors, asset.level_of(i), focal, distance) {
                     return None;
                 }
-                let (depth, center, conic, rect) = project(camera, settings, s.mean, s.covariance, s.opacity)?;
+                let (depth, center, conic, opacity, rect) =
+                    project(camera, settings, s.mean, s.covariance, s.opacity, antialiased)?;
                 attributes.sh_coeffs(i as usize, coeffs);
                 let dir = (p.position - camera.position).normalize_or_zero();
                 let color = sh::eval(coeffs, degree, degree_t, dir, p.t0 - t, info.sh_time_period);
-                Some(Projected { index: i, depth, center, conic, opacity: s.opacity, color, rect })
+                Some(Projected { index: i, depth, center, conic, opacity, color, rect })
             },
         )
         .flatten()

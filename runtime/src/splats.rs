@@ -23,6 +23,8 @@ use crate::sh;
 pub struct ImportReport {
     /// Human-readable description of the source (file names).
     pub source: String,
+    /// The source's format and how it quantises each value (empty where not known).
+    pub format: String,
     /// Records read from the source.
     pub read: u64,
     /// Records dropped, by reason.
@@ -64,7 +66,11 @@ impl ImportReport {
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: read {} records", self.source, self.read)?;
+        write!(f, "{}", self.source)?;
+        if !self.format.is_empty() {
+            write!(f, " ({})", self.format)?;
+        }
+        write!(f, ": read {} records", self.read)?;
         for (reason, count) in &self.dropped {
             write!(f, "; dropped {count}: {reason}")?;
         }
@@ -279,6 +285,9 @@ pub struct Splats {
     pub frame_rate: f32,
     pub cameras: Vec<Camera>,
     pub source: SourceKind,
+    /// Trained with the INRIA rasteriser's `antialiasing` (Mip-Splatting's 2D filter): drawn
+    /// with its opacity compensation `o·√(det Σ₂ / det(Σ₂ + 0.3 I))`.
+    pub antialiased: bool,
     pub report: ImportReport,
 }
 
@@ -302,6 +311,7 @@ impl Splats {
             frame_rate,
             cameras: Vec::new(),
             source,
+            antialiased: false,
             report: ImportReport::default(),
         }
     }

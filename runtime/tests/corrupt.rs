@@ -107,7 +107,7 @@ fn hostile_counts_are_rejected() {
     let bytes = demo_bytes();
     type Edit = Box<dyn Fn(&mut AssetInfo)>;
     // Each edit must be caught by its own check, which says what is wrong.
-    let cases: [(&str, Edit); 7] = [
+    let cases: [(&str, Edit); 8] = [
         ("4294967295 primitives × 4 values need", Box::new(|i: &mut AssetInfo| i.primitive_count = u32::MAX)),
         ("chunk SEGS holds 6 records, INFO says 1073741824", Box::new(|i: &mut AssetInfo| i.segment_count = 1 << 30)),
         ("chunk LEVL holds 1 records, INFO says 2", Box::new(|i: &mut AssetInfo| i.level_count += 1)),
@@ -115,6 +115,7 @@ fn hostile_counts_are_rejected() {
         ("INFO: time range is not finite and ordered", Box::new(|i: &mut AssetInfo| i.time_range = [1.0, f32::NAN])),
         ("CAMS chunk does not match INFO's camera count", Box::new(|i: &mut AssetInfo| i.camera_count = 1000)),
         ("INFO: motion degree above 3", Box::new(|i: &mut AssetInfo| i.motion_degree = 4)),
+        ("INFO: render flags this runtime does not know", Box::new(|i: &mut AssetInfo| i.render_flags = 0x80)),
     ];
     for (want, edit) in cases {
         let msg = asset_error(&with_info(&bytes, edit));

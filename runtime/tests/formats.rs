@@ -161,3 +161,19 @@ fn damaged_files_are_clear_errors() {
     let truncated = r.dropped.get("truncated (file ends before the declared records)").copied().unwrap_or(0);
     assert!(r.read == 864 && truncated > 0 && cut.len() as u64 + r.dropped_total() == 864, "{r}");
 }
+
+/// SPZ records whether its model was trained with anti-aliasing: the flag reaches the asset
+/// (here set in a copy of a version 4 header, whose flags byte is plain).
+#[test]
+fn the_spz_antialiasing_flag_reaches_the_asset() {
+    let mut bytes = std::fs::read(data("crop.v4.spz")).unwrap();
+    let options = ImportOptions::default();
+    let plain = splat4d::import::import_bytes("a.spz", &bytes, &options).unwrap();
+    assert!(!plain.antialiased);
+    bytes[14] |= 1;
+    let flagged = splat4d::import::import_bytes("a.spz", &bytes, &options).unwrap();
+    assert!(flagged.antialiased);
+    assert!(common::pack_open(&flagged, false).antialiased());
+    let forced = ImportOptions { antialiased: true, ..ImportOptions::default() };
+    assert!(import_paths(&[data("crop.compressed.ply")], &forced).unwrap().antialiased, "--antialiased");
+}

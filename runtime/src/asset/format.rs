@@ -12,8 +12,9 @@ use bytemuck::{Pod, Zeroable};
 
 pub const MAGIC: [u8; 8] = *b"SPLAT4D\0";
 pub const VERSION_MAJOR: u16 = 1;
-/// 1: assets may hold more than one level of detail.
-pub const VERSION_MINOR: u16 = 1;
+/// 1: assets may hold more than one level of detail. 2: INFO's `render_flags` (a 1.1 reader
+/// ignores them, so draws an anti-aliased asset without its opacity compensation).
+pub const VERSION_MINOR: u16 = 2;
 pub const ALIGN: u64 = 16;
 /// More chunks than this is a corrupt table, not a real asset.
 pub const MAX_CHUNKS: u32 = 256;
@@ -98,6 +99,13 @@ impl Encoding {
     }
 }
 
+/// Bits of [`AssetInfo::render_flags`].
+pub mod render_flags {
+    /// Opacity compensated for the 2D filter as the INRIA rasteriser's `antialiasing` does.
+    pub const ANTIALIASED: u8 = 1;
+    pub const KNOWN: u8 = ANTIALIASED;
+}
+
 /// Which importer produced an asset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
@@ -162,7 +170,9 @@ pub struct AssetInfo {
     /// Number of time-cosine harmonics beyond the constant one (4DGS `sh_degree_t`).
     pub sh_degree_t: u8,
     pub motion_degree: u8,
-    pub reserved0: u8,
+    /// How the primitives are drawn: [`render_flags`] bits (zero before version 1.2; a reader
+    /// refuses bits it does not know).
+    pub render_flags: u8,
     pub source_kind: u32,
     /// Seconds on the asset's own axis (normalised [0, 1] for `.splatv`).
     pub time_range: [f32; 2],

@@ -437,6 +437,12 @@ impl Asset {
         &self.chunks
     }
 
+    /// Whether opacity is compensated for the 2D filter, as models trained with anti-aliasing
+    /// expect ([`render_flags::ANTIALIASED`]).
+    pub fn antialiased(&self) -> bool {
+        self.info.render_flags & render_flags::ANTIALIASED != 0
+    }
+
     pub fn source_kind(&self) -> SourceKind {
         SourceKind::from_u32(self.info.source_kind)
     }
@@ -506,6 +512,7 @@ fn validate_info(info: &AssetInfo) -> Result<()> {
         (!(info.sh_time_period.is_finite() && info.sh_time_period > 0.0), "SH time period is not positive"),
         (info.segment_count == 0, "no segments"),
         (info.level_count == 0, "no levels"),
+        (info.render_flags & !render_flags::KNOWN != 0, "render flags this runtime does not know (a newer asset)"),
     ];
     match problems.iter().find(|(bad, _)| *bad) {
         Some((_, what)) => Err(bad(format!("INFO: {what}"))),

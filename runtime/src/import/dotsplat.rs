@@ -17,6 +17,7 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let time_range = options.validated_time_range()?.unwrap_or([0.0, 0.0]);
     let mut splats = options.splats(SourceKind::DotSplat, (0, 0), time_range, options.frame_rate()?);
     splats.report.source = input.name.to_string();
+    splats.report.format = ".splat: f32 positions and scales, 8-bit colour, opacity and rotations".into();
     let name = input.name;
     let mut reader = input.from(0);
     let mut r = [0u8; RECORD];

@@ -88,6 +88,7 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
 
     let mut splats = options.splats(SourceKind::FourDgsPly, (degree, used_t), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
+    splats.report.format = "4DGS PLY: trained values".into();
     splats.report.read = table.declared;
     splats.report.notes = notes;
     if rot_r.is_none() {

@@ -143,6 +143,17 @@ struct Accessor<'a> {
 }
 
 impl Accessor<'_> {
+    fn describe(&self) -> &'static str {
+        match (self.component_type, self.normalized) {
+            (5126, _) => "f32",
+            (5120, true) => "normalized i8",
+            (5121, true) => "normalized u8",
+            (5122, true) => "normalized i16",
+            (5123, true) => "normalized u16",
+            _ => "integer",
+        }
+    }
+
     fn get(&self, i: usize, c: usize) -> f32 {
         let size = component_size(self.component_type);
         let b = &self.data[i * self.stride + c * size..];
@@ -314,6 +325,17 @@ impl Document<'_> {
         let n = position.count;
         if [&rotation, &scale, &opacity].iter().chain(sh.iter().collect::<Vec<_>>().iter()).any(|a| a.count != n) {
             return Err("a splat primitive's attributes differ in count".into());
+        }
+        if splats.report.format.is_empty() {
+            let t = |a: &Accessor| a.describe();
+            splats.report.format = format!(
+                "glTF KHR_gaussian_splatting: {} positions, {} rotations, {} scales, {} opacities, {} SH",
+                t(&position),
+                t(&rotation),
+                t(&scale),
+                t(&opacity),
+                t(&sh[0])
+            );
         }
         let placement = Placement::new(transform, own_degree)?;
         splats.report.read += n as u64;

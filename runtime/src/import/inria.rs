@@ -44,6 +44,7 @@ pub(super) fn read_static(input: &mut Input, splats: &mut Splats) -> Result<()> 
     };
     splats.set_sh_degrees(degree, 0);
     splats.report.source = name.to_string();
+    splats.report.format = "3DGS PLY: trained values".into();
     let mut coeffs = vec![[0.0f32; 3]; sh::coeff_count(degree, 0)];
     let mut rows = Rows::new(&header, input.from(header.len));
     while let Some(row) = rows.next_row().map_err(err)? {

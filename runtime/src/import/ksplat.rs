@@ -84,6 +84,16 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let mut splats = options.splats(SourceKind::Ksplat, (degree as u32, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
     splats.report.read = count;
+    splats.report.format = match mode {
+        0 => "KSPLAT mode 0: f32 positions, scales, rotations and SH, 8-bit colour and opacity".to_string(),
+        1 => {
+            "KSPLAT mode 1: 16-bit positions in buckets, f16 scales, rotations and SH, 8-bit colour and opacity".into()
+        }
+        _ => format!(
+            "KSPLAT mode 2: 16-bit positions in buckets, f16 scales and rotations, 8-bit SH in [{sh_min}, {sh_max}], \
+             8-bit colour and opacity"
+        ),
+    };
 
     let mut at = MAIN_HEADER as u64 + sections as u64 * SECTION_HEADER as u64;
     let mut decoded = 0u64;

@@ -34,6 +34,9 @@ pub struct ImportOptions {
     pub frame_rate: Option<f32>,
     /// How the splats hold their attributes: compact (as a default pack stores them) or full.
     pub precision: Precision,
+    /// The model was trained with anti-aliasing (the INRIA rasteriser's option, Mip-Splatting's
+    /// 2D filter), whether or not its file says so.
+    pub antialiased: bool,
 }
 
 /// Frame rate assumed when neither the source nor the user gives one (N3V and most captures).
@@ -175,7 +178,7 @@ fn detected(input: &Input) -> Result<SourceFormat> {
 
 /// The splats of `input` as `format` (none, where every record was dropped).
 fn import_input(format: SourceFormat, input: &mut Input, options: &ImportOptions) -> Result<Splats> {
-    match format {
+    let mut splats = match format {
         SourceFormat::FourDgsPly => fourdgs::import(input, options),
         SourceFormat::InriaPly => inria::import(input, options),
         SourceFormat::Splatv => splatv::import(input, options),
@@ -185,7 +188,9 @@ fn import_input(format: SourceFormat, input: &mut Input, options: &ImportOptions
         SourceFormat::Sog => sog::import(input, options),
         SourceFormat::Gltf => gltf::import(input, options),
         SourceFormat::Ksplat => ksplat::import(input, options),
-    }
+    }?;
+    splats.antialiased |= options.antialiased;
+    Ok(splats)
 }
 
 /// Splats with at least one primitive, or an error saying why there is none.

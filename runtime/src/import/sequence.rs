@@ -172,6 +172,7 @@ pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
                 *out = wider;
             }
             out.report.add_counts(&frame.report);
+            out.antialiased |= frame.antialiased;
             let window = windows[b * batch + j];
             let first = out.len();
             for i in 0..frame.len() {

@@ -117,6 +117,15 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let mut splats = options.splats(SourceKind::Sog, (sog.degree, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
     splats.report.read = sog.count as u64;
+    splats.report.format = format!(
+        "SOG v2 ({}): 16-bit positions in log-space bounds, smallest-three rotations in 8 bits, log-scales and \
+         colour from 256-entry codebooks, 8-bit opacity{}",
+        if matches!(files, Files::Bundle(_)) { "bundle" } else { "folder" },
+        match &sog.sh_n {
+            Some((palette, ..)) => format!(", SH from a palette of {palette}"),
+            None => String::new(),
+        }
+    );
     decode(&sog, &mut files, &mut splats).map_err(err)?;
     Ok(splats)
 }

@@ -57,6 +57,8 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     };
     let mut splats = options.splats(SourceKind::Splatv, (0, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
+    splats.report.format =
+        ".splatv: f32 positions, f16 rotations, scales, motion and time, 8-bit colour and opacity".into();
     if options.frame_rate.is_none() {
         splats.report.notes.push(format!("no frame rate in .splatv; assumed {} fps over [0, 1]", splats.frame_rate));
     }

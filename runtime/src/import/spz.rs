@@ -72,6 +72,19 @@ impl Header {
         Ok(h)
     }
 
+    fn describe(&self, gzip: bool) -> String {
+        let position = match self.version {
+            1 => "f16 positions".to_string(),
+            _ => format!("24-bit fixed-point positions (steps of 1/{})", 1u32 << self.fractional_bits),
+        };
+        let rotation = if self.version >= 3 { "smallest-three rotations in 10 bits" } else { "8-bit rotations" };
+        format!(
+            "SPZ v{} ({}): {position}, {rotation}, 8-bit colour, opacity, log-scales and SH",
+            self.version,
+            if gzip { "gzip" } else { "zstd" }
+        )
+    }
+
     fn sh_per_point(&self) -> u64 {
         [0, 3, 8, 15][self.degree as usize] * 3
     }
@@ -93,13 +106,9 @@ pub fn import(input: &mut Input, options: &ImportOptions) -> Result<Splats> {
     let mut splats = options.splats(SourceKind::Spz, (header.degree as u32, 0), time_range, options.frame_rate()?);
     splats.report.source = name.to_string();
     splats.report.read = header.count as u64;
-    if header.flags & FLAG_ANTIALIASED != 0 {
-        splats.report.notes.push(
-            "trained with anti-aliasing (SPZ flag): drawn without its opacity compensation, so small splats look \
-             more opaque than trained"
-                .into(),
-        );
-    }
+    splats.report.format = header.describe(input.head.starts_with(&GZIP));
+    // Its trainer says so: drawn with the compensation the model was trained with.
+    splats.antialiased = header.flags & FLAG_ANTIALIASED != 0;
     decode(&header, &data, flip, &mut splats);
     Ok(splats)
 }

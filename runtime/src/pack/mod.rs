@@ -210,7 +210,7 @@ pub fn pack_levels_to<W: Write + Seek>(
         sh_degree: splats.sh_degree as u8,
         sh_degree_t: splats.sh_degree_t as u8,
         motion_degree: motion_degree as u8,
-        reserved0: 0,
+        render_flags: if splats.antialiased { render_flags::ANTIALIASED } else { 0 },
         source_kind: splats.source as u32,
         time_range: [t0, t1],
         frame_rate: splats.frame_rate,

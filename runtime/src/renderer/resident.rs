@@ -130,8 +130,12 @@ impl Resident {
             page_of_slot: (0..slots).collect(),
             used: vec![0; slots as usize],
         };
+        // `shaders/splat.glsl`'s FLAG_HAS_OMEGA and FLAG_ANTIALIASED.
         if asset.chunk(kind::OMEGA).is_some() {
             resident.flags |= 32;
+        }
+        if asset.antialiased() {
+            resident.flags |= 128;
         }
         let made = (|| {
             for k in ATTRIBUTES {
