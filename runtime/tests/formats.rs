@@ -177,3 +177,61 @@ fn the_spz_antialiasing_flag_reaches_the_asset() {
     let forced = ImportOptions { antialiased: true, ..ImportOptions::default() };
     assert!(import_paths(&[data("crop.compressed.ply")], &forced).unwrap().antialiased, "--antialiased");
 }
+
+/// A `.gltf` reads its buffer from a file beside it or from a `data:` URI, as a GLB from its
+/// BIN chunk: the same splats each way; and its node's transform places them.
+#[test]
+fn gltf_buffers_from_files_and_data_uris_and_node_transforms() {
+    use base64::Engine as _;
+    let glb = std::fs::read(data("crop.glb")).unwrap();
+    let u32_at = |i: usize| u32::from_le_bytes(glb[i..i + 4].try_into().unwrap()) as usize;
+    let json_len = u32_at(12);
+    let mut doc: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).unwrap();
+    let bin_at = 20 + json_len;
+    let bin = &glb[bin_at + 8..bin_at + 8 + u32_at(bin_at)];
+    let want = import(&data("crop.glb"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("crop.bin"), bin).unwrap();
+    let data_uri =
+        format!("data:application/octet-stream;base64,{}", base64::engine::general_purpose::STANDARD.encode(bin));
+    for (name, uri) in [("file.gltf", "crop.bin".to_string()), ("inline.gltf", data_uri)] {
+        doc["buffers"][0]["uri"] = serde_json::Value::String(uri);
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let got = import(&path);
+        assert_eq!(got.source, SourceKind::Gltf);
+        assert_eq!(differences(&got, &want), [0.0; 5], "{name}");
+    }
+    // A node's translation and uniform scale place the splats (in glTF's axes, which the
+    // import turns into the PLY's: x and y negated); a rotation of view-dependent colour, or a
+    // non-uniform scale, is refused rather than drawn wrong.
+    doc["nodes"][0]["translation"] = serde_json::json!([1.0, 2.0, 3.0]);
+    doc["nodes"][0]["scale"] = serde_json::json!([2.0, 2.0, 2.0]);
+    let placed_path = dir.path().join("placed.gltf");
+    std::fs::write(&placed_path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let placed = import(&placed_path);
+    for i in 0..want.len() {
+        let (p, q) = (placed.primitive(i), want.primitive(i));
+        let expect = 2.0 * q.position + splat4d::glam::Vec3::new(-1.0, -2.0, 3.0);
+        assert!(
+            (p.position - expect).abs().max_element() < 1e-5 && (p.scale - 2.0 * q.scale).abs().max_element() < 1e-6
+        );
+    }
+    for (key, value, says) in [
+        ("rotation", serde_json::json!([0.0, 0.6, 0.0, 0.8]), "SH rotation"),
+        ("scale", serde_json::json!([1.0, 2.0, 1.0]), "uniform scales"),
+    ] {
+        let mut d = doc.clone();
+        d["nodes"][0][key] = value;
+        std::fs::write(&placed_path, serde_json::to_vec(&d).unwrap()).unwrap();
+        let e = import_paths(std::slice::from_ref(&placed_path), &ImportOptions::default()).unwrap_err().to_string();
+        assert!(e.contains(says), "{key}: {e}");
+    }
+    doc["nodes"][0] = serde_json::json!({"mesh": 0});
+    // A buffer file that is missing is an error that says which.
+    doc["buffers"][0]["uri"] = serde_json::Value::String("../elsewhere/crop.bin".into());
+    let path = dir.path().join("missing.gltf");
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let e = import_paths(&[path], &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("missing.gltf") && e.contains("buffer 0") && e.contains("elsewhere"), "{e}");
+}

@@ -76,7 +76,9 @@ impl Files<'_> {
             return Err(format!("'{shown}' is {w}×{h}: fewer than the {at_least} pixels it must hold"));
         }
         let channels = if decoder.has_alpha() { 4 } else { 3 };
-        let mut buf = vec![0u8; pixels as usize * channels];
+        // A lossless WebP of a few bytes can claim the largest size: ask for the memory first.
+        let mut buf: Vec<u8> =
+            crate::error::try_vec(pixels as usize * channels, "a SOG image").map_err(|e| e.to_string())?;
         decoder.read_image(&mut buf).map_err(|e| format!("'{shown}': {e}"))?;
         if channels == 3 {
             buf = buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
