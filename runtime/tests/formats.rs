@@ -136,6 +136,7 @@ fn a_folder_of_spz_files_is_a_sequence() {
     assert_eq!(s.len(), 3 * one.len());
     assert_eq!(s.time_range, [0.0, 0.1]);
     assert_eq!(s.primitive(one.len()).window, [1.0 / 30.0, 2.0 / 30.0]);
+    assert!(s.report.to_string().contains("(frames of SPZ v4 (zstd)"), "{}", s.report);
 }
 
 /// Damaged files are clear errors naming the file and what is wrong; a cut-off PLY-based one

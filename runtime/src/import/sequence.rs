@@ -158,6 +158,7 @@ pub fn import(frames: &[PathBuf], options: &ImportOptions) -> Result<Splats> {
             let out = out.get_or_insert_with(|| {
                 let mut s = frame.clone_empty();
                 s.source = SourceKind::FrameSequence;
+                s.report.format = format!("frames of {}", frame.report.format);
                 s
             });
             if frame.sh_degree > out.sh_degree {
