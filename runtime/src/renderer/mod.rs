@@ -4,6 +4,7 @@
 
 mod frame;
 mod host;
+mod pass;
 mod pipelines;
 mod policy;
 mod resident;
@@ -18,7 +19,7 @@ use crate::asset::format::RunRecord;
 use crate::asset::Asset;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
-use crate::gpu::sort::{memory_barrier, RadixSort, COUNT_BYTES};
+use crate::gpu::sort::{RadixSort, COUNT_BYTES};
 use crate::gpu::{vk_err, Context};
 use crate::lod::{self, Governor, Selection};
 pub use crate::profile::StageTimes;
@@ -643,196 +644,41 @@ impl Renderer {
         unsafe { d.end_command_buffer(cmd) }.map_err(vk_err("vkEndCommandBuffer"))
     }
 
-    /// The frame's commands: slice, sort, one render pass per framebuffer (one per eye without
-    /// multiview) and, with `copy_out`, the copy of the target into the read-back buffer.
+    /// The frame's commands, pass by pass (`pass/`): streamed pages, slice, sort, one render
+    /// pass per framebuffer (one per eye without multiview) and, with `copy_out`, the copy of
+    /// the target into the read-back buffer.
     #[allow(clippy::too_many_arguments)]
     fn record_frame(
         &self,
         ctx: &Context,
         index: usize,
         cmd: vk::CommandBuffer,
-        dispatches: &[(usize, u32, u32, u32)],
+        dispatches: &[pass::slice::Dispatch],
         render_pass: vk::RenderPass,
         framebuffers: &[vk::Framebuffer],
         copy_out: bool,
     ) -> Result<()> {
-        let d = &ctx.device;
-        let f = &self.frames[index];
-        let (w, h) = (self.options.width, self.options.height);
-        let (stats, stride) = (self.options.stats, f.query_stride);
-        unsafe {
-            if stats {
-                d.cmd_reset_query_pool(cmd, f.queries, 0, f.query_count);
-                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::TOP_OF_PIPE, f.queries, 0);
-            }
-
-            // Streamed pages into their slots. A slot being refilled may hold a page the frame
-            // before read in its slice pass: those reads come first. The barrier after the
-            // count reset below makes the copies visible to this frame's slice pass.
-            if !f.copies.is_empty() {
-                let staging = f.overflow.as_ref().or(f.staging.as_ref()).expect("copies come with staging");
-                memory_barrier(
-                    d,
-                    cmd,
-                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ),
-                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
-                );
-                for c in &f.copies {
-                    d.cmd_copy_buffer(cmd, staging.raw, self.resident.pool(c.attribute), &[c.region]);
-                }
-            }
-            // Draw arguments: a 4-vertex strip per visible splat, counted by the slice pass.
-            // Then the splats each eye leaves out, counted for the stats.
-            let mut counts = [0u32; COUNT_BYTES as usize / 4];
-            counts[0] = 4;
-            d.cmd_update_buffer(cmd, f.sort.count.raw, 0, bytemuck::cast_slice(&counts));
-            memory_barrier(
-                d,
-                cmd,
-                (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
-                (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ | vk::AccessFlags::SHADER_WRITE),
-            );
-            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::COMPUTE, self.pipelines.slice);
-            for &(chunk, run_offset, run_count, active) in dispatches {
-                d.cmd_bind_descriptor_sets(
-                    cmd,
-                    vk::PipelineBindPoint::COMPUTE,
-                    self.pipelines.slice_layout,
-                    0,
-                    &[f.slice_sets[chunk]],
-                    &[],
-                );
-                let push = [run_offset, run_count, active];
-                d.cmd_push_constants(
-                    cmd,
-                    self.pipelines.slice_layout,
-                    vk::ShaderStageFlags::COMPUTE,
-                    0,
-                    bytemuck::cast_slice(&push),
-                );
-                d.cmd_dispatch(cmd, active.div_ceil(256), 1, 1);
-            }
-            if stats {
-                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, stride);
-            }
-            // The sort reads the keys, values and count the slice pass wrote.
-            crate::gpu::sort::compute_barrier(d, cmd);
-            let result = self.sort.record(ctx, cmd, &f.sort, 32)?;
-            if let Some(right) = &f.sort_right {
-                // The right eye sorts the same slots: it gets the count the slice pass made.
-                memory_barrier(
-                    d,
-                    cmd,
-                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_WRITE),
-                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_READ),
-                );
-                let whole = vk::BufferCopy::default().size(16);
-                d.cmd_copy_buffer(cmd, f.sort.count.raw, right.count.raw, &[whole]);
-                memory_barrier(
-                    d,
-                    cmd,
-                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
-                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_READ),
-                );
-                let right_result = self.sort.record(ctx, cmd, right, 32)?;
-                debug_assert_eq!(right_result, 0, "raster reads the right eye's order from pair 0");
-            }
-            if stats {
-                d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COMPUTE_SHADER, f.queries, 2 * stride);
-            }
-            debug_assert_eq!(result, 0, "raster reads the sorted order from pair 0");
-
-            let clear =
-                [vk::ClearValue { color: vk::ClearColorValue { float32: [0.0; 4] } }, vk::ClearValue::default()];
-            let area = vk::Rect2D { offset: vk::Offset2D::default(), extent: vk::Extent2D { width: w, height: h } };
-            let viewport =
-                vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
-            let bg = self.options.background;
-            let srgb = self.options.format.is_srgb() as u32;
-            for (eye, (pass, &framebuffer)) in f.passes.iter().zip(framebuffers).enumerate() {
-                let begin = vk::RenderPassBeginInfo::default()
-                    .render_pass(render_pass)
-                    .framebuffer(framebuffer)
-                    .render_area(area)
-                    .clear_values(&clear);
-                d.cmd_begin_render_pass(cmd, &begin, vk::SubpassContents::INLINE);
-                d.cmd_set_viewport(cmd, 0, &[viewport]);
-                d.cmd_set_scissor(cmd, 0, &[area]);
-                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.splat);
-                let sets = [f.raster_set];
-                d.cmd_bind_descriptor_sets(
-                    cmd,
-                    vk::PipelineBindPoint::GRAPHICS,
-                    self.pipelines.raster_layout,
-                    0,
-                    &sets,
-                    &[],
-                );
-                // With multiview there is one pass and gl_ViewIndex picks the eye.
-                let push: [u32; 3] = [(w as f32).to_bits(), (h as f32).to_bits(), eye as u32];
-                let stages = vk::ShaderStageFlags::VERTEX;
-                d.cmd_push_constants(cmd, self.pipelines.raster_layout, stages, 0, bytemuck::cast_slice(&push));
-                d.cmd_draw_indirect(cmd, f.sort.count.raw, 0, 1, 16);
-                if stats {
-                    let query = raster_end_slot(eye as u32) * stride;
-                    d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, query);
-                }
-                d.cmd_next_subpass(cmd, vk::SubpassContents::INLINE);
-                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, self.pipelines.resolve);
-                let sets = [pass.resolve_set];
-                d.cmd_bind_descriptor_sets(
-                    cmd,
-                    vk::PipelineBindPoint::GRAPHICS,
-                    self.pipelines.resolve_layout,
-                    0,
-                    &sets,
-                    &[],
-                );
-                let push: [u32; 5] = [bg.x.to_bits(), bg.y.to_bits(), bg.z.to_bits(), 0, srgb];
-                let stages = vk::ShaderStageFlags::FRAGMENT;
-                d.cmd_push_constants(cmd, self.pipelines.resolve_layout, stages, 0, bytemuck::cast_slice(&push));
-                d.cmd_draw(cmd, 3, 1, 0, 0);
-                d.cmd_end_render_pass(cmd);
-                if stats {
-                    let query = pass_end_slot(eye as u32) * stride;
-                    d.cmd_write_timestamp(cmd, vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, f.queries, query);
-                }
-            }
-            if stats {
-                // The counts the slice pass wrote, for the frame's stats.
-                memory_barrier(
-                    d,
-                    cmd,
-                    (vk::PipelineStageFlags::COMPUTE_SHADER, vk::AccessFlags::SHADER_WRITE),
-                    (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_READ),
-                );
-                let whole = vk::BufferCopy::default().size(COUNT_BYTES);
-                d.cmd_copy_buffer(cmd, f.sort.count.raw, f.counts.raw, &[whole]);
-            }
-            if !copy_out {
-                if stats {
-                    host_read_barrier(d, cmd);
-                }
-                return Ok(());
-            }
-
-            let layers = vk::ImageSubresourceLayers::default()
-                .aspect_mask(vk::ImageAspectFlags::COLOR)
-                .layer_count(self.options.views);
-            let region = vk::BufferImageCopy::default().image_subresource(layers).image_extent(vk::Extent3D {
-                width: w,
-                height: h,
-                depth: 1,
-            });
-            d.cmd_copy_image_to_buffer(
-                cmd,
-                f.target.raw,
-                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
-                f.readback.raw,
-                &[region],
-            );
-            host_read_barrier(d, cmd);
-        }
+        let r = pass::Recording {
+            d: &ctx.device,
+            cmd,
+            frame: &self.frames[index],
+            pipelines: &self.pipelines,
+            stats: self.options.stats,
+        };
+        let extent = vk::Extent2D { width: self.options.width, height: self.options.height };
+        r.begin();
+        pass::upload::record(&r, &self.resident);
+        pass::slice::record(&r, dispatches);
+        pass::sort::record(&r, ctx, &self.sort)?;
+        let target = pass::raster::Target {
+            render_pass,
+            framebuffers,
+            extent,
+            background: self.options.background,
+            srgb: self.options.format.is_srgb(),
+        };
+        pass::raster::record(&r, &target);
+        pass::readback::record(&r, copy_out.then_some((self.options.views, extent)));
         Ok(())
     }
 
@@ -934,16 +780,6 @@ impl Renderer {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-/// Makes the frame's transfers into host-visible buffers visible to the host.
-fn host_read_barrier(d: &ash::Device, cmd: vk::CommandBuffer) {
-    memory_barrier(
-        d,
-        cmd,
-        (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE),
-        (vk::PipelineStageFlags::HOST, vk::AccessFlags::HOST_READ),
-    );
 }
 
 /// A finished frame's stage times over its `passes` render passes; `None` where the queue
