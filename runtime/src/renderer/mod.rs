@@ -6,6 +6,7 @@ mod frame;
 mod host;
 mod pass;
 mod pipelines;
+mod plan;
 mod policy;
 mod resident;
 mod uploads;
@@ -21,12 +22,13 @@ use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::gpu::sort::{RadixSort, COUNT_BYTES};
 use crate::gpu::{vk_err, Context};
-use crate::lod::{self, Governor, Selection};
+use crate::lod::{Governor, Selection};
 pub use crate::profile::StageTimes;
 use crate::profile::{Capture, Counters, CpuTimes, FrameStats, LodStats, Section};
 use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
+use plan::FrameGpu;
 pub use policy::FramePolicy;
 pub use resident::PAGE;
 use resident::{Brought, Resident};
@@ -36,8 +38,6 @@ const FRAMES_IN_FLIGHT: usize = 2;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
 /// View depth at or below which splats are culled, as in 3DGS and the reference.
 const NEAR: f32 = 0.2;
-/// `shaders/splat.glsl`: the right eye has its own sort.
-const FLAG_PER_EYE_SORT: u32 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
@@ -162,55 +162,6 @@ pub struct Renderer {
     last_time: Option<f32>,
     sh: (u32, u32, f32),
     motion_degree: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct EyeGpu {
-    rot: [[f32; 4]; 3],
-    position: [f32; 4],
-    intrinsics: [f32; 4],
-    tan_clamp: [f32; 4],
-    viewport: [f32; 4],
-    /// Where each level's band begins for this eye: `f·s_k/γ`.
-    bands: [f32; 8],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct FrameGpu {
-    eyes: [EyeGpu; 2],
-    sort_origin: [f32; 4],
-    sort_axis: [f32; 4],
-    time: f32,
-    sh_period: f32,
-    view_count: u32,
-    capacity: u32,
-    sh_degree: u32,
-    sh_degree_t: u32,
-    motion_degree: u32,
-    flags: u32,
-    /// The finest and coarsest level drawn, then 0, 0.
-    lod: [u32; 4],
-}
-
-const _: () = assert!(std::mem::size_of::<FrameGpu>() as u64 == UNIFORM_BYTES);
-
-fn eye(c: &Camera, floors: &[f32], gamma: f32) -> EyeGpu {
-    let (w, h) = (c.width as f32, c.height as f32);
-    let (mx, my) = (0.15 * w / c.fx, 0.15 * h / c.fy);
-    let axis = |i: usize| {
-        let v = c.rotation.col(i);
-        [v.x, v.y, v.z, 0.0]
-    };
-    EyeGpu {
-        rot: [axis(0), axis(1), axis(2)],
-        position: c.position.extend(0.0).to_array(),
-        intrinsics: [c.fx, c.fy, c.cx, c.cy],
-        tan_clamp: [-c.cx / c.fx - mx, (w - c.cx) / c.fx + mx, -c.cy / c.fy - my, (h - c.cy) / c.fy + my],
-        viewport: [w, h, NEAR, 0.0],
-        bands: std::array::from_fn(|k| floors.get(k).map_or(f32::INFINITY, |s| lod::focal(c) * s / gamma)),
-    }
 }
 
 /// Bytes of pages a frame may read ahead for the next segment: the frame's staging buffer.
@@ -411,29 +362,14 @@ impl Renderer {
     /// with `apart` (the frame's submission waits for [`Uploads::wait`]) their copies may go
     /// to the upload queue, else the frame records them. Returns the slot and the slice
     /// dispatches.
-    #[allow(clippy::type_complexity)]
     fn prepare(
         &mut self,
         ctx: &Context,
         time: f32,
         eyes: &[Camera],
         apart: bool,
-    ) -> Result<(usize, Vec<(usize, u32, u32, u32)>)> {
-        if eyes.len() != self.options.views as usize {
-            return Err(Error::InvalidArgument(format!("{} cameras for {} views", eyes.len(), self.options.views)));
-        }
-        for c in eyes {
-            c.validate().map_err(Error::InvalidArgument)?;
-            if (c.width, c.height) != (self.options.width, self.options.height) {
-                return Err(Error::InvalidArgument(format!(
-                    "camera is {}x{}, the target {}x{}",
-                    c.width, c.height, self.options.width, self.options.height
-                )));
-            }
-        }
-        if !time.is_finite() {
-            return Err(Error::InvalidArgument("time must be finite".into()));
-        }
+    ) -> Result<(usize, Vec<pass::slice::Dispatch>)> {
+        self.check_frame(time, eyes)?;
         let start = Instant::now();
         let index = self.next;
         {
@@ -461,59 +397,11 @@ impl Renderer {
         };
         let pieces = self.pieces(segment, finest, coarsest);
 
-        // Streaming: the pages of these primitives, and ahead of time the next segment's in
-        // the direction time moves (a jump back of over half the clip is a loop: forwards).
-        let wanted = if self.resident.is_streaming() {
-            let forward = self.last_time.is_none_or(|l| time >= l || l - time > 0.5 * (t1 - t0));
-            let n = self.segments.len();
-            let next = segment.map(|s| if forward { (s + 1) % n } else { (s + n - 1) % n });
-            match next.filter(|&s| Some(s) != segment) {
-                Some(s) => Resident::pages_of(&self.pieces(Some(s), finest, coarsest)),
-                None => Vec::new(),
-            }
-        } else {
-            Vec::new()
-        };
-        let frame = &mut self.frames[index];
-        if let Some(old) = frame.overflow.take() {
-            ctx.destroy_buffer(old);
-        }
-        frame.copies.clear();
-        let (mut brought, mut streamed) = (Brought::default(), 0u64);
-        if let (true, Some(staging)) = (self.resident.is_streaming(), frame.staging.as_ref()) {
-            if let (false, Some(u)) = (apart, &self.uploads) {
-                // Nothing orders this frame after the uploads on the GPU: they finish first.
-                u.wait_all(ctx)?;
-            }
-            let needed = Resident::pages_of(&pieces);
-            let serial = (self.submitted + 1, apart && self.uploads.is_some());
-            brought = self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
-            streamed = brought.copies.iter().map(|c| c.region.size).sum();
-            match self.uploads.as_mut() {
-                Some(u) if brought.beside && !brought.copies.is_empty() => {
-                    let source = brought.overflow.as_ref().unwrap_or(staging).raw;
-                    let resident = &self.resident;
-                    u.submit(ctx, index, source, &brought.copies, |a| resident.pool(a))?;
-                }
-                _ => frame.copies = std::mem::take(&mut brought.copies),
-            }
-            frame.overflow = brought.overflow.take();
-        }
+        let (brought, streamed) = self.stream(ctx, index, time, segment, (finest, coarsest), &pieces, apart)?;
         self.last_time = Some(time);
         let segment = segment.map_or(u32::MAX, |s| s as u32);
 
-        let mut entries: Vec<[u32; 4]> = Vec::new();
-        let mut dispatches: Vec<(usize, u32, u32, u32)> = Vec::new();
-        for group in self.resident.place(&pieces).chunk_by(|a, b| a.0 == b.0) {
-            let offset = entries.len() as u32;
-            let mut active = 0u32;
-            for &(_, [first, count, _, level]) in group {
-                entries.push([first, count, active, level]);
-                active += count;
-            }
-            dispatches.push((group[0].0, offset, group.len() as u32, active));
-        }
-
+        let (entries, dispatches) = plan::runs(&self.resident.place(&pieces));
         let frame = &self.frames[index];
         ctx.write(&frame.runs, 0, &entries)?;
         let mut uniforms = FrameGpu {
@@ -528,21 +416,7 @@ impl Renderer {
             lod: [finest, coarsest, 0, 0],
             ..Default::default()
         };
-        for (i, c) in eyes.iter().enumerate() {
-            uniforms.eyes[i] = eye(c, &self.floors, self.lod.gamma);
-        }
-        let per_eye = self.frames[index].sort_right.is_some();
-        let (origin, axis) = if per_eye {
-            // The left eye's own depth here; the slice pass keys the right eye by its own.
-            uniforms.flags |= FLAG_PER_EYE_SORT;
-            (eyes[0].position, eyes[0].rotation.col(2))
-        } else {
-            // One sort for both eyes: distance along their mean view axis from their midpoint.
-            let origin = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
-            (origin, eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero())
-        };
-        uniforms.sort_origin = origin.extend(0.0).to_array();
-        uniforms.sort_axis = axis.extend(0.0).to_array();
+        uniforms.set_eyes(eyes, &self.floors, self.lod.gamma, frame.sort_right.is_some());
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
         let active: u32 = dispatches.iter().map(|d| d.3).sum();
         self.frames[index].pending = FrameStats {
@@ -569,6 +443,82 @@ impl Renderer {
             },
         };
         Ok((index, dispatches))
+    }
+
+    /// Streaming: brings in the pages of `pieces`, and ahead of time the next segment's in the
+    /// direction time moves (a jump back of over half the clip is a loop: forwards), through
+    /// the slot's staging. With `apart` the copies may go to the upload queue, else the frame
+    /// records them. Returns what was brought and its bytes.
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &mut self,
+        ctx: &Context,
+        index: usize,
+        time: f32,
+        segment: Option<usize>,
+        (finest, coarsest): (u32, u32),
+        pieces: &[(u32, u32, u32)],
+        apart: bool,
+    ) -> Result<(Brought, u64)> {
+        let [t0, t1] = self.time_range;
+        let wanted = if self.resident.is_streaming() {
+            let forward = self.last_time.is_none_or(|l| time >= l || l - time > 0.5 * (t1 - t0));
+            let n = self.segments.len();
+            let next = segment.map(|s| if forward { (s + 1) % n } else { (s + n - 1) % n });
+            match next.filter(|&s| Some(s) != segment) {
+                Some(s) => Resident::pages_of(&self.pieces(Some(s), finest, coarsest)),
+                None => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        let frame = &mut self.frames[index];
+        if let Some(old) = frame.overflow.take() {
+            ctx.destroy_buffer(old);
+        }
+        frame.copies.clear();
+        let (mut brought, mut streamed) = (Brought::default(), 0u64);
+        if let (true, Some(staging)) = (self.resident.is_streaming(), frame.staging.as_ref()) {
+            if let (false, Some(u)) = (apart, &self.uploads) {
+                // Nothing orders this frame after the uploads on the GPU: they finish first.
+                u.wait_all(ctx)?;
+            }
+            let needed = Resident::pages_of(pieces);
+            let serial = (self.submitted + 1, apart && self.uploads.is_some());
+            brought = self.resident.make_resident(ctx, &needed, &wanted, PREFETCH_BYTES, serial, staging)?;
+            streamed = brought.copies.iter().map(|c| c.region.size).sum();
+            match self.uploads.as_mut() {
+                Some(u) if brought.beside && !brought.copies.is_empty() => {
+                    let source = brought.overflow.as_ref().unwrap_or(staging).raw;
+                    let resident = &self.resident;
+                    u.submit(ctx, index, source, &brought.copies, |a| resident.pool(a))?;
+                }
+                _ => frame.copies = std::mem::take(&mut brought.copies),
+            }
+            frame.overflow = brought.overflow.take();
+        }
+        Ok((brought, streamed))
+    }
+
+    /// A frame's arguments: one camera per view, each valid and of the target's size; a finite
+    /// time.
+    fn check_frame(&self, time: f32, eyes: &[Camera]) -> Result<()> {
+        if eyes.len() != self.options.views as usize {
+            return Err(Error::InvalidArgument(format!("{} cameras for {} views", eyes.len(), self.options.views)));
+        }
+        for c in eyes {
+            c.validate().map_err(Error::InvalidArgument)?;
+            if (c.width, c.height) != (self.options.width, self.options.height) {
+                return Err(Error::InvalidArgument(format!(
+                    "camera is {}x{}, the target {}x{}",
+                    c.width, c.height, self.options.width, self.options.height
+                )));
+            }
+        }
+        if !time.is_finite() {
+            return Err(Error::InvalidArgument("time must be finite".into()));
+        }
+        Ok(())
     }
 
     fn wait(&mut self, ctx: &Context, index: usize) -> Result<()> {
