@@ -6,6 +6,7 @@
 
 pub mod asset;
 pub mod camera;
+pub mod depth;
 pub mod error;
 pub mod ffi;
 pub mod fs;

@@ -216,7 +216,46 @@ pub fn render(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSettings)
 /// Front-to-back alpha blending of depth-sorted splats, a row of 16×16 tiles per task, into an
 /// image whose memory is asked for first (an error, not an abort, where there is not enough).
 pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) -> Result<Image> {
-    let mut pixels = crate::error::try_vec::<[f32; 4]>(width as usize * height as usize, "the reference image")?;
+    Ok(composite(splats, width, height, background, &Host::default())?.image)
+}
+
+/// A host's frame the splats are drawn into, per pixel, row-major, as the GPU path takes it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Host<'a> {
+    /// The host's pixels, kept under the splats (premultiplied RGBA in the values the target
+    /// holds); without them the splats are drawn over the background.
+    pub color: Option<&'a [[f32; 4]]>,
+    /// The view depth of the host's nearest opaque surface (`+∞` where there is none): a
+    /// splat is hidden at a pixel unless its depth is less, as the GPU's depth test keeps a
+    /// splat's fragments at its centre's depth.
+    pub depth: Option<&'a [f32]>,
+}
+
+/// What the splats make of a host's frame.
+#[derive(Clone, Debug)]
+pub struct Composite {
+    /// Colour blended over the host's (the "over" operator, premultiplied) or the background,
+    /// and alpha: the splats' coverage over the host's own.
+    pub image: Image,
+    /// Per pixel, the depth of the splat at which the accumulated opacity first reaches ½ (the
+    /// surface a viewer sees, so what reprojection should move), else the host's depth (`+∞`
+    /// without one).
+    pub depth: Vec<f32>,
+}
+
+/// [`blend`] into a host's frame: its depth hides splats, its colour shows through them.
+pub fn composite(splats: &[Projected], width: u32, height: u32, background: Vec3, host: &Host) -> Result<Composite> {
+    let n = width as usize * height as usize;
+    for (what, len) in [("colour", host.color.map(<[_]>::len)), ("depth", host.depth.map(<[_]>::len))] {
+        if len.is_some_and(|l| l != n) {
+            return Err(crate::error::Error::InvalidArgument(format!(
+                "the host's {what} has {} pixels, the image {n}",
+                len.unwrap()
+            )));
+        }
+    }
+    let mut pixels = crate::error::try_vec::<[f32; 4]>(n, "the reference image")?;
+    let mut depth = crate::error::try_vec::<f32>(n, "the reference depth")?;
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
     // Each tile's list of splats, in depth order.
@@ -229,29 +268,43 @@ pub fn blend(splats: &[Projected], width: u32, height: u32, background: Vec3) ->
             }
         }
     }
-    pixels.par_chunks_mut((width * TILE) as usize).enumerate().for_each(|(ty, rows)| {
+    let rows = (width * TILE) as usize;
+    pixels.par_chunks_mut(rows).zip(depth.par_chunks_mut(rows)).enumerate().for_each(|(ty, (rows, depths))| {
         let ty = ty as u32;
         for tx in 0..tiles_x {
             let list = &lists[(ty * tiles_x + tx) as usize];
             for y in ty * TILE..((ty + 1) * TILE).min(height) {
                 for x in tx * TILE..((tx + 1) * TILE).min(width) {
-                    rows[((y - ty * TILE) * width + x) as usize] = shade(splats, list, x, y, background);
+                    let at = (y * width + x) as usize;
+                    let under = match host.color {
+                        Some(c) => c[at],
+                        None => [background.x, background.y, background.z, 0.0],
+                    };
+                    let limit = host.depth.map_or(f32::INFINITY, |d| d[at]);
+                    let local = ((y - ty * TILE) * width + x) as usize;
+                    (rows[local], depths[local]) = shade(splats, list, x, y, under, limit);
                 }
             }
         }
     });
-    Ok(Image { width, height, pixels })
+    Ok(Composite { image: Image { width, height, pixels }, depth })
 }
 
-fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, background: Vec3) -> [f32; 4] {
+/// One pixel: the splats in front of `limit`, front to back, over `under` (premultiplied).
+fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, under: [f32; 4], limit: f32) -> ([f32; 4], f32) {
     let pixel = Vec2::new(x as f32 + 0.5, y as f32 + 0.5);
     let mut transmittance = 1.0f32;
     let mut color = Vec3::ZERO;
+    let mut depth = limit;
     for &s in list {
         let p = &splats[s as usize];
         let [x0, y0, x1, y1] = p.rect;
         if x < x0 || x >= x1 || y < y0 || y >= y1 {
             continue;
+        }
+        // Sorted front to back: from here on every splat is behind the host's surface.
+        if p.depth >= limit {
+            break;
         }
         let d = p.center - pixel;
         let power = -0.5 * (p.conic.x * d.x * d.x + p.conic.z * d.y * d.y) - p.conic.y * d.x * d.y;
@@ -267,10 +320,13 @@ fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, background: Vec3) -
             break;
         }
         color += p.color * alpha * transmittance;
+        if transmittance > 0.5 && next <= 0.5 {
+            depth = p.depth;
+        }
         transmittance = next;
     }
-    let c = color + transmittance * background;
-    [c.x, c.y, c.z, 1.0 - transmittance]
+    let c = color + transmittance * Vec3::new(under[0], under[1], under[2]);
+    ([c.x, c.y, c.z, 1.0 - transmittance + transmittance * under[3]], depth)
 }
 
 /// Peak signal-to-noise ratio of the RGB channels (values in [0, 1] after clamping), in dB.
@@ -345,6 +401,48 @@ mod tests {
             }
         }
         assert!(checked > 20, "the splat covers {checked} pixels");
+    }
+
+    /// A host's frame: its surface hides the splats behind it exactly (each splat by its
+    /// centre's depth), its colour shows through in premultiplied "over", and depth out is the
+    /// depth where coverage first reaches ½, the host's where the splats never do.
+    #[test]
+    fn composite_into_a_host_frame() {
+        // Large flat splats at view depths 4 (red, α 0.4), 5 (green, α 0.5) and 6 (blue, α 0.99).
+        let a = asset(&[
+            (splat(Vec3::new(0.0, 0.0, 0.0), 2.0, 0.4), [1.0, 0.0, 0.0]),
+            (splat(Vec3::new(0.0, 0.0, 1.0), 2.0, 0.5), [0.0, 1.0, 0.0]),
+            (splat(Vec3::new(0.0, 0.0, 2.0), 2.0, 0.99), [0.0, 0.0, 1.0]),
+        ]);
+        let cam = camera(16, 16);
+        let splats = preprocess(&a, 0.5, &cam, &RenderSettings::default()).unwrap();
+        let n = 16 * 16;
+        let host_rgba = [0.2f32, 0.3, 0.4, 0.8];
+        let color = vec![host_rgba; n];
+        let at = 8 * 16 + 8;
+        // No host: what blend gives, with the depth where coverage passed ½ (green's).
+        let plain = composite(&splats, 16, 16, Vec3::ZERO, &Host::default()).unwrap();
+        assert_eq!(plain.image.pixels, blend(&splats, 16, 16, Vec3::ZERO).unwrap().pixels);
+        assert!((plain.depth[at] - 5.0).abs() < 1e-4, "{}", plain.depth[at]);
+        // Red's α at this pixel (its colour is 1, 0, 0): a little under 0.4 off its centre.
+        let ar = plain.image.pixels[at][0];
+        assert!((ar - 0.4).abs() < 5e-3, "{:?}", plain.image.pixels[at]);
+        // A host surface at depth 4.5: only red is in front; the host shows through the rest.
+        let depth = vec![4.5f32; n];
+        let host = Host { color: Some(&color), depth: Some(&depth) };
+        let c = composite(&splats, 16, 16, Vec3::ZERO, &host).unwrap();
+        let over = |splat: f32, k: usize| splat + (1.0 - ar) * host_rgba[k];
+        let want = [over(ar, 0), over(0.0, 1), over(0.0, 2), over(ar, 3)];
+        for (k, w) in want.iter().enumerate() {
+            assert!((c.image.pixels[at][k] - w).abs() < 1e-6, "channel {k}: {:?} vs {want:?}", c.image.pixels[at]);
+        }
+        assert_eq!(c.depth[at], 4.5, "coverage never reaches ½ in front of the host");
+        // A host surface in front of everything: the host's pixel and depth, untouched.
+        let near = vec![1.0f32; n];
+        let c = composite(&splats, 16, 16, Vec3::ZERO, &Host { color: Some(&color), depth: Some(&near) }).unwrap();
+        assert!(c.image.pixels.iter().all(|p| *p == host_rgba) && c.depth.iter().all(|&d| d == 1.0));
+        // A host image of the wrong size is an error.
+        assert!(composite(&splats, 16, 15, Vec3::ZERO, &host).is_err());
     }
 
     #[test]
