@@ -5,8 +5,9 @@
 //! Every node that instantiates such a mesh places its splats by its global transform, and glTF's
 //! axes (left-up-front as seen by a PLY's camera) become the PLY's.
 //!
-//! The JSON is read with serde_json: the `gltf` crate files the extension's attribute names as
-//! invalid semantics (all of them under one map key), so it cannot hand them back.
+//! The JSON is read with serde_json: the `gltf` crate (gltf-json 1.4.1, `Semantic::checked`)
+//! maps every attribute name it does not know to `Checked::Invalid`, the key of its attribute
+//! map, so the extension's attributes all land on one key and cannot be told apart.
 
 use std::collections::HashSet;
 use std::io::Read;
