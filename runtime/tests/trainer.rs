@@ -195,6 +195,12 @@ fn trainer_image(splats: &[Splat], t: f32, cam: &Camera, antialiasing: bool) -> 
     image
 }
 
+/// splat4d's reference image of `asset`, 8-bit RGB.
+fn reference_rgb(asset: &splat4d::Asset, t: f32, cam: &Camera) -> Vec<u8> {
+    let rgba = render(asset, t, cam, &RenderSettings::default()).unwrap().to_rgba8().unwrap();
+    rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+}
+
 fn compare(rel: &str, cameras: &[usize], times: &[f32]) {
     let bytes = std::fs::read(common::assets().join(rel)).unwrap();
     let splats = decode(&bytes);
@@ -204,13 +210,7 @@ fn compare(rel: &str, cameras: &[usize], times: &[f32]) {
         let cam = asset.cameras()[ci].resized(256, 136);
         for &t in times {
             let want = trainer_image(&splats, t, &cam, false);
-            let got: Vec<u8> = render(&asset, t, &cam, &RenderSettings::default())
-                .unwrap()
-                .to_rgba8()
-                .unwrap()
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect();
+            let got = reference_rgb(&asset, t, &cam);
             let db = common::check_image(&got, &want, 3, [0; 3], MIN_DB)
                 .unwrap_or_else(|e| panic!("{rel}, camera {ci}, t = {t}: {e}"));
             worst = worst.min(db);
@@ -252,13 +252,7 @@ fn antialiased_models_render_as_their_rasteriser_renders_them() {
     for (ci, t) in [(0, 0.2), (400, 0.7)] {
         let cam = asset.cameras()[ci].resized(256, 136);
         let want = trainer_image(&splats, t, &cam, true);
-        let got: Vec<u8> = render(&asset, t, &cam, &RenderSettings::default())
-            .unwrap()
-            .to_rgba8()
-            .unwrap()
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
+        let got = reference_rgb(&asset, t, &cam);
         let db = common::check_image(&got, &want, 3, [0; 3], MIN_DB)
             .unwrap_or_else(|e| panic!("{rel} anti-aliased, camera {ci}, t = {t}: {e}"));
         worst = worst.min(db);
