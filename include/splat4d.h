@@ -16,6 +16,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// `S4dHostDepth::flags`: the image holds the host's depth, and splats behind it are hidden
+// (each splat by its centre's depth); else its depth is cleared to the far value first.
+#define S4D_DEPTH_TEST 1
+
+// `S4dHostDepth::flags`: the splats' depth is written into it where they are nearer: their
+// expected depth where they cover at least half a pixel.
+#define S4D_DEPTH_WRITE 2
+
+// `S4dHostDepth::flags`: reverse Z (1 at the near plane, 0 at the far one).
+#define S4D_DEPTH_REVERSED 4
+
 // What a call did. Every function returns one; anything but `S4D_STATUS_OK` leaves a message
 // for `s4d_last_error` on the calling thread.
 enum S4dStatus
@@ -131,6 +142,46 @@ typedef uint32_t S4dCaptureFormat;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What `s4d_renderer_record` does with the host image's contents.
+enum S4dColorLoad
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Discarded: every pixel is written, the splats over the renderer's background (and
+  // alpha their coverage: over a black background the colour is premultiplied by it).
+  S4D_COLOR_LOAD_CLEAR = 0,
+  // Kept, the splats blended over them ("over", premultiplied; in linear light for an
+  // `_SRGB` image); alpha becomes the splats' coverage over the host's.
+  S4D_COLOR_LOAD_KEEP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum S4dColorLoad S4dColorLoad;
+#else
+typedef uint32_t S4dColorLoad;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The clip-space depth range of a projection matrix.
+enum S4dClipDepth
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // OpenGL: z_ndc in [-1, 1].
+  S4D_CLIP_DEPTH_MINUS_ONE_TO_ONE = 0,
+  // Vulkan and Direct3D: z_ndc in [0, 1].
+  S4D_CLIP_DEPTH_ZERO_TO_ONE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum S4dClipDepth S4dClipDepth;
+#else
+typedef uint32_t S4dClipDepth;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An opened `.s4d` asset: its tables in memory, its primitives read from its file (or its
 // copy in memory) as renderers need them.
 typedef struct S4dAsset S4dAsset;
@@ -212,6 +263,36 @@ typedef struct S4dFrameStats {
   float lod_gamma;
   uint32_t reserved2;
 } S4dFrameStats;
+
+// A host's depth image for `s4d_renderer_record`, tested against and written as `flags` say.
+typedef struct S4dHostDepth {
+  // `sizeof(S4dHostDepth)`.
+  uint32_t struct_size;
+  // `VkFormat`: D16_UNORM, X8_D24_UNORM_PACK32, D24_UNORM_S8_UINT, D32_SFLOAT or
+  // D32_SFLOAT_S8_UINT (stencil is kept as it was).
+  uint32_t format;
+  // `VkImage`: 2D, DEPTH_STENCIL_ATTACHMENT usage.
+  uint64_t image;
+  // What the image is, checked against the renderer: its size, and at least a layer per
+  // view (view i in layer i).
+  uint32_t width;
+  uint32_t height;
+  uint32_t layer_count;
+  // The `VkImageLayout` before: UNDEFINED (only when not tested and without stencil),
+  // DEPTH_STENCIL_ATTACHMENT_OPTIMAL, DEPTH_STENCIL_READ_ONLY_OPTIMAL,
+  // SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL or GENERAL.
+  uint32_t initial_layout;
+  // The `VkImageLayout` after: DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
+  // DEPTH_STENCIL_READ_ONLY_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL or
+  // GENERAL.
+  uint32_t final_layout;
+  // `S4D_DEPTH_TEST`, `S4D_DEPTH_WRITE` (at least one), `S4D_DEPTH_REVERSED`.
+  uint32_t flags;
+  // The host projection's planes, in the asset's units (as `S4dView` positions): near > 0,
+  // far > near or +infinity. `s4d_depth_from_projection` sets them from a matrix.
+  float near_plane;
+  float far_plane;
+} S4dHostDepth;
 
 // Receives one log record: its `S4dLogLevel` and a NUL-terminated UTF-8 message that lives
 // only for the call. Called on the thread that logs; it must not call
@@ -295,7 +376,8 @@ typedef struct S4dFrameDesc {
   double time_seconds;
 } S4dFrameDesc;
 
-// A host's image for `s4d_renderer_record`.
+// A host's image for `s4d_renderer_record`. Hosts built against an older header (whose
+// struct ends at `image`) get what they got then: the image cleared, no depth.
 typedef struct S4dHostImage {
   // `sizeof(S4dHostImage)`.
   uint32_t struct_size;
@@ -304,6 +386,14 @@ typedef struct S4dHostImage {
   uint32_t final_layout;
   // `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
   uint64_t image;
+  // An `S4dColorLoad`: the image's contents discarded (0) or kept under the splats.
+  uint32_t color_load;
+  // With `S4D_COLOR_LOAD_KEEP`, the `VkImageLayout` the image is in before:
+  // COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL, GENERAL or
+  // PRESENT_SRC_KHR.
+  uint32_t initial_layout;
+  // The host's depth image, or NULL.
+  const struct S4dHostDepth *depth;
 } S4dHostImage;
 
 // Options of a standalone runtime (the runtime creates its own Vulkan instance and device).
@@ -504,6 +594,18 @@ S4dStatus s4d_capture_save(const struct S4dCapture *capture, uint32_t format, co
 // `capture` is NULL or from `s4d_renderer_capture_stop`, and not used again.
 S4dStatus s4d_capture_destroy(struct S4dCapture *capture);
 
+// Sets `depth`'s `near_plane`, `far_plane` and `S4D_DEPTH_REVERSED` from a perspective
+// `projection` (16 floats, column-major, looking down −z, as glm and OpenXR make them) for
+// `clip` (an `S4dClipDepth`), leaving its other fields. INVALID_ARGUMENT for a matrix that
+// is not such a projection.
+//
+// # Safety
+// `projection` points to 16 floats; `depth` to a writable `S4dHostDepth` (its fields up to
+// `far_plane` at least).
+S4dStatus s4d_depth_from_projection(const float *projection,
+                                    uint32_t clip,
+                                    struct S4dHostDepth *depth);
+
 // Sends the runtime's log records up to `max_level` (an `S4dLogLevel`) to `callback`; a NULL
 // callback or `S4D_LOG_LEVEL_OFF` stops them. If the process already has a Rust logger (a
 // Rust host), that logger keeps the records and this fails with INVALID_ARGUMENT.
@@ -545,12 +647,16 @@ S4dStatus s4d_renderer_render(const struct S4dRenderer *renderer, const struct S
 
 // Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
 // the recording state, outside a render pass) drawing into the host's image; nothing is
-// submitted. The synchronisation contract:
-// - before: earlier accesses to the image are ordered (by the host's barriers or submission
-//   order) before the color-attachment-output, fragment and transfer stages; its contents are
-//   discarded (every pixel is written);
-// - after: the image is in `final_layout`, written at COLOR_ATTACHMENT_OUTPUT with
-//   COLOR_ATTACHMENT_WRITE; the host's next use of it needs a barrier from there;
+// submitted. The image's contents are discarded (every pixel is written) or, with
+// `color_load` KEEP, kept under the splats; a depth image hides the splats behind the host's
+// geometry and/or takes their depth (`S4dHostDepth`). The synchronisation contract:
+// - before: the render pass's own dependency orders it after the host's earlier copies,
+//   fragment-shader and attachment work on these images (transfer, fragment shader,
+//   color-attachment-output and fragment-test stages); other earlier work needs the host's
+//   barrier;
+// - after: the images are in their final layouts, written at COLOR_ATTACHMENT_OUTPUT
+//   (COLOR_ATTACHMENT_WRITE) and LATE_FRAGMENT_TESTS (DEPTH_STENCIL_ATTACHMENT_WRITE); the
+//   host's next use needs a barrier from there;
 // - a renderer reuses the resources of the frame two frames back, so the command buffer
 //   recorded two frames earlier must have completed before this call, and the renderer must
 //   outlive the host's last command buffer that holds its commands.

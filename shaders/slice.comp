@@ -25,6 +25,8 @@ layout(std430, set = 0, binding = 13) writeonly buffer Projected1 { uvec4 projec
 // The right eye's sort input, written only with FLAG_PER_EYE_SORT.
 layout(std430, set = 0, binding = 14) writeonly buffer KeysRight { uint keys_right[]; };
 layout(std430, set = 0, binding = 15) writeonly buffer ValuesRight { uint values_right[]; };
+// Each eye's view depth of each appended splat (slot · view_count + eye), with FLAG_VIEW_DEPTH.
+layout(std430, set = 0, binding = 16) writeonly buffer ViewDepth { float view_depth[]; };
 
 layout(push_constant) uniform Push {
     uint run_offset;
@@ -154,11 +156,11 @@ bool slice(uint g, out uint level) {
     float alpha[2] = float[2](opacity, opacity);
     bool antialiased = (frame.flags & FLAG_ANTIALIASED) != 0u;
     bool ok[2] = bool[2](false, false);
+    float depth[2] = float[2](0.0, 0.0);
     bool any_ok = false;
     for (uint e = 0u; e < frame.view_count; ++e) {
-        float depth;
         ok[e] = lod_selects(frame.eyes[e], level, length(mean - frame.eyes[e].position.xyz)) &&
-                project(frame.eyes[e], mean, cov, antialiased, alpha[e], center[e], conic[e], extent[e], depth);
+                project(frame.eyes[e], mean, cov, antialiased, alpha[e], center[e], conic[e], extent[e], depth[e]);
         if (ok[e]) {
             vec3 to = pos_t0.xyz - frame.eyes[e].position.xyz;
             vec3 dir = dot(to, to) > 0.0 ? normalize(to) : vec3(0.0);
@@ -187,6 +189,9 @@ bool slice(uint g, out uint level) {
     }
     for (uint e = 0u; e < frame.view_count; ++e) {
         write_record(e, slot, ok[e], center[e], conic[e], color[e], alpha[e], extent[e]);
+        if ((frame.flags & FLAG_VIEW_DEPTH) != 0u) {
+            view_depth[slot * frame.view_count + e] = depth[e];
+        }
     }
     return true;
 }

@@ -39,6 +39,8 @@ struct Frame {
 #define FLAG_PER_EYE_SORT 64u
 // Frame flag: the asset was trained with anti-aliasing (opacity compensated for the dilation).
 #define FLAG_ANTIALIASED 128u
+// The frame composites with a host's depth: slice keeps each eye's view depth of each splat.
+#define FLAG_VIEW_DEPTH 256u
 
 const float MIN_ALPHA = 1.0 / 255.0;
 

@@ -197,7 +197,7 @@ impl Player<'_> {
         let shown = gpu
             .presenter
             .frame(ctx, |cmd, image| {
-                let target = HostTarget { image, final_layout: splat4d::ash::vk::ImageLayout::PRESENT_SRC_KHR };
+                let target = HostTarget::new(image, splat4d::ash::vk::ImageLayout::PRESENT_SRC_KHR);
                 // SAFETY: the presenter's command buffer is recording, for the context's queue,
                 // and its image is the renderer's size and format; the presenter waits for the
                 // frame two back before handing its command buffer out again.

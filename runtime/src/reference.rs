@@ -225,6 +225,9 @@ pub struct Host<'a> {
     /// The host's pixels, kept under the splats (premultiplied RGBA in the values the target
     /// holds); without them the splats are drawn over the background.
     pub color: Option<&'a [[f32; 4]]>,
+    /// The target is `_SRGB`: its values are sRGB-encoded and the hardware blends the splats
+    /// over the kept pixels in linear light (the splats' colour, un-premultiplied, decoded).
+    pub linear_light: bool,
     /// The view depth of the host's nearest opaque surface (`+∞` where there is none): a
     /// splat is hidden at a pixel unless its depth is less, as the GPU's depth test keeps a
     /// splat's fragments at its centre's depth.
@@ -237,9 +240,9 @@ pub struct Composite {
     /// Colour blended over the host's (the "over" operator, premultiplied) or the background,
     /// and alpha: the splats' coverage over the host's own.
     pub image: Image,
-    /// Per pixel, the depth of the splat at which the accumulated opacity first reaches ½ (the
-    /// surface a viewer sees, so what reprojection should move), else the host's depth (`+∞`
-    /// without one).
+    /// Per pixel, the splats' expected view depth `Σ αᵢTᵢzᵢ / Σ αᵢTᵢ` where they cover at
+    /// least half of it (the surface a viewer sees there, so what reprojection should move),
+    /// else the host's depth (`+∞` without one).
     pub depth: Vec<f32>,
 }
 
@@ -282,7 +285,8 @@ pub fn composite(splats: &[Projected], width: u32, height: u32, background: Vec3
                     };
                     let limit = host.depth.map_or(f32::INFINITY, |d| d[at]);
                     let local = ((y - ty * TILE) * width + x) as usize;
-                    (rows[local], depths[local]) = shade(splats, list, x, y, under, limit);
+                    let linear = host.linear_light && host.color.is_some();
+                    (rows[local], depths[local]) = shade(splats, list, (x, y), under, limit, linear);
                 }
             }
         }
@@ -290,12 +294,20 @@ pub fn composite(splats: &[Projected], width: u32, height: u32, background: Vec3
     Ok(Composite { image: Image { width, height, pixels }, depth })
 }
 
-/// One pixel: the splats in front of `limit`, front to back, over `under` (premultiplied).
-fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, under: [f32; 4], limit: f32) -> ([f32; 4], f32) {
+/// One pixel: the splats in front of `limit`, front to back, over `under` (premultiplied; in
+/// `linear` light, as the hardware blends over an `_SRGB` target's kept pixels).
+fn shade(
+    splats: &[Projected],
+    list: &[u32],
+    (x, y): (u32, u32),
+    under: [f32; 4],
+    limit: f32,
+    linear: bool,
+) -> ([f32; 4], f32) {
     let pixel = Vec2::new(x as f32 + 0.5, y as f32 + 0.5);
     let mut transmittance = 1.0f32;
     let mut color = Vec3::ZERO;
-    let mut depth = limit;
+    let mut weighted_depth = 0.0f32;
     for &s in list {
         let p = &splats[s as usize];
         let [x0, y0, x1, y1] = p.rect;
@@ -320,13 +332,40 @@ fn shade(splats: &[Projected], list: &[u32], x: u32, y: u32, under: [f32; 4], li
             break;
         }
         color += p.color * alpha * transmittance;
-        if transmittance > 0.5 && next <= 0.5 {
-            depth = p.depth;
-        }
+        weighted_depth += p.depth * alpha * transmittance;
         transmittance = next;
     }
-    let c = color + transmittance * Vec3::new(under[0], under[1], under[2]);
-    ([c.x, c.y, c.z, 1.0 - transmittance + transmittance * under[3]], depth)
+    let coverage = 1.0 - transmittance;
+    let depth = if coverage >= 0.5 { weighted_depth / coverage } else { limit };
+    let under_rgb = Vec3::new(under[0], under[1], under[2]);
+    let c = if linear {
+        let own = if coverage > 0.0 { (color / coverage).clamp(Vec3::ZERO, Vec3::ONE) } else { Vec3::ZERO };
+        let lin = |v: Vec3| Vec3::new(srgb_to_linear(v.x), srgb_to_linear(v.y), srgb_to_linear(v.z));
+        let out = lin(own) * coverage + transmittance * lin(under_rgb.clamp(Vec3::ZERO, Vec3::ONE));
+        Vec3::new(linear_to_srgb(out.x), linear_to_srgb(out.y), linear_to_srgb(out.z))
+    } else {
+        color + transmittance * under_rgb
+    };
+    ([c.x, c.y, c.z, coverage + transmittance * under[3]], depth)
+}
+
+/// The sRGB transfer function's decode (IEC 61966-2-1), as `_SRGB` formats apply it.
+pub fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// Its encode.
+pub fn linear_to_srgb(c: f32) -> f32 {
+    let c = c.clamp(0.0, 1.0);
+    if c <= 0.0031308 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
 }
 
 /// Peak signal-to-noise ratio of the RGB channels (values in [0, 1] after clamping), in dB.
@@ -404,8 +443,9 @@ mod tests {
     }
 
     /// A host's frame: its surface hides the splats behind it exactly (each splat by its
-    /// centre's depth), its colour shows through in premultiplied "over", and depth out is the
-    /// depth where coverage first reaches ½, the host's where the splats never do.
+    /// centre's depth), its colour shows through in premultiplied "over" (in linear light for
+    /// an `_SRGB` target), and depth out is the splats' expected depth where they cover at
+    /// least half the pixel, the host's where they do not.
     #[test]
     fn composite_into_a_host_frame() {
         // Large flat splats at view depths 4 (red, α 0.4), 5 (green, α 0.5) and 6 (blue, α 0.99).
@@ -420,16 +460,20 @@ mod tests {
         let host_rgba = [0.2f32, 0.3, 0.4, 0.8];
         let color = vec![host_rgba; n];
         let at = 8 * 16 + 8;
-        // No host: what blend gives, with the depth where coverage passed ½ (green's).
+        // No host: what blend gives. Each splat's colour is one channel, so the channels are
+        // the blending weights αᵢTᵢ and the alpha their sum: the expected depth follows.
         let plain = composite(&splats, 16, 16, Vec3::ZERO, &Host::default()).unwrap();
         assert_eq!(plain.image.pixels, blend(&splats, 16, 16, Vec3::ZERO).unwrap().pixels);
-        assert!((plain.depth[at] - 5.0).abs() < 1e-4, "{}", plain.depth[at]);
+        let [r, g, b, a] = plain.image.pixels[at];
+        assert!((r + g + b - a).abs() < 1e-5 && a > 0.99, "{:?}", plain.image.pixels[at]);
+        let expected = (4.0 * r + 5.0 * g + 6.0 * b) / a;
+        assert!((plain.depth[at] - expected).abs() < 1e-4, "{} vs {expected}", plain.depth[at]);
         // Red's α at this pixel (its colour is 1, 0, 0): a little under 0.4 off its centre.
         let ar = plain.image.pixels[at][0];
         assert!((ar - 0.4).abs() < 5e-3, "{:?}", plain.image.pixels[at]);
         // A host surface at depth 4.5: only red is in front; the host shows through the rest.
         let depth = vec![4.5f32; n];
-        let host = Host { color: Some(&color), depth: Some(&depth) };
+        let host = Host { color: Some(&color), depth: Some(&depth), ..Default::default() };
         let c = composite(&splats, 16, 16, Vec3::ZERO, &host).unwrap();
         let over = |splat: f32, k: usize| splat + (1.0 - ar) * host_rgba[k];
         let want = [over(ar, 0), over(0.0, 1), over(0.0, 2), over(ar, 3)];
@@ -437,9 +481,24 @@ mod tests {
             assert!((c.image.pixels[at][k] - w).abs() < 1e-6, "channel {k}: {:?} vs {want:?}", c.image.pixels[at]);
         }
         assert_eq!(c.depth[at], 4.5, "coverage never reaches ½ in front of the host");
+        // An _SRGB target: red's colour (1, 0, 0) decoded, over the host's decoded pixel.
+        let srgb = composite(&splats, 16, 16, Vec3::ZERO, &Host { linear_light: true, ..host }).unwrap();
+        let lin = |k: usize| (if k == 0 { ar } else { 0.0 }) + (1.0 - ar) * srgb_to_linear(host_rgba[k]);
+        for k in 0..3 {
+            let want = linear_to_srgb(lin(k));
+            assert!((srgb.image.pixels[at][k] - want).abs() < 1e-5, "channel {k}: {:?}", srgb.image.pixels[at]);
+        }
+        assert!(srgb.image.pixels[at][1] > c.image.pixels[at][1], "linear light brightens what shows through");
         // A host surface in front of everything: the host's pixel and depth, untouched.
         let near = vec![1.0f32; n];
-        let c = composite(&splats, 16, 16, Vec3::ZERO, &Host { color: Some(&color), depth: Some(&near) }).unwrap();
+        let c = composite(
+            &splats,
+            16,
+            16,
+            Vec3::ZERO,
+            &Host { color: Some(&color), depth: Some(&near), ..Default::default() },
+        )
+        .unwrap();
         assert!(c.image.pixels.iter().all(|p| *p == host_rgba) && c.depth.iter().all(|&d| d == 1.0));
         // A host image of the wrong size is an error.
         assert!(composite(&splats, 16, 15, Vec3::ZERO, &host).is_err());

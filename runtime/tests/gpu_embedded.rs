@@ -407,10 +407,16 @@ fn the_host_records_the_frame_into_its_own_command_buffer_and_image() {
                 views: views.as_ptr(),
                 time_seconds: 1.3,
             };
+            // A host built against the first header: its struct ends at `image`, and what
+            // lies past it is never read (here: a kept colour from a bad layout, a bogus
+            // depth image), so the image is cleared as it always was.
             let target = S4dHostImage {
-                struct_size: std::mem::size_of::<S4dHostImage>() as u32,
+                struct_size: 16,
                 final_layout: vk::ImageLayout::TRANSFER_SRC_OPTIMAL.as_raw() as u32,
                 image: vk::Handle::as_raw(image),
+                color_load: S4dColorLoad::Keep as u32,
+                initial_layout: u32::MAX,
+                depth: std::ptr::dangling::<S4dHostDepth>(),
             };
             let status = s4d_renderer_record(c.renderer, vk::Handle::as_raw(cmd) as *mut c_void, &frame, &target);
             assert_eq!(status, S4dStatus::Ok, "frame {frame_index}");

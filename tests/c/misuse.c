@@ -114,6 +114,63 @@ static void changed_under_an_open_asset(S4dRuntime *runtime, const char *good, c
     expect(s4d_asset_destroy(asset), S4D_STATUS_OK, "close the changed asset");
 }
 
+/* Compositing fields of s4d_renderer_record, each wrong in turn on a 16x16 mono renderer. Every
+   case is refused before the command buffer is touched (it is not a real one): one that got
+   through would crash the suite. VkImageLayout and VkFormat values are Vulkan's. */
+enum { UNDEFINED = 0, COLOR_ATTACHMENT = 2, DEPTH_ATTACHMENT = 3, TRANSFER_SRC = 6, TRANSFER_DST = 7 };
+enum { R8G8B8A8_UNORM = 37, D16_UNORM = 124, D32_SFLOAT = 126 };
+
+static void host_image_misuse(S4dRenderer *renderer) {
+    void *cmd = (void *)(uintptr_t)0x1000;
+    S4dView v = view();
+    S4dFrameDesc frame = {sizeof(S4dFrameDesc), 1, &v, 0.5};
+    S4dHostDepth depth = {sizeof(S4dHostDepth), D32_SFLOAT, 0x2000, 16, 16, 1, DEPTH_ATTACHMENT, TRANSFER_SRC,
+                          S4D_DEPTH_TEST | S4D_DEPTH_WRITE, 0.1f, 100.0f};
+    S4dHostImage image = {sizeof(S4dHostImage), TRANSFER_SRC, 0x3000, S4D_COLOR_LOAD_KEEP, TRANSFER_DST, &depth};
+    const S4dStatus bad = S4D_STATUS_INVALID_ARGUMENT;
+#define REFUSED(what, change, undo)                                                   \
+    do {                                                                              \
+        change;                                                                       \
+        expect(s4d_renderer_record(renderer, cmd, &frame, &image), bad, what);       \
+        undo;                                                                         \
+    } while (0)
+    expect(s4d_renderer_record(renderer, cmd, &frame, NULL), S4D_STATUS_NULL_POINTER, "record into a NULL image");
+    REFUSED("image struct_size 8", image.struct_size = 8, image.struct_size = sizeof image);
+    REFUSED("color_load 5", image.color_load = 5, image.color_load = S4D_COLOR_LOAD_KEEP);
+    REFUSED("kept colour from UNDEFINED", image.initial_layout = UNDEFINED, image.initial_layout = TRANSFER_DST);
+    REFUSED("depth struct_size 4", depth.struct_size = 4, depth.struct_size = sizeof depth);
+    REFUSED("a null depth image", depth.image = 0, depth.image = 0x2000);
+    REFUSED("a colour format as depth", depth.format = R8G8B8A8_UNORM, depth.format = D32_SFLOAT);
+    REFUSED("depth 17 wide", depth.width = 17, depth.width = 16);
+    REFUSED("depth 15 high", depth.height = 15, depth.height = 16);
+    REFUSED("depth with no layers", depth.layer_count = 0, depth.layer_count = 1);
+    REFUSED("depth neither tested nor written", depth.flags = 0, depth.flags = S4D_DEPTH_TEST | S4D_DEPTH_WRITE);
+    REFUSED("unknown depth flags", depth.flags |= 8, depth.flags &= 7);
+    REFUSED("near plane 0", depth.near_plane = 0.0f, depth.near_plane = 0.1f);
+    REFUSED("near plane NaN", depth.near_plane = NAN, depth.near_plane = 0.1f);
+    REFUSED("far before near", depth.far_plane = 0.05f, depth.far_plane = 100.0f);
+    REFUSED("depth from a colour layout", depth.initial_layout = COLOR_ATTACHMENT, depth.initial_layout = DEPTH_ATTACHMENT);
+    REFUSED("tested depth from UNDEFINED", depth.initial_layout = UNDEFINED, depth.initial_layout = DEPTH_ATTACHMENT);
+    REFUSED("depth left in a colour layout", depth.final_layout = COLOR_ATTACHMENT, depth.final_layout = TRANSFER_SRC);
+#undef REFUSED
+
+    /* The convention from a projection: glm's perspective (OpenGL clip space, near 0.5, far 20). */
+    float n = 0.5f, f = 20.0f, gl[16] = {1.0f, 0, 0, 0, 0, 1.0f, 0, 0, 0, 0, -(f + n) / (f - n), -1.0f, 0, 0, -2.0f * f * n / (f - n), 0};
+    float identity[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    S4dHostDepth from = {.struct_size = sizeof(S4dHostDepth), .format = D16_UNORM};
+    from.flags = S4D_DEPTH_TEST | S4D_DEPTH_REVERSED;
+    expect(s4d_depth_from_projection(NULL, S4D_CLIP_DEPTH_MINUS_ONE_TO_ONE, &from), S4D_STATUS_NULL_POINTER, "NULL projection");
+    expect(s4d_depth_from_projection(gl, S4D_CLIP_DEPTH_MINUS_ONE_TO_ONE, NULL), S4D_STATUS_NULL_POINTER, "depth into NULL");
+    expect(s4d_depth_from_projection(gl, 7, &from), bad, "clip depth 7");
+    expect(s4d_depth_from_projection(identity, S4D_CLIP_DEPTH_ZERO_TO_ONE, &from), bad, "an identity projection");
+    expect(s4d_depth_from_projection(gl, S4D_CLIP_DEPTH_MINUS_ONE_TO_ONE, &from), S4D_STATUS_OK, "an OpenGL projection");
+    if (fabsf(from.near_plane - n) > 1e-4f || fabsf(from.far_plane - f) > 1e-2f || from.flags != S4D_DEPTH_TEST ||
+        from.format != D16_UNORM) {
+        fprintf(stderr, "FAIL depth from projection: near %g far %g flags %u\n", from.near_plane, from.far_plane, from.flags);
+        failures++;
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) return 2;
     const char *good = argv[1], *corrupt = argv[2], *dir = argv[3];
@@ -241,6 +298,7 @@ int main(int argc, char **argv) {
     expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_OK, "active sets off");
     policy.disable_active_sets = 0;
     expect(s4d_renderer_set_policy(renderer, &policy), S4D_STATUS_OK, "the default policy");
+    host_image_misuse(renderer);
     S4dFrameStats stats = {.struct_size = sizeof(S4dFrameStats)};
     expect(s4d_renderer_get_stats(renderer, &stats), S4D_STATUS_NOT_READY, "stats before rendering");
     S4dView v = view();

@@ -9,6 +9,7 @@
 
 mod asset;
 mod capture;
+mod composite;
 mod log_bridge;
 mod renderer;
 mod runtime;
@@ -23,6 +24,7 @@ use crate::error::Error;
 
 pub use asset::*;
 pub use capture::*;
+pub use composite::*;
 pub use log_bridge::*;
 pub use renderer::*;
 pub use runtime::*;

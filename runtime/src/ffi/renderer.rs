@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use ash::vk::{self, Handle};
 use glam::{Mat4, Quat, Vec3};
 
+use super::composite::{composite_target, S4dHostDepth};
 use super::{
     arg, call, invalid, lock, not_ready, put, put_versioned, versioned, versioned_since, Failure, S4dAsset, S4dRuntime,
     S4dStatus,
@@ -113,8 +114,10 @@ pub struct S4dFrameDesc {
     pub time_seconds: f64,
 }
 
-/// A host's image for `s4d_renderer_record`.
+/// A host's image for `s4d_renderer_record`. Hosts built against an older header (whose
+/// struct ends at `image`) get what they got then: the image cleared, no depth.
 #[repr(C)]
+#[derive(Clone, Copy, bytemuck::Zeroable)]
 pub struct S4dHostImage {
     /// `sizeof(S4dHostImage)`.
     pub struct_size: u32,
@@ -123,7 +126,18 @@ pub struct S4dHostImage {
     pub final_layout: u32,
     /// `VkImage`: 2D, the renderer's size and format, a layer per view, COLOR_ATTACHMENT usage.
     pub image: u64,
+    /// An `S4dColorLoad`: the image's contents discarded (0) or kept under the splats.
+    pub color_load: u32,
+    /// With `S4D_COLOR_LOAD_KEEP`, the `VkImageLayout` the image is in before:
+    /// COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL, GENERAL or
+    /// PRESENT_SRC_KHR.
+    pub initial_layout: u32,
+    /// The host's depth image, or NULL.
+    pub depth: *const S4dHostDepth,
 }
+
+/// The first `S4dHostImage`'s size: up to `image`.
+const HOST_IMAGE_V1: usize = 16;
 
 /// What one frame cost and drew. The caller sets `struct_size` to `sizeof(S4dFrameStats)`;
 /// hosts built against an older header get the fields their struct has room for.
@@ -404,12 +418,16 @@ unsafe fn frame_cameras(r: &S4dRenderer, frame: *const S4dFrameDesc) -> Result<(
 
 /// Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
 /// the recording state, outside a render pass) drawing into the host's image; nothing is
-/// submitted. The synchronisation contract:
-/// - before: earlier accesses to the image are ordered (by the host's barriers or submission
-///   order) before the color-attachment-output, fragment and transfer stages; its contents are
-///   discarded (every pixel is written);
-/// - after: the image is in `final_layout`, written at COLOR_ATTACHMENT_OUTPUT with
-///   COLOR_ATTACHMENT_WRITE; the host's next use of it needs a barrier from there;
+/// submitted. The image's contents are discarded (every pixel is written) or, with
+/// `color_load` KEEP, kept under the splats; a depth image hides the splats behind the host's
+/// geometry and/or takes their depth (`S4dHostDepth`). The synchronisation contract:
+/// - before: the render pass's own dependency orders it after the host's earlier copies,
+///   fragment-shader and attachment work on these images (transfer, fragment shader,
+///   color-attachment-output and fragment-test stages); other earlier work needs the host's
+///   barrier;
+/// - after: the images are in their final layouts, written at COLOR_ATTACHMENT_OUTPUT
+///   (COLOR_ATTACHMENT_WRITE) and LATE_FRAGMENT_TESTS (DEPTH_STENCIL_ATTACHMENT_WRITE); the
+///   host's next use needs a barrier from there;
 /// - a renderer reuses the resources of the frame two frames back, so the command buffer
 ///   recorded two frames earlier must have completed before this call, and the renderer must
 ///   outlive the host's last command buffer that holds its commands.
@@ -427,12 +445,11 @@ pub unsafe extern "C" fn s4d_renderer_record(
     call("s4d_renderer_record", || unsafe {
         let r = arg(renderer, "renderer")?;
         arg(command_buffer as *const u8, "command_buffer")?;
-        let image = versioned(image, "image")?;
+        let image = versioned_since(image, "image", HOST_IMAGE_V1)?;
         let (time, cameras) = frame_cameras(r, frame)?;
-        let target = HostTarget {
-            image: vk::Image::from_raw(image.image),
-            final_layout: vk::ImageLayout::from_raw(image.final_layout as i32),
-        };
+        let target =
+            HostTarget::new(vk::Image::from_raw(image.image), vk::ImageLayout::from_raw(image.final_layout as i32));
+        let target = composite_target(target, (image.color_load, image.initial_layout), image.depth)?;
         let cmd = vk::CommandBuffer::from_raw(command_buffer as u64);
         lock(&r.renderer).record_into(&lock(&r.context), cmd, time, &cameras, target)?;
         Ok(())

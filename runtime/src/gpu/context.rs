@@ -511,6 +511,12 @@ impl Context {
         upload_path(self.upload_queue, self.queue_family)
     }
 
+    /// What the device can do with `format` in optimally tiled images.
+    pub fn format_features(&self, format: vk::Format) -> vk::FormatFeatureFlags {
+        unsafe { self.instance.get_physical_device_format_properties(self.physical_device, format) }
+            .optimal_tiling_features
+    }
+
     pub fn device_name(&self) -> &str {
         &self.info.name
     }

@@ -3,7 +3,9 @@
 
 use ash::vk;
 
-use super::pipelines::{Pipelines, ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS};
+use super::pipelines::{
+    self, Pipelines, ACCUMULATION_FORMAT, DEPTH_ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS,
+};
 use super::resident::{PageCopy, Resident};
 use crate::error::Result;
 use crate::gpu::sort::{RadixSort, SortBuffers, COUNT_BYTES};
@@ -21,7 +23,11 @@ pub struct Frame {
     /// The right eye's own sort, with per-eye sorting; else both eyes draw in `sort`'s order.
     pub sort_right: Option<SortBuffers>,
     pub projected: [Buffer; 2],
+    /// Each eye's view depth of each splat, written when the frame composites with depth.
+    pub view_depth: Buffer,
     pub accumulation: Image,
+    /// Made for the first frame that hands depth out to a host.
+    pub depth_accumulation: Option<DepthAccumulation>,
     pub target: Image,
     views: Vec<vk::ImageView>,
     /// One render pass per entry: all views at once with multiview, else one per eye.
@@ -68,6 +74,24 @@ pub const fn raster_end_slot(pass: u32) -> u32 {
 }
 pub const fn pass_end_slot(pass: u32) -> u32 {
     TIMESTAMP_SLOTS + 2 * pass + 1
+}
+
+/// The splats' weighted depth, per pass: the image, its views and the resolve's sets reading it
+/// beside the colour accumulation.
+pub struct DepthAccumulation {
+    image: Image,
+    views: Vec<vk::ImageView>,
+    pool: vk::DescriptorPool,
+    pub resolve_sets: Vec<vk::DescriptorSet>,
+}
+
+/// A host's depth image for one frame.
+#[derive(Clone, Copy, Debug)]
+pub struct HostDepthImage {
+    pub image: vk::Image,
+    pub format: vk::Format,
+    /// The resolve writes depth: the framebuffers take the depth accumulation image.
+    pub write: bool,
 }
 
 /// What one render pass of a frame draws into.
@@ -139,6 +163,8 @@ impl Frame {
         made.buffers.push(ctx.create_buffer(&n("projected eye 0"), record_bytes, storage, MemoryKind::Device)?);
         let second = if spec.views > 1 { record_bytes } else { 16 };
         made.buffers.push(ctx.create_buffer(&n("projected eye 1"), second, storage, MemoryKind::Device)?);
+        let depth_bytes = spec.capacity.max(1) as u64 * spec.views as u64 * 4;
+        made.buffers.push(ctx.create_buffer(&n("view depth"), depth_bytes, storage, MemoryKind::Device)?);
         let pixels = spec.width as u64 * spec.height as u64 * spec.views as u64;
         made.buffers.push(ctx.create_buffer(
             &n("readback"),
@@ -246,6 +272,7 @@ impl Frame {
 
         let counts = made.buffers.pop().unwrap();
         let readback = made.buffers.pop().unwrap();
+        let view_depth = made.buffers.pop().unwrap();
         let projected1 = made.buffers.pop().unwrap();
         let projected0 = made.buffers.pop().unwrap();
         let runs = made.buffers.pop().unwrap();
@@ -258,7 +285,9 @@ impl Frame {
             sort: made.sort.take().unwrap(),
             sort_right: made.sort_right.take(),
             projected: [projected0, projected1],
+            view_depth,
             accumulation,
+            depth_accumulation: None,
             target,
             passes: made
                 .framebuffers
@@ -310,12 +339,18 @@ impl Frame {
                 whole(&self.projected[1]),
                 whole(keys_right),
                 whole(values_right),
+                whole(&self.view_depth),
             ]);
             write_buffers(ctx, *set, &buffers, true);
         }
         // The sort's 32-bit keys take four passes and end in pair 0.
-        let raster =
-            [whole(&self.sort.values[0]), whole(&self.projected[0]), whole(&self.projected[1]), whole(order_right)];
+        let raster = [
+            whole(&self.sort.values[0]),
+            whole(&self.projected[0]),
+            whole(&self.projected[1]),
+            whole(order_right),
+            whole(&self.view_depth),
+        ];
         write_buffers(ctx, self.raster_set, &raster, false);
         for (p, pass) in self.passes.iter().enumerate() {
             let image = [vk::DescriptorImageInfo::default()
@@ -331,30 +366,48 @@ impl Frame {
     }
 
     /// Framebuffers over a host's image (one per pass, `pass_views` layers each) beside this
-    /// frame's accumulation image. They live until [`Frame::release_host`].
+    /// frame's accumulation image, and the host's depth image where there is one. They live
+    /// until [`Frame::release_host`].
     pub fn attach_host(
         &mut self,
         ctx: &Context,
         render_pass: vk::RenderPass,
-        image: vk::Image,
-        format: vk::Format,
+        (image, format): (vk::Image, vk::Format),
+        depth: Option<HostDepthImage>,
         (width, height, pass_views): (u32, u32, u32),
     ) -> Result<Vec<vk::Framebuffer>> {
         let d = &ctx.device;
-        for (pass, _) in self.passes.iter().enumerate() {
-            let layers = vk::ImageSubresourceRange::default()
-                .aspect_mask(vk::ImageAspectFlags::COLOR)
-                .level_count(1)
-                .base_array_layer(pass as u32 * pass_views)
-                .layer_count(pass_views);
-            let info = vk::ImageViewCreateInfo::default()
-                .image(image)
-                .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
-                .format(format)
-                .subresource_range(layers);
-            let view = unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?;
-            self.host_views.push(view);
-            let attachments = [self.views[2 * pass], view];
+        for pass in 0..self.passes.len() {
+            let layers = |aspect| {
+                vk::ImageSubresourceRange::default()
+                    .aspect_mask(aspect)
+                    .level_count(1)
+                    .base_array_layer(pass as u32 * pass_views)
+                    .layer_count(pass_views)
+            };
+            let mut view = |image, format, aspect| {
+                let info = vk::ImageViewCreateInfo::default()
+                    .image(image)
+                    .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
+                    .format(format)
+                    .subresource_range(layers(aspect));
+                let view = unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?;
+                self.host_views.push(view);
+                Ok::<_, crate::error::Error>(view)
+            };
+            let mut attachments = vec![self.views[2 * pass], view(image, format, vk::ImageAspectFlags::COLOR)?];
+            if let Some(depth) = depth {
+                if depth.write {
+                    let acc = self.depth_accumulation.as_ref().expect("made before the frame attaches");
+                    attachments.push(acc.views[pass]);
+                }
+                // A view of a depth/stencil image as an attachment has both aspects.
+                let mut aspect = vk::ImageAspectFlags::DEPTH;
+                if pipelines::has_stencil(depth.format) {
+                    aspect |= vk::ImageAspectFlags::STENCIL;
+                }
+                attachments.push(view(depth.image, depth.format, aspect)?);
+            }
             let fb_info = vk::FramebufferCreateInfo::default()
                 .render_pass(render_pass)
                 .attachments(&attachments)
@@ -365,6 +418,20 @@ impl Frame {
             self.host_framebuffers.push(fb);
         }
         Ok(self.host_framebuffers.clone())
+    }
+
+    /// Makes the depth accumulation image and its resolve sets, once.
+    pub fn make_depth_accumulation(
+        &mut self,
+        ctx: &Context,
+        pipelines: &Pipelines,
+        spec: (u32, u32, u32),
+    ) -> Result<()> {
+        if self.depth_accumulation.is_none() {
+            let made = DepthAccumulation::new(ctx, pipelines, spec, self)?;
+            self.depth_accumulation = Some(made);
+        }
+        Ok(())
     }
 
     /// Destroys what [`Frame::attach_host`] made; the GPU must be done with it.
@@ -381,8 +448,11 @@ impl Frame {
 
     pub fn destroy(mut self, ctx: &Context, command_pool: vk::CommandPool) {
         self.release_host(ctx);
+        if let Some(acc) = self.depth_accumulation.take() {
+            acc.destroy(ctx);
+        }
         let made = Made {
-            buffers: vec![self.uniforms, self.runs, self.readback, self.counts, {
+            buffers: vec![self.uniforms, self.runs, self.readback, self.counts, self.view_depth, {
                 let [p0, p1] = self.projected;
                 ctx.destroy_buffer(p0);
                 p1
@@ -463,5 +533,96 @@ impl Made {
         self.images.into_iter().for_each(|i| ctx.destroy_image(i));
         self.buffers.into_iter().chain(self.staging).chain(self.overflow).for_each(|b| ctx.destroy_buffer(b));
         self.sort.into_iter().chain(self.sort_right).for_each(|s| s.destroy(ctx));
+    }
+}
+
+impl DepthAccumulation {
+    /// `(width, height, views)`, `pass_views` layers per pass as the frame's own images.
+    fn new(
+        ctx: &Context,
+        pipelines: &Pipelines,
+        (width, height, pass_views): (u32, u32, u32),
+        frame: &Frame,
+    ) -> Result<DepthAccumulation> {
+        let passes = frame.passes.len() as u32;
+        let info = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(DEPTH_ACCUMULATION_FORMAT)
+            .extent(vk::Extent3D { width, height, depth: 1 })
+            .mip_levels(1)
+            .array_layers(passes * pass_views)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .tiling(vk::ImageTiling::OPTIMAL)
+            .usage(vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::INPUT_ATTACHMENT)
+            .initial_layout(vk::ImageLayout::UNDEFINED);
+        let mut acc = DepthAccumulation {
+            image: ctx.create_image("depth accumulation", &info)?,
+            views: Vec::new(),
+            pool: vk::DescriptorPool::null(),
+            resolve_sets: Vec::new(),
+        };
+        match acc.build(ctx, pipelines, passes, pass_views, frame) {
+            Ok(()) => Ok(acc),
+            Err(e) => {
+                acc.destroy(ctx);
+                Err(e)
+            }
+        }
+    }
+
+    fn build(
+        &mut self,
+        ctx: &Context,
+        pipelines: &Pipelines,
+        passes: u32,
+        pass_views: u32,
+        frame: &Frame,
+    ) -> Result<()> {
+        let d = &ctx.device;
+        for pass in 0..passes {
+            let layers = vk::ImageSubresourceRange::default()
+                .aspect_mask(vk::ImageAspectFlags::COLOR)
+                .level_count(1)
+                .base_array_layer(pass * pass_views)
+                .layer_count(pass_views);
+            let info = vk::ImageViewCreateInfo::default()
+                .image(self.image.raw)
+                .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
+                .format(DEPTH_ACCUMULATION_FORMAT)
+                .subresource_range(layers);
+            self.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
+        }
+        let sizes =
+            [vk::DescriptorPoolSize::default().ty(vk::DescriptorType::INPUT_ATTACHMENT).descriptor_count(2 * passes)];
+        let pool_info = vk::DescriptorPoolCreateInfo::default().max_sets(passes).pool_sizes(&sizes);
+        self.pool = unsafe { d.create_descriptor_pool(&pool_info, None) }.map_err(vk_err("vkCreateDescriptorPool"))?;
+        let layouts = vec![pipelines.resolve_depth_set_layout; passes as usize];
+        let alloc = vk::DescriptorSetAllocateInfo::default().descriptor_pool(self.pool).set_layouts(&layouts);
+        self.resolve_sets =
+            unsafe { d.allocate_descriptor_sets(&alloc) }.map_err(vk_err("vkAllocateDescriptorSets"))?;
+        for (p, &set) in self.resolve_sets.iter().enumerate() {
+            for (binding, view) in [(0, frame.views[2 * p]), (1, self.views[p])] {
+                let image = [vk::DescriptorImageInfo::default()
+                    .image_view(view)
+                    .image_layout(vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)];
+                let write = vk::WriteDescriptorSet::default()
+                    .dst_set(set)
+                    .dst_binding(binding)
+                    .descriptor_type(vk::DescriptorType::INPUT_ATTACHMENT)
+                    .image_info(&image);
+                unsafe { d.update_descriptor_sets(&[write], &[]) };
+            }
+        }
+        Ok(())
+    }
+
+    fn destroy(self, ctx: &Context) {
+        unsafe {
+            ctx.device.destroy_descriptor_pool(self.pool, None);
+            for v in self.views {
+                ctx.device.destroy_image_view(v, None);
+            }
+        }
+        ctx.destroy_image(self.image);
     }
 }

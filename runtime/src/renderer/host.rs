@@ -6,11 +6,16 @@
 //!   queue family; the host submits it (to the queue it lent, or another of that family).
 //! - `image` is a 2D image of the renderer's size and format (8-bit RGBA or BGRA, UNORM or
 //!   SRGB, as the renderer was made), with at least as many array layers as views (view i in layer i) and
-//!   `COLOR_ATTACHMENT` usage. Its contents before are discarded: every pixel is written.
-//!   Earlier accesses to it must be ordered before `COLOR_ATTACHMENT_OUTPUT` and the fragment
-//!   and transfer stages by the host's own barriers or submission order.
-//! - Afterwards the image is in `final_layout`, written at `COLOR_ATTACHMENT_OUTPUT` with
-//!   `COLOR_ATTACHMENT_WRITE`; the host's next use needs a barrier from there.
+//!   `COLOR_ATTACHMENT` usage. Its contents before are discarded (every pixel is written), or
+//!   kept under the splats ([`HostColor::Keep`], from the layout the host names).
+//! - A depth image ([`HostDepth`]), where given, has `DEPTH_STENCIL_ATTACHMENT` usage, the
+//!   target's size and at least as many layers; its stencil is kept.
+//! - The render pass's own dependency orders it after the host's earlier work on these images
+//!   (writes by copies, shaders, colour and depth attachments; reads by copies and fragment
+//!   shaders); work of other stages needs the host's own barrier.
+//! - Afterwards the images are in their final layouts, written at `COLOR_ATTACHMENT_OUTPUT`
+//!   (`COLOR_ATTACHMENT_WRITE`) and `LATE_FRAGMENT_TESTS` (`DEPTH_STENCIL_ATTACHMENT_WRITE`);
+//!   the host's next use needs a barrier from there.
 //! - A renderer reuses the resources of the frame two frames back: when recording (or
 //!   rendering) a frame, the command buffer recorded two frames earlier must have completed,
 //!   and the host must keep the renderer alive until its last command buffer has completed.
@@ -19,8 +24,12 @@ use std::time::Instant;
 
 use ash::vk;
 
+use super::composite::{self, HostColor, HostDepth};
+use super::frame::HostDepthImage;
+use super::pass::raster::Draw;
+use super::pipelines::{DepthAttachment, PassLayouts};
 use super::uploads::{UploadWait, Uploads};
-use super::{pipelines, Renderer};
+use super::Renderer;
 use crate::camera::Camera;
 use crate::error::{Error, Result};
 use crate::gpu::Context;
@@ -32,6 +41,15 @@ pub struct HostTarget {
     pub image: vk::Image,
     /// The layout the image is left in.
     pub final_layout: vk::ImageLayout,
+    pub color: HostColor,
+    pub depth: Option<HostDepth>,
+}
+
+impl HostTarget {
+    /// `image`, cleared to the background, without depth, left in `final_layout`.
+    pub fn new(image: vk::Image, final_layout: vk::ImageLayout) -> HostTarget {
+        HostTarget { image, final_layout, color: HostColor::Clear, depth: None }
+    }
 }
 
 /// Layouts a host may ask for after the frame.
@@ -84,14 +102,42 @@ impl Renderer {
                 target.final_layout
             )));
         }
+        composite::check_color(target.color)?;
+        if let Some(depth) = &target.depth {
+            composite::check_depth(ctx, depth, (self.options.width, self.options.height, self.options.views))?;
+        }
         let _frame = Section::begin(c"splat4d frame");
-        let render_pass = self.host_pass(ctx, target.final_layout)?;
-        let (index, dispatches) = self.prepare(ctx, time, eyes, apart)?;
+        let layouts = PassLayouts {
+            keep_from: match target.color {
+                HostColor::Clear => None,
+                HostColor::Keep { layout } => Some(layout),
+            },
+            target_final: target.final_layout,
+            depth: target.depth.map(|d| DepthAttachment {
+                format: d.format,
+                test: d.test,
+                write: d.write,
+                initial: d.initial_layout,
+                final_layout: d.final_layout,
+            }),
+        };
+        let format = self.options.format.vk();
+        let render_pass = self.variants.pass(ctx, format, self.pass_views, layouts)?;
+        let reversed = target.depth.is_some_and(|d| d.convention.reversed);
+        let drawn =
+            self.variants.pipelines(ctx, &self.pipelines, render_pass, self.pass_views, (&layouts, reversed))?;
+        let (index, dispatches) = self.prepare(ctx, time, eyes, apart, target.depth.is_some())?;
         let recording = Instant::now();
         let _record = Section::begin(c"splat4d record");
         let size = (self.options.width, self.options.height, self.pass_views);
         let frame = &mut self.frames[index];
-        let framebuffers = match frame.attach_host(ctx, render_pass, target.image, self.options.format.vk(), size) {
+        let depth = target.depth.map(|d| HostDepthImage { image: d.image, format: d.format, write: d.write });
+        let attached = match depth {
+            Some(d) if d.write => frame.make_depth_accumulation(ctx, &self.pipelines, size),
+            _ => Ok(()),
+        }
+        .and_then(|()| frame.attach_host(ctx, render_pass, (target.image, format), depth, size));
+        let framebuffers = match attached {
             Ok(f) => f,
             Err(e) => {
                 frame.release_host(ctx);
@@ -100,20 +146,19 @@ impl Renderer {
         };
         // From here the slot holds host work: it is retired when next used.
         frame.host_pending = true;
-        self.record_frame(ctx, index, cmd, &dispatches, render_pass, &framebuffers, false)?;
+        let draw = Draw {
+            render_pass,
+            framebuffers: &framebuffers,
+            splat: drawn.splat,
+            resolve: drawn.resolve,
+            depth_resolve: drawn.depth_resolve,
+            keep: layouts.keep_from.is_some(),
+            depth: target.depth.map(|d| (d.convention, d.write)),
+        };
+        self.record_frame(ctx, index, cmd, &dispatches, &draw, false)?;
         self.frames[index].pending.cpu.record = recording.elapsed().as_secs_f64() * 1e3;
         self.finish_frame(index, true);
         Ok(if apart { self.uploads.as_ref().and_then(Uploads::wait) } else { None })
-    }
-
-    /// The render pass that leaves the target in `layout`, made on first use.
-    fn host_pass(&mut self, ctx: &Context, layout: vk::ImageLayout) -> Result<vk::RenderPass> {
-        if let Some((_, pass)) = self.host_passes.iter().find(|(l, _)| *l == layout) {
-            return Ok(*pass);
-        }
-        let pass = pipelines::render_pass(ctx, self.options.format.vk(), self.pass_views, Some(layout))?;
-        self.host_passes.push((layout, pass));
-        Ok(pass)
     }
 
     /// A slot whose last frame went to a host: by the contract its command buffer has

@@ -2,6 +2,7 @@
 //! with multiview for two eyes → resolve into the target, with two frames in flight. Frame
 //! logic lives here; the Vulkan plumbing in `gpu`.
 
+mod composite;
 mod frame;
 mod host;
 mod pass;
@@ -25,6 +26,7 @@ use crate::gpu::{vk_err, Context};
 use crate::lod::{Governor, Selection};
 pub use crate::profile::StageTimes;
 use crate::profile::{Capture, Counters, CpuTimes, FrameStats, LodStats, Section};
+pub use composite::{HostColor, HostDepth, DEPTH_FORMATS};
 use frame::{pass_end_slot, raster_end_slot, Frame, FrameSpec, UNIFORM_BYTES};
 pub use host::HostTarget;
 use pipelines::Pipelines;
@@ -138,8 +140,8 @@ pub struct Renderer {
     last_to_host: bool,
     /// Views per render pass: all of them with multiview, else 1.
     pass_views: u32,
-    /// Render passes ending in a host's layout, made on first use.
-    host_passes: Vec<(vk::ImageLayout, vk::RenderPass)>,
+    /// Render passes and pipelines for hosts' frames, made on first use.
+    variants: composite::Variants,
     /// Stats of the newest finished frame.
     latest: Option<FrameStats>,
     capture: Option<Capture>,
@@ -259,7 +261,7 @@ impl Renderer {
             submitted: 0,
             last_to_host: false,
             pass_views,
-            host_passes: Vec::new(),
+            variants: composite::Variants::default(),
             latest: None,
             capture: None,
             capture_from: 0,
@@ -322,7 +324,7 @@ impl Renderer {
     /// the same resources, two frames ago.
     pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
         let _frame = Section::begin(c"splat4d frame");
-        let (index, dispatches) = self.prepare(ctx, time, eyes, true)?;
+        let (index, dispatches) = self.prepare(ctx, time, eyes, true, false)?;
         let recording = Instant::now();
         {
             let _record = Section::begin(c"splat4d record");
@@ -360,7 +362,8 @@ impl Renderer {
     /// Checks a frame's arguments, takes the next slot once the GPU is done with it, and
     /// writes the frame's uniforms and active runs. Streaming, it brings in the frame's pages:
     /// with `apart` (the frame's submission waits for [`Uploads::wait`]) their copies may go
-    /// to the upload queue, else the frame records them. Returns the slot and the slice
+    /// to the upload queue, else the frame records them. With `view_depth` the slice pass
+    /// keeps each splat's view depth for a host's depth test. Returns the slot and the slice
     /// dispatches.
     fn prepare(
         &mut self,
@@ -368,6 +371,7 @@ impl Renderer {
         time: f32,
         eyes: &[Camera],
         apart: bool,
+        view_depth: bool,
     ) -> Result<(usize, Vec<pass::slice::Dispatch>)> {
         self.check_frame(time, eyes)?;
         let start = Instant::now();
@@ -412,7 +416,7 @@ impl Renderer {
             sh_degree: self.sh.0,
             sh_degree_t: self.sh.1,
             motion_degree: self.motion_degree,
-            flags: self.resident.flags,
+            flags: self.resident.flags | if view_depth { plan::FLAG_VIEW_DEPTH } else { 0 },
             lod: [finest, coarsest, 0, 0],
             ..Default::default()
         };
@@ -590,22 +594,30 @@ impl Renderer {
             d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
         }
         let framebuffers: Vec<vk::Framebuffer> = f.passes.iter().map(|p| p.framebuffer).collect();
-        self.record_frame(ctx, index, cmd, dispatches, self.pipelines.render_pass, &framebuffers, true)?;
+        let p = &self.pipelines;
+        let draw = pass::raster::Draw {
+            render_pass: p.render_pass,
+            framebuffers: &framebuffers,
+            splat: p.splat,
+            resolve: p.resolve,
+            depth_resolve: vk::Pipeline::null(),
+            keep: false,
+            depth: None,
+        };
+        self.record_frame(ctx, index, cmd, dispatches, &draw, true)?;
         unsafe { d.end_command_buffer(cmd) }.map_err(vk_err("vkEndCommandBuffer"))
     }
 
     /// The frame's commands, pass by pass (`pass/`): streamed pages, slice, sort, one render
     /// pass per framebuffer (one per eye without multiview) and, with `copy_out`, the copy of
     /// the target into the read-back buffer.
-    #[allow(clippy::too_many_arguments)]
     fn record_frame(
         &self,
         ctx: &Context,
         index: usize,
         cmd: vk::CommandBuffer,
         dispatches: &[pass::slice::Dispatch],
-        render_pass: vk::RenderPass,
-        framebuffers: &[vk::Framebuffer],
+        draw: &pass::raster::Draw,
         copy_out: bool,
     ) -> Result<()> {
         let r = pass::Recording {
@@ -621,11 +633,11 @@ impl Renderer {
         pass::slice::record(&r, dispatches);
         pass::sort::record(&r, ctx, &self.sort)?;
         let target = pass::raster::Target {
-            render_pass,
-            framebuffers,
+            draw,
             extent,
             background: self.options.background,
             srgb: self.options.format.is_srgb(),
+            views: self.options.views,
         };
         pass::raster::record(&r, &target);
         pass::readback::record(&r, copy_out.then_some((self.options.views, extent)));
@@ -715,10 +727,8 @@ impl Renderer {
         }
         unsafe {
             ctx.device.destroy_command_pool(self.command_pool, None);
-            for (_, pass) in self.host_passes.drain(..) {
-                ctx.device.destroy_render_pass(pass, None);
-            }
         }
+        self.variants.destroy(ctx, &self.pipelines);
         if let Some(u) = self.uploads.take() {
             u.destroy(ctx);
         }

@@ -12,6 +12,8 @@ use crate::lod;
 
 /// `shaders/splat.glsl`: the right eye has its own sort.
 const FLAG_PER_EYE_SORT: u32 = 64;
+/// `shaders/splat.glsl`: the slice pass keeps each eye's view depth of each splat.
+pub(super) const FLAG_VIEW_DEPTH: u32 = 256;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]

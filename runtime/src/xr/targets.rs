@@ -239,7 +239,7 @@ pub(super) fn record_frame(
     let copied = capture || eye_images.is_some();
     let final_layout =
         if copied { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
-    let target_of = HostTarget { image: target, final_layout };
+    let target_of = HostTarget::new(target, final_layout);
     let uploads = unsafe { renderer.record_frame_into(ctx, cmd, time, eyes, target_of, true) }?;
     if copied {
         let both =
