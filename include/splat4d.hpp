@@ -72,6 +72,13 @@ public:
         check(s4d_runtime_create(&desc, &raw));
         handle_ = Handle(raw);
     }
+    // Embedded: on the host's Vulkan instance, device and queue (the host keeps them).
+    explicit Runtime(S4dVulkanHostDesc host) {
+        host.struct_size = sizeof host;
+        S4dRuntime *raw = nullptr;
+        check(s4d_runtime_create_embedded(&host, &raw));
+        handle_ = Handle(raw);
+    }
     S4dRuntime *get() const noexcept { return handle_.get(); }
     uint32_t validation_message_count() const {
         uint32_t n = 0;
@@ -147,6 +154,26 @@ private:
     Handle handle_;
 };
 
+// A host's image for Renderer::record: a VkImage left in `final_layout` (a VkImageLayout),
+// cleared or kept under the splats, with an optional depth image.
+struct HostImage {
+    uint64_t image = 0;
+    uint32_t final_layout = 0;
+    S4dColorLoad color_load = S4D_COLOR_LOAD_CLEAR;
+    // With S4D_COLOR_LOAD_KEEP: the VkImageLayout the image is in before.
+    uint32_t initial_layout = 0;
+    const S4dHostDepth *depth = nullptr;
+};
+
+// A host depth image's description (struct_size set); its planes and direction from
+// `projection` (16 floats, column-major, looking down -z) made for `clip`.
+inline S4dHostDepth host_depth(const float *projection, S4dClipDepth clip) {
+    S4dHostDepth depth{};
+    depth.struct_size = sizeof depth;
+    check(s4d_depth_from_projection(projection, clip, &depth));
+    return depth;
+}
+
 class Renderer {
 public:
     Renderer(const Runtime &runtime, const Asset &asset, uint32_t width, uint32_t height, uint32_t views,
@@ -173,6 +200,24 @@ public:
         frame.views = views.data();
         frame.time_seconds = seconds;
         check(s4d_renderer_render(get(), &frame));
+    }
+
+    // Embedded: records the frame at `seconds` into the host's `command_buffer` (a
+    // VkCommandBuffer), drawing into `target`; nothing is submitted (see s4d_renderer_record).
+    void record(void *command_buffer, double seconds, const std::vector<S4dView> &views, const HostImage &target) {
+        S4dFrameDesc frame{};
+        frame.struct_size = sizeof frame;
+        frame.view_count = static_cast<uint32_t>(views.size());
+        frame.views = views.data();
+        frame.time_seconds = seconds;
+        S4dHostImage image{};
+        image.struct_size = sizeof image;
+        image.final_layout = target.final_layout;
+        image.image = target.image;
+        image.color_load = target.color_load;
+        image.initial_layout = target.initial_layout;
+        image.depth = target.depth;
+        check(s4d_renderer_record(get(), command_buffer, &frame, &image));
     }
 
     // The last frame's view `view` as RGBA8, rows from the top (waits for the frame).

@@ -169,7 +169,9 @@ int main(int argc, char **argv) {
     VkCommandBufferBeginInfo begin = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, NULL,
                                       VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT, NULL};
     VK(vkBeginCommandBuffer(cmd, &begin));
-    S4dHostImage target = {sizeof(S4dHostImage), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, (uint64_t)image};
+    S4dHostImage target = {.struct_size = sizeof(S4dHostImage),
+                           .final_layout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                           .image = (uint64_t)image};
     check(s4d_renderer_record(into_host, cmd, &frame, &target), "s4d_renderer_record");
     /* The contract: splat4d wrote the image at COLOR_ATTACHMENT_OUTPUT. */
     VkMemoryBarrier barrier = {VK_STRUCTURE_TYPE_MEMORY_BARRIER, NULL, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,

@@ -291,7 +291,9 @@ int main(int argc, char **argv) {
         begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
         VK(vkBeginCommandBuffer(cmds[slot], &begin));
         /* OpenXR takes colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL. */
-        S4dHostImage target = {sizeof target, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, (uint64_t)(uintptr_t)images[index].image};
+        S4dHostImage target = {.struct_size = sizeof target,
+                               .final_layout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                               .image = (uint64_t)(uintptr_t)images[index].image};
         check(s4d_renderer_record(renderer, cmds[slot], &frame, &target), "s4d_renderer_record");
         VK(vkEndCommandBuffer(cmds[slot]));
         VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO};

@@ -67,6 +67,35 @@ int main(int argc, char **argv) {
             std::cerr << "unexpected capture of " << capture.frame_count() << " frames\n";
             return 1;
         }
+        // A host's depth image described from its projection (OpenGL, near 0.1, far 5); recording
+        // with one of the wrong size is refused before the command buffer (not a real one here) is
+        // touched. samples/c/composite.c records into real images.
+        const float proj[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -5.1f / 4.9f, -1, 0, 0, -1.0f / 4.9f, 0};
+        S4dHostDepth depth = splat4d::host_depth(proj, S4D_CLIP_DEPTH_MINUS_ONE_TO_ONE);
+        if (depth.near_plane < 0.0999f || depth.near_plane > 0.1001f || depth.far_plane < 4.99f || depth.far_plane > 5.01f) {
+            std::cerr << "depth planes " << depth.near_plane << ".." << depth.far_plane << "\n";
+            return 1;
+        }
+        depth.format = 126;  // VK_FORMAT_D32_SFLOAT
+        depth.image = 0x2000;
+        depth.width = w + 1;
+        depth.height = h;
+        depth.layer_count = 2;
+        depth.initial_layout = 3;  // DEPTH_STENCIL_ATTACHMENT_OPTIMAL
+        depth.final_layout = 3;
+        depth.flags = S4D_DEPTH_TEST;
+        splat4d::HostImage target;
+        target.image = 0x3000;
+        target.final_layout = 6;  // TRANSFER_SRC_OPTIMAL
+        target.depth = &depth;
+        try {
+            renderer.record(reinterpret_cast<void *>(0x1000), 0.0, {eye(info, -0.032f, aspect), eye(info, 0.032f, aspect)},
+                            target);
+            std::cerr << "a depth image of the wrong size was accepted\n";
+            return 1;
+        } catch (const splat4d::Error &e) {
+            if (e.status() != S4D_STATUS_INVALID_ARGUMENT) return 1;
+        }
         if (runtime.validation_message_count() != 0) {
             std::cerr << runtime.validation_message_count() << " validation messages\n";
             return 1;

@@ -18,6 +18,36 @@ namespace Splat4d
 
     public enum CaptureFormat : uint { ChromeTrace = 0, Csv = 1 }
 
+    /// What Renderer.Record does with the host image's contents (S4dColorLoad).
+    public enum ColorLoad : uint { Clear = 0, Keep = 1 }
+
+    /// The clip-space depth range of a projection matrix (S4dClipDepth).
+    public enum ClipDepth : uint { MinusOneToOne = 0, ZeroToOne = 1 }
+
+    /// S4dHostDepth.flags: S4D_DEPTH_TEST, S4D_DEPTH_WRITE, S4D_DEPTH_REVERSED.
+    [Flags]
+    public enum DepthFlags : uint { Test = 1, Write = 2, Reversed = 4 }
+
+    /// A host's depth image for Renderer.Record (S4dHostDepth): VkFormat, VkImage, its size and
+    /// layers, VkImageLayouts before and after, flags and the projection's planes.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct HostDepth
+    {
+        public uint StructSize, Format;
+        public ulong Image;
+        public uint Width, Height, LayerCount, InitialLayout, FinalLayout;
+        public DepthFlags Flags;
+        public float NearPlane, FarPlane;
+
+        /// Sets NearPlane, FarPlane and DepthFlags.Reversed from a perspective projection (16
+        /// floats, column-major, looking down -z).
+        public void SetFromProjection(float[] projection, ClipDepth clip)
+        {
+            StructSize = (uint)Marshal.SizeOf(typeof(HostDepth));
+            Native.Check(Native.s4d_depth_from_projection(projection, clip, ref this));
+        }
+    }
+
     public class Splat4dException : Exception
     {
         public readonly Status Status;
@@ -91,6 +121,16 @@ namespace Splat4d
         [StructLayout(LayoutKind.Sequential)]
         internal struct FrameDesc { public uint StructSize, ViewCount; public IntPtr Views; public double TimeSeconds; }
 
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct HostImage
+        {
+            public uint StructSize, FinalLayout;
+            public ulong Image;
+            public ColorLoad ColorLoad;
+            public uint InitialLayout;
+            public IntPtr Depth;
+        }
+
         [DllImport(Lib)] internal static extern Status s4d_get_version(out uint major, out uint minor, out uint patch);
         [DllImport(Lib)] internal static extern Status s4d_last_error(out IntPtr message);
         [DllImport(Lib)] internal static extern Status s4d_runtime_create(ref RuntimeDesc desc, out RuntimeHandle runtime);
@@ -103,6 +143,8 @@ namespace Splat4d
         [DllImport(Lib)] internal static extern Status s4d_renderer_set_policy(RendererHandle renderer, ref FramePolicy policy);
         [DllImport(Lib)] internal static extern Status s4d_renderer_create(RuntimeHandle runtime, AssetHandle asset, ref RendererDesc desc, out RendererHandle renderer);
         [DllImport(Lib)] internal static extern Status s4d_renderer_render(RendererHandle renderer, ref FrameDesc frame);
+        [DllImport(Lib)] internal static extern Status s4d_renderer_record(RendererHandle renderer, IntPtr commandBuffer, ref FrameDesc frame, ref HostImage image);
+        [DllImport(Lib)] internal static extern Status s4d_depth_from_projection(float[] projection, ClipDepth clip, ref HostDepth depth);
         [DllImport(Lib)] internal static extern Status s4d_renderer_read_back(RendererHandle renderer, uint view, byte[] pixels, UIntPtr size);
         [DllImport(Lib)] internal static extern Status s4d_renderer_get_stats(RendererHandle renderer, ref FrameStats stats);
         [DllImport(Lib)] internal static extern Status s4d_renderer_destroy(IntPtr renderer);
@@ -255,6 +297,39 @@ namespace Splat4d
                 Native.Check(Native.s4d_renderer_render(handle, ref frame));
             }
             finally { pinned.Free(); }
+        }
+
+        /// Embedded: records the frame into the host's VkCommandBuffer, drawing into its VkImage
+        /// (left in finalLayout): cleared, or kept under the splats (from initialLayout), with
+        /// the host's depth where given. Nothing is submitted (see s4d_renderer_record).
+        public void Record(IntPtr commandBuffer, double seconds, View[] views, ulong image, uint finalLayout,
+                           ColorLoad load = ColorLoad.Clear, uint initialLayout = 0, HostDepth? depth = null)
+        {
+            var pinned = GCHandle.Alloc(views, GCHandleType.Pinned);
+            var host = depth ?? default(HostDepth);
+            host.StructSize = (uint)Marshal.SizeOf(typeof(HostDepth));
+            var hostPinned = GCHandle.Alloc(host, GCHandleType.Pinned);
+            try
+            {
+                var frame = new Native.FrameDesc
+                {
+                    StructSize = (uint)Marshal.SizeOf(typeof(Native.FrameDesc)),
+                    ViewCount = (uint)views.Length,
+                    Views = pinned.AddrOfPinnedObject(),
+                    TimeSeconds = seconds,
+                };
+                var target = new Native.HostImage
+                {
+                    StructSize = (uint)Marshal.SizeOf(typeof(Native.HostImage)),
+                    FinalLayout = finalLayout,
+                    Image = image,
+                    ColorLoad = load,
+                    InitialLayout = initialLayout,
+                    Depth = depth.HasValue ? hostPinned.AddrOfPinnedObject() : IntPtr.Zero,
+                };
+                Native.Check(Native.s4d_renderer_record(handle, commandBuffer, ref frame, ref target));
+            }
+            finally { pinned.Free(); hostPinned.Free(); }
         }
 
         /// The last frame's view as RGBA8, rows from the top.

@@ -74,6 +74,24 @@ static class ConsoleTest
                 Expect(renderer.Stats.LodGamma >= 2, "the governor's γ is at least its floor: " + renderer.Stats.LodGamma);
                 renderer.SetPolicy();
                 ExpectThrows(Status.InvalidArgument, "read back view 3", () => renderer.ReadBack(3));
+                // Embedded recording's arguments are checked before the command buffer is used
+                // (this one is not a real one). Layouts: TRANSFER_SRC 6, TRANSFER_DST 7,
+                // DEPTH_STENCIL_ATTACHMENT 3; 126 is D32_SFLOAT.
+                var fake = (IntPtr)0x1000;
+                ExpectThrows(Status.NullPointer, "record into a NULL command buffer",
+                             () => renderer.Record(IntPtr.Zero, 0.5, new[] { view }, 0x3000, 6));
+                var depth = new HostDepth { Format = 126, Image = 0x2000, Width = 96, Height = 64, LayerCount = 1,
+                                            InitialLayout = 3, FinalLayout = 6, Flags = DepthFlags.Test };
+                depth.SetFromProjection(new float[] { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -1.0408163f, -1, 0, 0, -0.20408164f, 0 },
+                                        ClipDepth.MinusOneToOne);
+                Expect(Math.Abs(depth.NearPlane - 0.1f) < 1e-4 && Math.Abs(depth.FarPlane - 5) < 1e-2 && depth.Flags == DepthFlags.Test,
+                       "depth planes from an OpenGL projection: " + depth.NearPlane + ".." + depth.FarPlane);
+                var narrow = depth;
+                narrow.Width = 95;
+                ExpectThrows(Status.InvalidArgument, "a depth image of the wrong size",
+                             () => renderer.Record(fake, 0.5, new[] { view }, 0x3000, 6, ColorLoad.Keep, 7, narrow));
+                ExpectThrows(Status.InvalidArgument, "kept colour from UNDEFINED",
+                             () => renderer.Record(fake, 0.5, new[] { view }, 0x3000, 6, ColorLoad.Keep, 0, depth));
             }
             using (var streaming = new Renderer(runtime, asset, 32, 32, 1, gpuMemoryBudgetBytes: 64u << 20))
             {
