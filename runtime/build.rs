@@ -45,4 +45,18 @@ fn main() {
         writeln!(module, "pub const {name}: &[u8] = include_bytes!({:?});", spv.display().to_string()).unwrap();
     }
     std::fs::write(out.join("shaders.rs"), module).unwrap();
+
+    // samples/c/composite.c's own shaders, as C arrays for its `#include`: its test builds it
+    // (runtime/tests/hosts.rs) where glslc may not be (inside the test chroot).
+    for stage in ["vert", "frag"] {
+        let src = shaders.join(format!("../samples/c/composite.{stage}"));
+        println!("cargo:rerun-if-changed={}", src.display());
+        let status = Command::new(&glslc)
+            .args(["-mfmt=c", "-Werror"])
+            .arg(&src)
+            .arg("-o")
+            .arg(out.join(format!("composite.{stage}.inc")))
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "glslc failed on {}", src.display());
+    }
 }

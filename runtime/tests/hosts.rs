@@ -195,6 +195,98 @@ fn the_embedded_c_host_records_into_its_own_command_buffer() {
     assert!(dir.path().join("embedded_right.ppm").is_file());
 }
 
+/// `-I` for composite.c's shaders as C arrays (`glslc -mfmt=c`, run by build.rs).
+fn composite_shaders() -> String {
+    format!("-I{}", env!("OUT_DIR"))
+}
+
+/// A host that draws its own scene (samples/c/composite.c: a floor and a box through the
+/// splats, with depth) and has splat4d record into the same colour and depth. Its images are
+/// held to the reference given the host's own colour and depth: the splats blend over the
+/// host's pixels, vanish exactly where its surfaces are in front of them, and their depth
+/// replaces the host's only where they are nearer.
+#[test]
+fn the_c_host_composites_splats_into_its_own_scene() {
+    use splat4d::depth::DepthConvention;
+    use splat4d::reference::{composite, preprocess, Host, RenderSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("composite");
+    let include = composite_shaders();
+    compile("samples/c/composite.c", &exe, &[&include, "-lvulkan"]);
+    let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{log}");
+    assert!(out.status.success(), "the compositing C host failed:\n{log}");
+    assert!(log.contains("host depth: near 0.1, far 20, standard"), "{log}");
+
+    let (w, h) = (160u32, 120u32);
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    let floats = |bytes: Vec<u8>| -> Vec<f32> {
+        bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+    };
+    let (host_rgba, host_depth) = (read("host.rgba"), floats(read("host.depth")));
+    let (got_rgba, got_depth) = (read("composite.rgba"), floats(read("composite.depth")));
+    let convention = DepthConvention { near: 0.1, far: 20.0, reversed: false };
+    let limit: Vec<f32> = host_depth.iter().map(|&d| convention.view_depth(d)).collect();
+    let host_color: Vec<[f32; 4]> =
+        host_rgba.chunks_exact(4).map(|p| [0, 1, 2, 3].map(|c| p[c] as f32 / 255.0)).collect();
+
+    let asset = splat4d::Asset::open(&asset_path, splat4d::Verify::Full).unwrap();
+    let info = asset.info();
+    let centre = (Vec3::from(info.bounds_min) + Vec3::from(info.bounds_max)) * 0.5;
+    let t = h as f32 / w as f32;
+    let eye =
+        Camera::from_pose_fov(centre + Vec3::new(0.0, 0.1, 2.5), Quat::IDENTITY, [-1.0, 1.0, t, -t], w, h).unwrap();
+    let time = (0.5 * (info.time_range[0] as f64 + info.time_range[1] as f64)) as f32;
+    let splats = preprocess(&asset, time, &eye, &RenderSettings::default()).unwrap();
+    let host = Host { color: Some(&host_color), depth: Some(&limit), linear_light: false };
+    let want = composite(&splats, w, h, Vec3::ZERO, &host).unwrap();
+    let want_rgba = want.image.to_rgba8().unwrap();
+    let db = common::image::psnr(&got_rgba, &want_rgba, 4);
+    // The same without the host's depth: what the box and the floor hide.
+    let unhidden =
+        composite(&splats, w, h, Vec3::ZERO, &Host { depth: None, ..host }).unwrap().image.to_rgba8().unwrap();
+    let (mut hidden, mut leaked, mut untouched) = (0, 0, 0);
+    for i in 0..(w * h) as usize {
+        let px = |img: &[u8]| [img[4 * i], img[4 * i + 1], img[4 * i + 2]];
+        let differs = |a: [u8; 3], b: [u8; 3], steps: u8| (0..3).any(|c| a[c].abs_diff(b[c]) > steps);
+        if !differs(px(&want_rgba), px(&host_rgba), 0) {
+            untouched += 1;
+            leaked += usize::from(differs(px(&got_rgba), px(&host_rgba), 1));
+            hidden += usize::from(differs(px(&unhidden), px(&host_rgba), 8));
+        }
+    }
+    // Depth out: never farther than the host's, and nearer where the splats are (to within
+    // 1 % of view depth where they cover at least half the pixel, away from ½).
+    let coverage = composite(&splats, w, h, Vec3::ZERO, &Host { color: None, ..host }).unwrap();
+    let (mut compared, mut off) = (0, 0);
+    for i in 0..(w * h) as usize {
+        assert!(
+            got_depth[i] <= host_depth[i],
+            "pixel {i}: depth out {} behind the host's {}",
+            got_depth[i],
+            host_depth[i]
+        );
+        let a = coverage.image.pixels[i][3];
+        if (a - 0.5).abs() < 0.02 || want.depth[i] >= convention.far {
+            continue;
+        }
+        compared += 1;
+        let z = convention.view_depth(got_depth[i]);
+        off += usize::from((z - want.depth[i]).abs() > 0.01 * want.depth[i] + 1e-3);
+    }
+    eprintln!(
+        "composite.c: {db:.2} dB against the reference; the host's geometry hides the splats at {hidden} pixels \
+         ({leaked} of {untouched} untouched pixels show splats); depth out off at {off} of {compared}"
+    );
+    assert!(db >= 38.0, "{db:.2} dB");
+    assert!(hidden > 100, "the box and the floor hide splats at only {hidden} pixels");
+    assert!(leaked * 1000 <= untouched, "{leaked} of {untouched} pixels the host's geometry hides show splats");
+    assert!(compared > 500 && off * 200 <= compared, "depth out off at {off} of {compared} pixels");
+}
+
 /// The C++ wrapper (include/splat4d.hpp): stereo into an _SRGB target with per-eye sorting,
 /// and a failing call surfacing as an exception with the library's status and message.
 #[test]
@@ -307,10 +399,12 @@ fn c_hosts_are_clean_under_address_and_leak_sanitizer() {
         .expect("lavapipe's ICD manifest");
 
     let sanitize = ["-g", "-fsanitize=address", "-fno-omit-frame-pointer"];
-    let runs: [(&str, &[&str], Vec<&Path>); 3] = [
+    let include = composite_shaders();
+    let runs: [(&str, &[&str], Vec<&Path>); 4] = [
         ("samples/c/render.c", &[], vec![&good, dir.path()]),
         ("tests/c/misuse.c", &[], vec![&good, &corrupt, dir.path()]),
         ("samples/c/embedded.c", &["-lvulkan"], vec![&good, dir.path()]),
+        ("samples/c/composite.c", &[&include, "-lvulkan"], vec![&good, dir.path()]),
     ];
     for (source, libs, args) in runs {
         let exe = dir.path().join(Path::new(source).file_stem().unwrap());

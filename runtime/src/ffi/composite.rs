@@ -59,7 +59,7 @@ pub struct S4dHostDepth {
     pub layer_count: u32,
     /// The `VkImageLayout` before: UNDEFINED (only when not tested and without stencil),
     /// DEPTH_STENCIL_ATTACHMENT_OPTIMAL, DEPTH_STENCIL_READ_ONLY_OPTIMAL,
-    /// SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL or GENERAL.
+    /// SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL, TRANSFER_DST_OPTIMAL or GENERAL.
     pub initial_layout: u32,
     /// The `VkImageLayout` after: DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
     /// DEPTH_STENCIL_READ_ONLY_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL or

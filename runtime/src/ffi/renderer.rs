@@ -129,8 +129,8 @@ pub struct S4dHostImage {
     /// An `S4dColorLoad`: the image's contents discarded (0) or kept under the splats.
     pub color_load: u32,
     /// With `S4D_COLOR_LOAD_KEEP`, the `VkImageLayout` the image is in before:
-    /// COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL, GENERAL or
-    /// PRESENT_SRC_KHR.
+    /// COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL,
+    /// TRANSFER_DST_OPTIMAL, GENERAL or PRESENT_SRC_KHR.
     pub initial_layout: u32,
     /// The host's depth image, or NULL.
     pub depth: *const S4dHostDepth,

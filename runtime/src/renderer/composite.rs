@@ -68,19 +68,21 @@ pub const DEPTH_FORMATS: [vk::Format; 5] = [
 ];
 
 /// Layouts a kept colour image may be in before the frame.
-const KEEP_LAYOUTS: [vk::ImageLayout; 5] = [
+const KEEP_LAYOUTS: [vk::ImageLayout; 6] = [
     vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
     vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+    vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
     vk::ImageLayout::TRANSFER_DST_OPTIMAL,
     vk::ImageLayout::GENERAL,
     vk::ImageLayout::PRESENT_SRC_KHR,
 ];
 
-const DEPTH_INITIAL_LAYOUTS: [vk::ImageLayout; 6] = [
+const DEPTH_INITIAL_LAYOUTS: [vk::ImageLayout; 7] = [
     vk::ImageLayout::UNDEFINED,
     vk::ImageLayout::DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
     vk::ImageLayout::DEPTH_STENCIL_READ_ONLY_OPTIMAL,
     vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+    vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
     vk::ImageLayout::TRANSFER_DST_OPTIMAL,
     vk::ImageLayout::GENERAL,
 ];
