@@ -280,7 +280,7 @@ typedef struct S4dHostDepth {
   uint32_t layer_count;
   // The `VkImageLayout` before: UNDEFINED (only when not tested and without stencil),
   // DEPTH_STENCIL_ATTACHMENT_OPTIMAL, DEPTH_STENCIL_READ_ONLY_OPTIMAL,
-  // SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL or GENERAL.
+  // SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL, TRANSFER_DST_OPTIMAL or GENERAL.
   uint32_t initial_layout;
   // The `VkImageLayout` after: DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
   // DEPTH_STENCIL_READ_ONLY_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL or
@@ -389,8 +389,8 @@ typedef struct S4dHostImage {
   // An `S4dColorLoad`: the image's contents discarded (0) or kept under the splats.
   uint32_t color_load;
   // With `S4D_COLOR_LOAD_KEEP`, the `VkImageLayout` the image is in before:
-  // COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_DST_OPTIMAL, GENERAL or
-  // PRESENT_SRC_KHR.
+  // COLOR_ATTACHMENT_OPTIMAL, SHADER_READ_ONLY_OPTIMAL, TRANSFER_SRC_OPTIMAL,
+  // TRANSFER_DST_OPTIMAL, GENERAL or PRESENT_SRC_KHR.
   uint32_t initial_layout;
   // The host's depth image, or NULL.
   const struct S4dHostDepth *depth;
@@ -453,6 +453,12 @@ typedef struct S4dXrDesc {
   uint32_t looping;
   // Playback speed (finite; negative plays backwards).
   double speed;
+  // An `XrEnvironmentBlendMode` (1 opaque, 2 additive, 3 alpha blend: the splats' coverage
+  // is the layer's alpha), which the runtime must offer; 0: the runtime's first choice.
+  uint32_t blend_mode;
+  // Non-zero: do not submit each eye's depth (sent by default where the runtime takes
+  // XR_KHR_composition_layer_depth).
+  uint32_t disable_depth_layer;
 } S4dXrDesc;
 
 // The playback clock, as the control callback sees it. The callback may change any field:
@@ -484,6 +490,10 @@ typedef struct S4dXrReport {
   int32_t last_state;
   // Vulkan validation messages (with validation on).
   uint32_t validation_messages;
+  // The `XrEnvironmentBlendMode` the session used.
+  uint32_t blend_mode;
+  // The depth swapchains' `VkFormat` where each eye's depth was submitted; 0: none.
+  uint32_t depth_format;
 } S4dXrReport;
 
 #ifdef __cplusplus

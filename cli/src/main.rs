@@ -382,9 +382,27 @@ pub struct XrArgs {
     pub frames: Option<u64>,
     #[command(flatten)]
     pub policy: FrameArgs,
+    /// How the frame meets the world behind the display: `opaque` (VR), `alpha` (passthrough:
+    /// the splats' coverage is the layer's alpha, the world shows through elsewhere) or
+    /// `additive` (see-through displays). Default: the runtime's first choice. One the runtime
+    /// does not offer is an error.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub blend: Option<BlendArg>,
+    /// Do not hand the compositor each eye's depth (sent by default where the runtime takes
+    /// XR_KHR_composition_layer_depth, for its reprojection).
+    #[arg(long)]
+    pub no_depth_layer: bool,
     /// Turn the Khronos validation layer on (and OpenXR's core validation layer where installed).
     #[arg(long)]
     pub validation: bool,
+}
+
+/// `xr --blend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BlendArg {
+    Opaque,
+    Alpha,
+    Additive,
 }
 
 /// Two times `T0,T1`, compared as written (f64) and then as stored (f32): a range that f32

@@ -155,6 +155,8 @@ fn the_c_xr_sample_plays_in_a_headset_session() {
     let summary = stdout.lines().find(|l| l.contains("control turns")).unwrap_or_else(|| panic!("{log}"));
     eprintln!("{summary}");
     assert!(summary.contains("focused 1, last session state 8"), "{summary}");
+    // Monado offers only XR_ENVIRONMENT_BLEND_MODE_OPAQUE (1) and takes depth layers: D32_SFLOAT (126).
+    assert!(summary.contains("blend mode 1, depth format 126"), "{summary}");
     let frames: u64 = summary.split_whitespace().next().unwrap().parse().unwrap();
     assert!((60..=61).contains(&frames), "{summary}");
 }
@@ -176,7 +178,7 @@ fn the_c_host_with_its_own_xr_session_has_splat4d_render_into_its_swapchain() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary = stdout.lines().find(|l| l.contains("per eye")).unwrap_or_else(|| panic!("{log}"));
     eprintln!("{summary}");
-    assert!(summary.contains("focused 1, last session state 8, 0 validation messages"), "{summary}");
+    assert!(summary.contains("focused 1, last session state 8, 0 validation messages, depth layers 1"), "{summary}");
 }
 
 /// Embedded mode from C (samples/c/embedded.c): a host with its own Vulkan instance, device,

@@ -27,7 +27,7 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
     let options = XrOptions { validation: true, frames: Some(300), capture_frame: Some(150), ..Default::default() };
     let report = play(&asset, &options).unwrap_or_else(|e| panic!("headset playback failed: {e}"));
     eprintln!(
-        "{} on {}: {}x{} per eye, {:?}, multiview {}, {}, {} frames, states {:?}",
+        "{} on {}: {}x{} per eye, {:?}, multiview {}, {}, {} frames, states {:?}, depth {:?}, blend {:?} of {:?}",
         report.runtime,
         report.system,
         report.size[0],
@@ -36,7 +36,10 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
         report.multiview,
         report.reference_space,
         report.frames_submitted,
-        report.states
+        report.states,
+        report.depth_format,
+        report.blend,
+        report.blend_modes,
     );
     for state in [SessionState::READY, SessionState::SYNCHRONIZED, SessionState::VISIBLE, SessionState::FOCUSED] {
         assert!(report.states.contains(&state), "never {state:?}: {:?}", report.states);
@@ -46,6 +49,70 @@ fn a_session_on_monado_plays_300_frames_and_shows_what_the_offscreen_renderer_dr
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
 
     assert_shows_the_offscreen_frame(&asset, &report);
+    assert_submits_the_splats_depth(&asset, &report);
+}
+
+/// Each eye's depth went to the compositor (Monado offers XR_KHR_composition_layer_depth):
+/// view 0's, read back from its swapchain image, is the reference's depth out of the same view
+/// (the splats' expected depth where they cover half a pixel, else the far plane) to within
+/// 1 % where the coverage is not within 0.02 of ½ (where f16 rounding may go either way).
+fn assert_submits_the_splats_depth(asset: &splat4d::Asset, report: &splat4d::xr::XrReport) {
+    use splat4d::reference::{composite, preprocess, Host, RenderSettings};
+    assert!(report.depth_format.is_some(), "no depth layers on {}", report.runtime);
+    let captured = report.capture.as_ref().expect("a frame was read back");
+    let (depth, convention) = captured.depth.as_ref().expect("depth read back with the frame");
+    assert!(convention.reversed && convention.far.is_infinite(), "{convention:?}");
+    let [w, h] = report.size;
+    let splats = preprocess(asset, captured.time, &captured.eyes[0], &RenderSettings::default()).unwrap();
+    let want = composite(&splats, w, h, Vec3::ZERO, &Host::default()).unwrap();
+    let (mut compared, mut off, mut covered) = (0, 0, 0);
+    for (i, &stored) in depth.iter().enumerate() {
+        let a = want.image.pixels[i][3];
+        if (a - 0.5).abs() < 0.02 {
+            continue;
+        }
+        compared += 1;
+        let z = convention.view_depth(stored);
+        let expected = want.depth[i];
+        if expected.is_infinite() || z.is_infinite() {
+            off += usize::from(expected.is_infinite() != z.is_infinite());
+        } else {
+            covered += 1;
+            off += usize::from((z - expected).abs() > 0.01 * expected);
+        }
+    }
+    eprintln!("depth layer: {off} of {compared} pixels off, {covered} with splats' depth");
+    assert!(covered > (w * h / 20) as usize, "only {covered} pixels carry the splats' depth");
+    assert!(off * 200 <= compared, "{off} of {compared} pixels' depth off");
+}
+
+/// Every environment blend mode the runtime offers plays (Monado's simulated HMD offers only
+/// OPAQUE); one it does not offer is refused by name.
+#[test]
+fn each_offered_blend_mode_plays_and_others_are_refused() {
+    use splat4d::openxr::EnvironmentBlendMode;
+    let _monado = common::monado::Monado::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asset = splat4d::Asset::open(asset_path(dir.path()), splat4d::Verify::Full).unwrap();
+    let probe = play(&asset, &XrOptions { frames: Some(2), ..Default::default() }).unwrap();
+    assert!(!probe.blend_modes.is_empty(), "no blend modes");
+    for mode in probe.blend_modes.iter().copied() {
+        let options = XrOptions { validation: true, frames: Some(20), blend: Some(mode), ..Default::default() };
+        let report = play(&asset, &options).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert_eq!(report.blend, Some(mode));
+        assert!(report.frames_submitted >= 20, "{mode:?}: {} frames", report.frames_submitted);
+        assert!(report.validation_messages.is_empty(), "{mode:?}: {:#?}", report.validation_messages);
+    }
+    let all = [EnvironmentBlendMode::OPAQUE, EnvironmentBlendMode::ADDITIVE, EnvironmentBlendMode::ALPHA_BLEND];
+    match all.into_iter().find(|m| !probe.blend_modes.contains(m)) {
+        Some(missing) => {
+            let err = play(&asset, &XrOptions { frames: Some(2), blend: Some(missing), ..Default::default() })
+                .err()
+                .unwrap_or_else(|| panic!("{missing:?} was accepted"));
+            assert!(err.to_string().contains("blend mode"), "{err}");
+        }
+        None => common::skipped("refusing a blend mode the runtime lacks (it offers all three)"),
+    }
 }
 
 #[test]
@@ -116,6 +183,7 @@ fn one_swapchain_per_eye_shows_the_same_frame() {
     assert!(report.frames_submitted >= 40, "{} frames", report.frames_submitted);
     assert!(report.validation_messages.is_empty(), "{:#?}", report.validation_messages);
     assert_shows_the_offscreen_frame(&asset, &report);
+    assert_submits_the_splats_depth(&asset, &report);
 }
 
 #[test]

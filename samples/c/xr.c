@@ -61,9 +61,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("%llu frames at %ux%u per eye, %u control turns, focused %u, last session state %d, "
-           "%u validation messages\n",
+           "%u validation messages, blend mode %u, depth format %u\n",
            (unsigned long long)report.frames_submitted, report.width, report.height, steering.turns,
-           report.reached_focused, report.last_state, report.validation_messages);
+           report.reached_focused, report.last_state, report.validation_messages, report.blend_mode,
+           report.depth_format);
     /* 8 is XR_SESSION_STATE_EXITING: the session ended cleanly. */
     int clean = report.reached_focused && report.last_state == 8 && report.validation_messages == 0;
     return clean && steering.turns > 0 ? 0 : 1;

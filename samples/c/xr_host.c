@@ -61,12 +61,19 @@ int main(int argc, char **argv) {
     const char *v = getenv("SPLAT4D_VALIDATION");
     const int validation = v && v[0] == '1';
 
-    /* The XR instance and the headset. */
-    const char *xr_extensions[] = {XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME};
+    /* The XR instance and the headset; depth layers for the compositor where the runtime takes them. */
+    XrExtensionProperties offered[64];
+    uint32_t offered_count = 0;
+    for (int i = 0; i < 64; i++) offered[i] = (XrExtensionProperties){.type = XR_TYPE_EXTENSION_PROPERTIES};
+    XR(xrEnumerateInstanceExtensionProperties(NULL, 64, &offered_count, offered));
+    int depth_layers = 0;
+    for (uint32_t i = 0; i < offered_count; i++)
+        depth_layers |= strcmp(offered[i].extensionName, XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME) == 0;
+    const char *xr_extensions[] = {XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME, XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME};
     XrInstanceCreateInfo xr_info = {.type = XR_TYPE_INSTANCE_CREATE_INFO};
     strcpy(xr_info.applicationInfo.applicationName, "splat4d xr_host");
     xr_info.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
-    xr_info.enabledExtensionCount = 1;
+    xr_info.enabledExtensionCount = depth_layers ? 2 : 1;
     xr_info.enabledExtensionNames = xr_extensions;
     XrInstance xr;
     XR(xrCreateInstance(&xr_info, &xr));
@@ -179,6 +186,17 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 8; i++) images[i] = (XrSwapchainImageVulkan2KHR){.type = XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR};
     uint32_t image_count = 0;
     XR(xrEnumerateSwapchainImages(swapchain, 8, &image_count, (XrSwapchainImageBaseHeader *)images));
+    /* A two-layer depth swapchain beside it, which splat4d fills with the splats' depth. */
+    XrSwapchain depth_swapchain = XR_NULL_HANDLE;
+    XrSwapchainImageVulkan2KHR depth_images[8];
+    if (depth_layers) {
+        swapchain_info.usageFlags = XR_SWAPCHAIN_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT;
+        swapchain_info.format = VK_FORMAT_D32_SFLOAT;
+        XR(xrCreateSwapchain(session, &swapchain_info, &depth_swapchain));
+        for (int i = 0; i < 8; i++)
+            depth_images[i] = (XrSwapchainImageVulkan2KHR){.type = XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR};
+        XR(xrEnumerateSwapchainImages(depth_swapchain, 8, &image_count, (XrSwapchainImageBaseHeader *)depth_images));
+    }
 
     /* splat4d on the host's device, and a renderer into the swapchain's format. */
     S4dVulkanHostDesc host = {sizeof host, family, (S4dGetInstanceProcAddr)vkGetInstanceProcAddr,
@@ -283,6 +301,11 @@ int main(int argc, char **argv) {
         XrSwapchainImageWaitInfo wait = {.type = XR_TYPE_SWAPCHAIN_IMAGE_WAIT_INFO};
         wait.timeout = XR_INFINITE_DURATION;
         XR(xrWaitSwapchainImage(swapchain, &wait));
+        uint32_t depth_index = 0;
+        if (depth_layers) {
+            XR(xrAcquireSwapchainImage(depth_swapchain, NULL, &depth_index));
+            XR(xrWaitSwapchainImage(depth_swapchain, &wait));
+        }
         const uint32_t slot = frames % 2;
         VK(vkWaitForFences(device, 1, &fences[slot], VK_TRUE, UINT64_MAX));
         VK(vkResetFences(device, 1, &fences[slot]));
@@ -291,9 +314,23 @@ int main(int argc, char **argv) {
         begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
         VK(vkBeginCommandBuffer(cmds[slot], &begin));
         /* OpenXR takes colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL. */
+        /* Depth: reverse Z from 5 cm to infinity, cleared and given the splats' depth; OpenXR
+           takes depth swapchain images back in DEPTH_STENCIL_ATTACHMENT_OPTIMAL. */
+        S4dHostDepth depth = {.struct_size = sizeof depth,
+                              .format = VK_FORMAT_D32_SFLOAT,
+                              .image = depth_layers ? (uint64_t)(uintptr_t)depth_images[depth_index].image : 0,
+                              .width = w,
+                              .height = h,
+                              .layer_count = 2,
+                              .initial_layout = VK_IMAGE_LAYOUT_UNDEFINED,
+                              .final_layout = VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
+                              .flags = S4D_DEPTH_WRITE | S4D_DEPTH_REVERSED,
+                              .near_plane = 0.05f,
+                              .far_plane = INFINITY};
         S4dHostImage target = {.struct_size = sizeof target,
                                .final_layout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-                               .image = (uint64_t)(uintptr_t)images[index].image};
+                               .image = (uint64_t)(uintptr_t)images[index].image,
+                               .depth = depth_layers ? &depth : NULL};
         check(s4d_renderer_record(renderer, cmds[slot], &frame, &target), "s4d_renderer_record");
         VK(vkEndCommandBuffer(cmds[slot]));
         VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -301,9 +338,21 @@ int main(int argc, char **argv) {
         submit.pCommandBuffers = &cmds[slot];
         VK(vkQueueSubmit(queue, 1, &submit, fences[slot]));
         XR(xrReleaseSwapchainImage(swapchain, NULL));
+        if (depth_layers) XR(xrReleaseSwapchainImage(depth_swapchain, NULL));
 
         XrCompositionLayerProjectionView projection_views[2];
+        XrCompositionLayerDepthInfoKHR depth_infos[2];
         for (int e = 0; e < 2; e++) {
+            /* Reverse Z: depth 0 is infinitely far (nearZ), 1 is 5 cm away (farZ). */
+            depth_infos[e] = (XrCompositionLayerDepthInfoKHR){.type = XR_TYPE_COMPOSITION_LAYER_DEPTH_INFO_KHR};
+            depth_infos[e].subImage.swapchain = depth_swapchain;
+            depth_infos[e].subImage.imageRect.extent.width = (int32_t)w;
+            depth_infos[e].subImage.imageRect.extent.height = (int32_t)h;
+            depth_infos[e].subImage.imageArrayIndex = (uint32_t)e;
+            depth_infos[e].minDepth = 0.0f;
+            depth_infos[e].maxDepth = 1.0f;
+            depth_infos[e].nearZ = INFINITY;
+            depth_infos[e].farZ = 0.05f;
             projection_views[e] = (XrCompositionLayerProjectionView){.type = XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW};
             projection_views[e].pose = xr_views[e].pose;
             projection_views[e].fov = xr_views[e].fov;
@@ -311,6 +360,7 @@ int main(int argc, char **argv) {
             projection_views[e].subImage.imageRect.extent.width = (int32_t)w;
             projection_views[e].subImage.imageRect.extent.height = (int32_t)h;
             projection_views[e].subImage.imageArrayIndex = (uint32_t)e;
+            projection_views[e].next = depth_layers ? &depth_infos[e] : NULL;
         }
         XrCompositionLayerProjection layer = {.type = XR_TYPE_COMPOSITION_LAYER_PROJECTION};
         layer.space = space;
@@ -337,12 +387,13 @@ int main(int argc, char **argv) {
     vkDestroyFence(device, fences[1], NULL);
     vkDestroyCommandPool(device, pool, NULL);
     xrDestroySwapchain(swapchain);
+    if (depth_layers) xrDestroySwapchain(depth_swapchain);
     xrDestroySpace(space);
     xrDestroySession(session);
     vkDestroyDevice(device, NULL);
     vkDestroyInstance(instance, NULL);
     xrDestroyInstance(xr);
-    printf("%lu frames at %ux%u per eye, focused %d, last session state %d, %u validation messages\n", frames, w, h,
-           focused, (int)last_state, messages);
+    printf("%lu frames at %ux%u per eye, focused %d, last session state %d, %u validation messages, depth layers %d\n",
+           frames, w, h, focused, (int)last_state, messages, depth_layers);
     return focused && last_state == XR_SESSION_STATE_EXITING && messages == 0 ? 0 : 1;
 }

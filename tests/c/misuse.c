@@ -460,6 +460,16 @@ int main(int argc, char **argv) {
     xr.speed = NAN;
     expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_INVALID_ARGUMENT, "XR at speed NaN");
     xr.speed = 1.0;
+    xr.blend_mode = 4;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_INVALID_ARGUMENT, "XR blend mode 4");
+    xr.blend_mode = 0;
+    /* A host built against the first header: its desc ends at speed (32 bytes), the fields
+       after it are never read (here set to something invalid). */
+    xr.struct_size = 32;
+    xr.blend_mode = 99;
+    expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, NULL), S4D_STATUS_XR, "an XR desc of the first size");
+    xr.struct_size = sizeof(S4dXrDesc);
+    xr.blend_mode = 0;
     xr_report.struct_size = 4;
     expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, &xr_report), S4D_STATUS_INVALID_ARGUMENT, "XR report struct_size 4");
     xr_report.struct_size = sizeof(S4dXrReport);

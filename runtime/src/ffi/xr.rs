@@ -26,6 +26,12 @@ pub struct S4dXrDesc {
     pub looping: u32,
     /// Playback speed (finite; negative plays backwards).
     pub speed: f64,
+    /// An `XrEnvironmentBlendMode` (1 opaque, 2 additive, 3 alpha blend: the splats' coverage
+    /// is the layer's alpha), which the runtime must offer; 0: the runtime's first choice.
+    pub blend_mode: u32,
+    /// Non-zero: do not submit each eye's depth (sent by default where the runtime takes
+    /// XR_KHR_composition_layer_depth).
+    pub disable_depth_layer: u32,
 }
 
 /// The playback clock, as the control callback sees it. The callback may change any field:
@@ -61,10 +67,15 @@ pub struct S4dXrReport {
     pub last_state: i32,
     /// Vulkan validation messages (with validation on).
     pub validation_messages: u32,
+    /// The `XrEnvironmentBlendMode` the session used.
+    pub blend_mode: u32,
+    /// The depth swapchains' `VkFormat` where each eye's depth was submitted; 0: none.
+    pub depth_format: u32,
 }
 
-const XR_DESC_V1: usize = std::mem::size_of::<S4dXrDesc>();
-const XR_REPORT_V1: usize = std::mem::size_of::<S4dXrReport>();
+/// The first versions' sizes: up to `speed`, and up to `validation_messages`.
+const XR_DESC_V1: usize = 32;
+const XR_REPORT_V1: usize = 32;
 
 fn state(p: &Playback) -> S4dPlaybackState {
     S4dPlaybackState {
@@ -105,12 +116,19 @@ pub unsafe extern "C" fn s4d_xr_play(
         if !desc.speed.is_finite() {
             return Err(invalid("desc->speed is not finite"));
         }
+        let blend = match desc.blend_mode {
+            0 => None,
+            m @ 1..=3 => Some(openxr::EnvironmentBlendMode::from_raw(m as i32)),
+            m => return Err(invalid(format!("desc->blend_mode {m}: 0 or an XrEnvironmentBlendMode (1..=3)"))),
+        };
         let options = XrOptions {
             validation: desc.validation != 0,
             frames: (desc.frames > 0).then_some(desc.frames),
             scale: desc.scale,
             looping: desc.looping != 0,
             speed: desc.speed,
+            blend,
+            depth: desc.disable_depth_layer == 0,
             ..Default::default()
         };
         let mut steer = |playback: &mut Playback| -> bool {
@@ -142,6 +160,8 @@ pub unsafe extern "C" fn s4d_xr_play(
                 frames_submitted: done.frames_submitted,
                 last_state: done.states.last().map_or(0, |s| s.into_raw()),
                 validation_messages: done.validation_messages.len() as u32,
+                blend_mode: done.blend.map_or(0, |b| b.into_raw() as u32),
+                depth_format: done.depth_format.map_or(0, |f| f.as_raw() as u32),
             };
             put_versioned(report, "report", XR_REPORT_V1, value)?;
         }

@@ -3,7 +3,11 @@
 //! swapchain image per frame (with multiview where the device has it; one swapchain per eye,
 //! filled by copies, where the runtime refuses array swapchains), and the frame loop runs
 //! `xrWaitFrame` → predicted display time → playback time → `xrLocateViews` → render →
-//! `xrEndFrame` with a projection layer, handling every session state.
+//! `xrEndFrame` with a projection layer, handling every session state. Where the runtime takes
+//! depth layers (`XR_KHR_composition_layer_depth`), each eye's view also carries the splats'
+//! depth for the compositor's reprojection; the environment blend mode is the runtime's first
+//! or the one asked for, and the layer's alpha (the splats' coverage) is blended where it
+//! is not opaque.
 
 mod place;
 mod targets;
@@ -18,6 +22,7 @@ use openxr as xr;
 
 use crate::asset::Asset;
 use crate::camera::Camera;
+use crate::depth::DepthConvention;
 use crate::error::{Error, Result};
 use crate::gpu::{vk_err, Context, ContextOptions, Creator, UploadQueue};
 use crate::playback::Playback;
@@ -28,6 +33,12 @@ const VIEW_TYPE: xr::ViewConfigurationType = xr::ViewConfigurationType::PRIMARY_
 const CORE_VALIDATION: &str = "XR_APILAYER_LUNARG_core_validation";
 /// Eye height above a STAGE space's floor where the capture camera is put.
 const EYE_HEIGHT: f32 = 1.6;
+/// The depth layer's near plane, in metres: reverse Z with an infinite far plane, so that
+/// precision follows distance as the compositor's reprojection needs it.
+const DEPTH_NEAR_M: f32 = 0.05;
+/// Depth swapchain formats, in the order they are taken where the runtime offers them (none
+/// with stencil: the splats have none to give).
+const DEPTH_FORMATS: [vk::Format; 3] = [vk::Format::D32_SFLOAT, vk::Format::X8_D24_UNORM_PACK32, vk::Format::D16_UNORM];
 
 fn xr_err(call: &'static str) -> impl Fn(xr::sys::Result) -> Error {
     move |r| Error::Xr(format!("{call} failed: {r}"))
@@ -57,6 +68,10 @@ pub struct XrOptions {
     pub gpu_memory_budget: Option<u64>,
     /// Where streamed pages are uploaded.
     pub upload_queue: UploadQueue,
+    /// Submit each eye's depth where the runtime takes depth layers.
+    pub depth: bool,
+    /// The environment blend mode; `None`: the runtime's first (its preference).
+    pub blend: Option<xr::EnvironmentBlendMode>,
 }
 
 impl Default for XrOptions {
@@ -73,6 +88,8 @@ impl Default for XrOptions {
             policy: FramePolicy::default(),
             gpu_memory_budget: None,
             upload_queue: UploadQueue::default(),
+            depth: true,
+            blend: None,
         }
     }
 }
@@ -86,6 +103,9 @@ pub struct CapturedFrame {
     /// View 0's pixels, RGBA8 in the swapchain's format, rows from the top.
     pub pixels: Vec<u8>,
     pub format: TargetFormat,
+    /// View 0's depth as submitted (stored values in [0, 1]) and its convention, in the
+    /// asset's units, where the session submitted depth.
+    pub depth: Option<(Vec<f32>, DepthConvention)>,
 }
 
 /// What a session did.
@@ -100,6 +120,11 @@ pub struct XrReport {
     /// One swapchain per eye (the runtime refused a two-layer one, or it was asked for).
     pub swapchain_per_eye: bool,
     pub reference_space: String,
+    /// The depth swapchains' format, where each eye's depth was submitted.
+    pub depth_format: Option<vk::Format>,
+    /// The blend modes the runtime offers, and the one the session used.
+    pub blend_modes: Vec<xr::EnvironmentBlendMode>,
+    pub blend: Option<xr::EnvironmentBlendMode>,
     /// Every state the session went through, in order.
     pub states: Vec<xr::SessionState>,
     /// Frames ended with a projection layer.
@@ -202,6 +227,7 @@ pub fn play_with<P: xr::PlatformInfo + ?Sized>(
     }
     let mut extensions = xr::ExtensionSet::default();
     extensions.khr_vulkan_enable2 = true;
+    extensions.khr_composition_layer_depth = options.depth && available.khr_composition_layer_depth;
     // The loader needs the activity to make the instance.
     #[cfg(target_os = "android")]
     {
@@ -252,7 +278,8 @@ pub fn play_with<P: xr::PlatformInfo + ?Sized>(
         ContextOptions { validation: options.validation, upload_queue: options.upload_queue, ..Default::default() };
     let creator = XrCreator { instance: &instance, system, get_instance_proc_addr: Default::default() };
     let ctx = Context::create(&ctx_options, &creator)?;
-    let result = run_session(&instance, system, &ctx, asset, options, control, &mut report);
+    let depth = extensions.khr_composition_layer_depth;
+    let result = run_session(&instance, system, (&ctx, depth), asset, options, control, &mut report);
     report.validation_messages = ctx.validation_messages();
     drop(ctx);
     result.map(|()| report)
@@ -263,7 +290,7 @@ pub fn play_with<P: xr::PlatformInfo + ?Sized>(
 fn run_session(
     instance: &xr::Instance,
     system: xr::SystemId,
-    ctx: &Context,
+    (ctx, depth): (&Context, bool),
     asset: &Asset,
     options: &XrOptions,
     control: &mut dyn FnMut(&mut Playback) -> bool,
@@ -307,14 +334,33 @@ fn run_session(
         .ok_or_else(|| Error::Xr("the runtime offers no 8-bit RGBA or BGRA swapchain format".into()))?;
     report.format = Some(format);
     report.multiview = ctx.multiview;
-    let mut targets = Targets::new(ctx, &session, format, [width, height], options.swapchain_per_eye)?;
-    report.swapchain_per_eye = matches!(targets, Targets::PerEye { .. });
-    let blend = instance
+    report.blend_modes = instance
         .enumerate_environment_blend_modes(system, VIEW_TYPE)
-        .map_err(xr_err("xrEnumerateEnvironmentBlendModes"))?
-        .first()
-        .copied()
-        .unwrap_or(xr::EnvironmentBlendMode::OPAQUE);
+        .map_err(xr_err("xrEnumerateEnvironmentBlendModes"))?;
+    let blend = match options.blend {
+        Some(b) if !report.blend_modes.contains(&b) => {
+            return Err(Error::Xr(format!(
+                "the runtime offers no {b:?} blend mode (it offers {:?})",
+                report.blend_modes
+            )))
+        }
+        Some(b) => b,
+        None => report.blend_modes.first().copied().unwrap_or(xr::EnvironmentBlendMode::OPAQUE),
+    };
+    report.blend = Some(blend);
+    let depth = if depth {
+        let format = formats.iter().map(|&f| vk::Format::from_raw(f as i32)).find(|f| DEPTH_FORMATS.contains(f));
+        if format.is_none() {
+            log::info!("openxr: no depth swapchain format without stencil offered: no depth layers");
+        }
+        let near = DEPTH_NEAR_M / options.scale;
+        format.map(|f| (f, DepthConvention { near, far: f32::INFINITY, reversed: true }))
+    } else {
+        None
+    };
+    report.depth_format = depth.map(|d| d.0);
+    let mut targets = Targets::new(ctx, &session, (format.vk(), depth), [width, height], options.swapchain_per_eye)?;
+    report.swapchain_per_eye = targets.per_eye();
 
     let camera = asset.cameras().first().copied().unwrap_or_else(|| {
         let f = asset.info().focus;
@@ -460,30 +506,95 @@ fn frame_loop(
         });
         let [left, right] = eyes;
         let eyes = [left?, right?];
-        let target = targets.acquire()?;
+        let (color, depth) = targets.acquire()?;
+        let depth = depth.zip(targets.depth.as_ref()).map(|(d, &(_, format, convention))| (d, format, convention));
         let capture = options.capture_frame == Some(report.frames_submitted + 1);
-        let recorded = record_frame(ctx, renderer, frames, target, time, &eyes, capture, [width, height]);
+        let recorded = record_frame(ctx, renderer, frames, (color, depth), time, &eyes, capture, [width, height]);
         // Released whatever happened: the runtime owns the images again.
         targets.release()?;
         recorded?;
         if capture {
-            let mut pixels = vec![0u8; (width * height * 4) as usize];
-            ctx.read(frames.readback.as_ref().expect("made with the frames"), 0, &mut pixels)?;
-            report.capture = Some(CapturedFrame { time, eyes, pixels, format: report.format.expect("chosen above") });
+            report.capture = Some(captured(ctx, frames, (time, eyes), report, depth.map(|(_, f, c)| (f, c)))?);
         }
         let rect = xr::Rect2Di {
             offset: xr::Offset2Di { x: 0, y: 0 },
             extent: xr::Extent2Di { width: width as i32, height: height as i32 },
         };
+        // Each view's depth, chained to it: they live until xrEndFrame returns.
+        let depth_infos = [0, 1].map(|i| {
+            let ((swapchain, layer), (_, _, c)) = (targets.sub_images(i).1?, targets.depth.as_ref()?);
+            let sub_image = xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(layer).image_rect(rect);
+            // In metres; reverse Z says so with the near value beyond the far one.
+            let (near, far) = (c.far * options.scale, c.near * options.scale);
+            Some(xr::sys::CompositionLayerDepthInfoKHR {
+                ty: xr::sys::CompositionLayerDepthInfoKHR::TYPE,
+                next: std::ptr::null(),
+                sub_image: sub_image.into_raw(),
+                min_depth: 0.0,
+                max_depth: 1.0,
+                near_z: near,
+                far_z: far,
+            })
+        });
         let projection_views = [0, 1].map(|i| {
-            let (swapchain, layer) = targets.sub_image(i);
-            xr::CompositionLayerProjectionView::new()
+            let ((swapchain, layer), _) = targets.sub_images(i);
+            let view = xr::CompositionLayerProjectionView::new()
                 .pose(views[i].pose)
                 .fov(views[i].fov)
-                .sub_image(xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(layer).image_rect(rect))
+                .sub_image(xr::SwapchainSubImage::new().swapchain(swapchain).image_array_index(layer).image_rect(rect));
+            let mut raw = view.into_raw();
+            if let Some(info) = &depth_infos[i] {
+                raw.next = info as *const _ as *const std::ffi::c_void;
+            }
+            // SAFETY: `raw` is the builder's own struct; its chain points into `depth_infos`,
+            // alive until xrEndFrame returns below.
+            unsafe { xr::CompositionLayerProjectionView::from_raw(raw) }
         });
-        let layer = xr::CompositionLayerProjection::new().space(space).views(&projection_views);
+        // Where the environment shows through, the splats' coverage (premultiplied alpha)
+        // says how much of it.
+        let flags = if blend == xr::EnvironmentBlendMode::OPAQUE {
+            xr::CompositionLayerFlags::EMPTY
+        } else {
+            xr::CompositionLayerFlags::BLEND_TEXTURE_SOURCE_ALPHA
+        };
+        let layer = xr::CompositionLayerProjection::new().layer_flags(flags).space(space).views(&projection_views);
         stream.end(display_time, blend, &[&layer]).map_err(xr_err("xrEndFrame"))?;
         report.frames_submitted += 1;
     }
+}
+
+/// The frame read back for a test: view 0's colour, and its depth where it was submitted.
+fn captured(
+    ctx: &Context,
+    frames: &FrameResources,
+    (time, eyes): (f32, [Camera; 2]),
+    report: &XrReport,
+    depth: Option<(vk::Format, DepthConvention)>,
+) -> Result<CapturedFrame> {
+    let [width, height] = report.size;
+    let pixels_bytes = (width * height * 4) as usize;
+    let readback = frames.readback.as_ref().expect("made with the frames");
+    let mut pixels = vec![0u8; pixels_bytes];
+    ctx.read(readback, 0, &mut pixels)?;
+    let depth = match depth {
+        Some((format, convention)) => {
+            let mut raw = vec![0u8; pixels_bytes];
+            ctx.read(readback, pixels_bytes as u64, &mut raw)?;
+            let values = match format {
+                vk::Format::D16_UNORM => raw
+                    .chunks_exact(2)
+                    .take((width * height) as usize)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]) as f32 / 65535.0)
+                    .collect(),
+                vk::Format::X8_D24_UNORM_PACK32 => raw
+                    .chunks_exact(4)
+                    .map(|b| (u32::from_le_bytes(b.try_into().unwrap()) & 0xff_ffff) as f32 / 16_777_215.0)
+                    .collect(),
+                _ => raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect(),
+            };
+            Some((values, convention))
+        }
+        None => None,
+    };
+    Ok(CapturedFrame { time, eyes, pixels, format: report.format.expect("chosen above"), depth })
 }

@@ -1,18 +1,20 @@
-//! What the frames are drawn into: the swapchain(s) of the session, and the command buffers
-//! that draw into them (both eyes, copied per eye where the runtime has no array swapchains;
-//! the left eye read back when a test asks).
+//! What the frames are drawn into: the swapchain(s) of the session, colour and, where the
+//! runtime takes depth layers (`XR_KHR_composition_layer_depth`), depth; and the command
+//! buffers that draw into them (both eyes, copied per eye where the runtime has no array
+//! swapchains; the left eye read back when a test asks).
 
 use ash::vk::{self, Handle};
 use openxr as xr;
 
 use super::xr_err;
 use crate::camera::Camera;
+use crate::depth::DepthConvention;
 use crate::error::Result;
 use crate::gpu::{vk_err, Buffer, Context, Image, MemoryKind};
-use crate::renderer::{HostTarget, Renderer, TargetFormat};
+use crate::renderer::{HostDepth, HostTarget, Renderer};
 
-/// Where the eyes go.
-pub(super) enum Targets {
+/// One kind of image the eyes go into (colour or depth).
+pub(super) enum Chain {
     /// One two-layer array swapchain: the renderer draws into its images directly.
     Array { swapchain: xr::Swapchain<xr::Vulkan>, images: Vec<vk::Image> },
     /// One swapchain per eye, for runtimes without array swapchains: the renderer draws into a
@@ -21,19 +23,32 @@ pub(super) enum Targets {
     PerEye { swapchains: [xr::Swapchain<xr::Vulkan>; 2], images: [Vec<vk::Image>; 2], staging: [Image; 2], next: usize },
 }
 
-impl Targets {
-    pub(super) fn new(
+/// A chain's images for one frame: the renderer's target, and with one swapchain per eye the
+/// eyes' images it is copied into.
+pub(super) type Acquired = (vk::Image, Option<[vk::Image; 2]>);
+
+/// What a chain holds.
+#[derive(Clone, Copy)]
+struct Kind {
+    format: vk::Format,
+    /// Swapchain usage as an attachment, and our staging image's.
+    usage: (xr::SwapchainUsageFlags, vk::ImageUsageFlags),
+}
+
+impl Chain {
+    /// A two-layer swapchain unless `per_eye` (or the runtime refuses one).
+    fn new(
         ctx: &Context,
         session: &xr::Session<xr::Vulkan>,
-        format: TargetFormat,
+        kind: Kind,
         [width, height]: [u32; 2],
         per_eye: bool,
-    ) -> Result<Targets> {
+    ) -> Result<Chain> {
         let create = |layers: u32, usage: xr::SwapchainUsageFlags| {
             session.create_swapchain(&xr::SwapchainCreateInfo {
                 create_flags: xr::SwapchainCreateFlags::EMPTY,
                 usage_flags: usage,
-                format: format.vk().as_raw() as u32,
+                format: kind.format.as_raw() as u32,
                 sample_count: 1,
                 width,
                 height,
@@ -50,32 +65,31 @@ impl Targets {
                 .map(vk::Image::from_raw)
                 .collect())
         };
+        // Read back by tests.
+        let attach = kind.usage.0 | xr::SwapchainUsageFlags::TRANSFER_SRC;
         if !per_eye {
-            let usage = xr::SwapchainUsageFlags::COLOR_ATTACHMENT | xr::SwapchainUsageFlags::TRANSFER_SRC;
-            match create(2, usage) {
+            match create(2, attach) {
                 Ok(swapchain) => {
                     let images = images(&swapchain)?;
-                    return Ok(Targets::Array { swapchain, images });
+                    return Ok(Chain::Array { swapchain, images });
                 }
-                Err(e) => log::info!("openxr: no two-layer swapchain ({e}): one per eye"),
+                Err(e) => log::info!("openxr: no two-layer {:?} swapchain ({e}): one per eye", kind.format),
             }
         }
-        // Written by copies; read back by tests.
-        let usage = xr::SwapchainUsageFlags::COLOR_ATTACHMENT
-            | xr::SwapchainUsageFlags::TRANSFER_DST
-            | xr::SwapchainUsageFlags::TRANSFER_SRC;
+        // Written by copies.
+        let usage = attach | xr::SwapchainUsageFlags::TRANSFER_DST;
         let left = create(1, usage).map_err(xr_err("xrCreateSwapchain"))?;
         let right = create(1, usage).map_err(xr_err("xrCreateSwapchain"))?;
         let eye_images = [images(&left)?, images(&right)?];
         let info = vk::ImageCreateInfo::default()
             .image_type(vk::ImageType::TYPE_2D)
-            .format(format.vk())
+            .format(kind.format)
             .extent(vk::Extent3D { width, height, depth: 1 })
             .mip_levels(1)
             .array_layers(2)
             .samples(vk::SampleCountFlags::TYPE_1)
             .tiling(vk::ImageTiling::OPTIMAL)
-            .usage(vk::ImageUsageFlags::COLOR_ATTACHMENT | vk::ImageUsageFlags::TRANSFER_SRC)
+            .usage(kind.usage.1 | vk::ImageUsageFlags::TRANSFER_SRC)
             .initial_layout(vk::ImageLayout::UNDEFINED);
         let first = ctx.create_image("xr eyes 0", &info)?;
         let second = match ctx.create_image("xr eyes 1", &info) {
@@ -85,20 +99,19 @@ impl Targets {
                 return Err(e);
             }
         };
-        Ok(Targets::PerEye { swapchains: [left, right], images: eye_images, staging: [first, second], next: 0 })
+        Ok(Chain::PerEye { swapchains: [left, right], images: eye_images, staging: [first, second], next: 0 })
     }
 
-    /// Acquires and waits for this frame's image(s): the renderer's target, and with one
-    /// swapchain per eye the eyes' images to copy it into.
-    pub(super) fn acquire(&mut self) -> Result<(vk::Image, Option<[vk::Image; 2]>)> {
+    /// Acquires and waits for this frame's image(s).
+    fn acquire(&mut self) -> Result<Acquired> {
         let take = |swapchain: &mut xr::Swapchain<xr::Vulkan>| -> Result<usize> {
             let index = swapchain.acquire_image().map_err(xr_err("xrAcquireSwapchainImage"))? as usize;
             swapchain.wait_image(xr::Duration::INFINITE).map_err(xr_err("xrWaitSwapchainImage"))?;
             Ok(index)
         };
         match self {
-            Targets::Array { swapchain, images } => Ok((images[take(swapchain)?], None)),
-            Targets::PerEye { swapchains, images, staging, next } => {
+            Chain::Array { swapchain, images } => Ok((images[take(swapchain)?], None)),
+            Chain::PerEye { swapchains, images, staging, next } => {
                 let [left, right] = swapchains;
                 let (l, r) = (take(left)?, take(right)?);
                 let target = staging[*next].raw;
@@ -108,10 +121,10 @@ impl Targets {
         }
     }
 
-    pub(super) fn release(&mut self) -> Result<()> {
+    fn release(&mut self) -> Result<()> {
         match self {
-            Targets::Array { swapchain, .. } => swapchain.release_image().map_err(xr_err("xrReleaseSwapchainImage")),
-            Targets::PerEye { swapchains, .. } => {
+            Chain::Array { swapchain, .. } => swapchain.release_image().map_err(xr_err("xrReleaseSwapchainImage")),
+            Chain::PerEye { swapchains, .. } => {
                 for s in swapchains {
                     s.release_image().map_err(xr_err("xrReleaseSwapchainImage"))?;
                 }
@@ -121,25 +134,102 @@ impl Targets {
     }
 
     /// Eye `eye`'s swapchain and layer.
-    pub(super) fn sub_image(&self, eye: usize) -> (&xr::Swapchain<xr::Vulkan>, u32) {
+    fn sub_image(&self, eye: usize) -> (&xr::Swapchain<xr::Vulkan>, u32) {
         match self {
-            Targets::Array { swapchain, .. } => (swapchain, eye as u32),
-            Targets::PerEye { swapchains, .. } => (&swapchains[eye], 0),
+            Chain::Array { swapchain, .. } => (swapchain, eye as u32),
+            Chain::PerEye { swapchains, .. } => (&swapchains[eye], 0),
         }
     }
 
-    pub(super) fn destroy(self, ctx: &Context) {
-        if let Targets::PerEye { staging, .. } = self {
+    fn destroy(self, ctx: &Context) {
+        if let Chain::PerEye { staging, .. } = self {
             staging.into_iter().for_each(|i| ctx.destroy_image(i));
         }
     }
 }
 
-/// Command buffers of the frames in flight and the read-back buffer.
+/// Where the eyes go: colour, and depth where the session submits it.
+pub(super) struct Targets {
+    pub color: Chain,
+    /// The depth chain, its format and the convention its values are in.
+    pub depth: Option<(Chain, vk::Format, DepthConvention)>,
+}
+
+impl Targets {
+    /// Colour in `format`; depth in `depth` where given (per eye whenever colour is).
+    pub(super) fn new(
+        ctx: &Context,
+        session: &xr::Session<xr::Vulkan>,
+        (format, depth): (vk::Format, Option<(vk::Format, DepthConvention)>),
+        size: [u32; 2],
+        per_eye: bool,
+    ) -> Result<Targets> {
+        let color =
+            Kind { format, usage: (xr::SwapchainUsageFlags::COLOR_ATTACHMENT, vk::ImageUsageFlags::COLOR_ATTACHMENT) };
+        let color = Chain::new(ctx, session, color, size, per_eye)?;
+        let Some((format, convention)) = depth else { return Ok(Targets { color, depth: None }) };
+        let kind = Kind {
+            format,
+            usage: (xr::SwapchainUsageFlags::DEPTH_STENCIL_ATTACHMENT, vk::ImageUsageFlags::DEPTH_STENCIL_ATTACHMENT),
+        };
+        let per_eye = matches!(color, Chain::PerEye { .. });
+        match Chain::new(ctx, session, kind, size, per_eye) {
+            Ok(chain) => Ok(Targets { color, depth: Some((chain, format, convention)) }),
+            Err(e) => {
+                color.destroy(ctx);
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) fn per_eye(&self) -> bool {
+        matches!(self.color, Chain::PerEye { .. })
+    }
+
+    /// This frame's colour images, and depth images.
+    pub(super) fn acquire(&mut self) -> Result<(Acquired, Option<Acquired>)> {
+        let color = self.color.acquire()?;
+        let depth = match &mut self.depth {
+            Some((chain, ..)) => match chain.acquire() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    // The colour images go back to the runtime regardless.
+                    let _ = self.color.release();
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        Ok((color, depth))
+    }
+
+    pub(super) fn release(&mut self) -> Result<()> {
+        let color = self.color.release();
+        let depth = self.depth.as_mut().map_or(Ok(()), |(chain, ..)| chain.release());
+        color.and(depth)
+    }
+
+    /// Eye `eye`'s colour swapchain and layer, and its depth swapchain's.
+    pub(super) fn sub_images(&self, eye: usize) -> SubImages<'_> {
+        (self.color.sub_image(eye), self.depth.as_ref().map(|(chain, ..)| chain.sub_image(eye)))
+    }
+
+    pub(super) fn destroy(self, ctx: &Context) {
+        self.color.destroy(ctx);
+        if let Some((chain, ..)) = self.depth {
+            chain.destroy(ctx);
+        }
+    }
+}
+
+type SubImages<'a> = ((&'a xr::Swapchain<xr::Vulkan>, u32), Option<(&'a xr::Swapchain<xr::Vulkan>, u32)>);
+
+/// Command buffers of the frames in flight and the read-back buffers (colour, depth).
 pub(super) struct FrameResources {
     pool: vk::CommandPool,
     cmds: [vk::CommandBuffer; 2],
     fences: [vk::Fence; 2],
+    /// View 0's colour, then its depth (4 bytes a pixel each).
     pub(super) readback: Option<Buffer>,
     next: usize,
 }
@@ -182,7 +272,7 @@ impl FrameResources {
         }
         match ctx.create_buffer(
             "xr read-back",
-            width as u64 * height as u64 * 4,
+            2 * width as u64 * height as u64 * 4,
             vk::BufferUsageFlags::TRANSFER_DST,
             MemoryKind::Readback,
         ) {
@@ -208,15 +298,27 @@ impl FrameResources {
     }
 }
 
-/// Records and submits one frame: both eyes into `target`'s layers 0 and 1, then, with one
-/// swapchain per eye, copied into the eyes' images; with `capture`, layer 0 also into the
-/// read-back buffer, waited for.
+/// How one chain's target is handed back to the runtime after the render pass.
+struct Handback {
+    aspect: vk::ImageAspectFlags,
+    /// Where the render pass wrote it.
+    written: (vk::PipelineStageFlags, vk::AccessFlags),
+    /// What OpenXR wants swapchain images of this kind in when they are released.
+    layout: vk::ImageLayout,
+    access: vk::AccessFlags,
+    /// Where view 0 is read back, with `capture`.
+    readback_offset: u64,
+}
+
+/// Records and submits one frame: both eyes into the colour (and depth) targets' layers 0 and
+/// 1, then, with one swapchain per eye, copied into the eyes' images; with `capture`, layer 0
+/// also into the read-back buffer, waited for.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn record_frame(
     ctx: &Context,
     renderer: &mut Renderer,
     frames: &mut FrameResources,
-    (target, eye_images): (vk::Image, Option<[vk::Image; 2]>),
+    (color, depth): (Acquired, Option<(Acquired, vk::Format, DepthConvention)>),
     time: f32,
     eyes: &[Camera; 2],
     capture: bool,
@@ -234,123 +336,48 @@ pub(super) fn record_frame(
         let begin = vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
         d.begin_command_buffer(cmd, &begin).map_err(vk_err("vkBeginCommandBuffer"))?;
     }
-    // OpenXR wants colour swapchain images back in COLOR_ATTACHMENT_OPTIMAL; a target that is
-    // copied from (read back, or ours for eyes with their own swapchains) ends in TRANSFER_SRC.
-    let copied = capture || eye_images.is_some();
-    let final_layout =
-        if copied { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL };
-    let target_of = HostTarget::new(target, final_layout);
-    let uploads = unsafe { renderer.record_frame_into(ctx, cmd, time, eyes, target_of, true) }?;
-    if copied {
-        let both =
-            vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(2);
-        let one =
-            vk::ImageSubresourceRange::default().aspect_mask(vk::ImageAspectFlags::COLOR).level_count(1).layer_count(1);
-        let layer = |i: u32| {
-            vk::ImageSubresourceLayers::default()
-                .aspect_mask(vk::ImageAspectFlags::COLOR)
-                .base_array_layer(i)
-                .layer_count(1)
-        };
-        let extent = vk::Extent3D { width, height, depth: 1 };
-        let barrier = |image, range, (old, src), (new, dst)| {
-            vk::ImageMemoryBarrier::default()
-                .src_access_mask(src)
-                .dst_access_mask(dst)
-                .old_layout(old)
-                .new_layout(new)
-                .image(image)
-                .subresource_range(range)
-        };
-        unsafe {
-            // The render pass wrote the target; the copies read it. The eyes' images, which
-            // the runtime is done with (xrWaitSwapchainImage), become copy destinations.
-            let mut before = vec![barrier(
-                target,
-                both,
-                (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
-                (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
-            )];
-            for image in eye_images.into_iter().flatten() {
-                before.push(barrier(
-                    image,
-                    one,
-                    (vk::ImageLayout::UNDEFINED, vk::AccessFlags::empty()),
-                    (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE),
-                ));
-            }
-            let stages = vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT | vk::PipelineStageFlags::TOP_OF_PIPE;
-            d.cmd_pipeline_barrier(
-                cmd,
-                stages,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::DependencyFlags::empty(),
-                &[],
-                &[],
-                &before,
-            );
-            let readback = frames.readback.as_ref().expect("made with the frames").raw;
-            let read_region = vk::BufferImageCopy::default().image_subresource(layer(0)).image_extent(extent);
-            if capture && eye_images.is_none() {
-                let src = vk::ImageLayout::TRANSFER_SRC_OPTIMAL;
-                d.cmd_copy_image_to_buffer(cmd, target, src, readback, &[read_region]);
-            }
-            // What the runtime gets back, in COLOR_ATTACHMENT_OPTIMAL after the copies.
-            let mut after = Vec::new();
-            match eye_images {
-                Some(images) => {
-                    for (e, image) in images.into_iter().enumerate() {
-                        let region = vk::ImageCopy::default()
-                            .src_subresource(layer(e as u32))
-                            .dst_subresource(layer(0))
-                            .extent(extent);
-                        let (src, dst) = (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
-                        d.cmd_copy_image(cmd, target, src, image, dst, &[region]);
-                    }
-                    // The left eye read back from its own swapchain image, after the copy.
-                    let mut left_from = (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE);
-                    if capture {
-                        let readable = barrier(
-                            images[0],
-                            one,
-                            left_from,
-                            (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
-                        );
-                        let stage = vk::PipelineStageFlags::TRANSFER;
-                        d.cmd_pipeline_barrier(cmd, stage, stage, vk::DependencyFlags::empty(), &[], &[], &[readable]);
-                        let src = vk::ImageLayout::TRANSFER_SRC_OPTIMAL;
-                        d.cmd_copy_image_to_buffer(cmd, images[0], src, readback, &[read_region]);
-                        left_from = (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ);
-                    }
-                    let right_from = (vk::ImageLayout::TRANSFER_DST_OPTIMAL, vk::AccessFlags::TRANSFER_WRITE);
-                    for (image, from) in images.into_iter().zip([left_from, right_from]) {
-                        after.push(barrier(
-                            image,
-                            one,
-                            from,
-                            (vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
-                        ));
-                    }
-                }
-                None => after.push(barrier(
-                    target,
-                    both,
-                    (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::AccessFlags::TRANSFER_READ),
-                    (vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
-                )),
-            }
-            let host = vk::MemoryBarrier::default()
-                .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
-                .dst_access_mask(vk::AccessFlags::HOST_READ);
-            d.cmd_pipeline_barrier(
-                cmd,
-                vk::PipelineStageFlags::TRANSFER,
-                vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT | vk::PipelineStageFlags::HOST,
-                vk::DependencyFlags::empty(),
-                &[host],
-                &[],
-                &after,
-            );
+    // OpenXR wants swapchain images back in COLOR_ATTACHMENT_OPTIMAL (colour) and
+    // DEPTH_STENCIL_ATTACHMENT_OPTIMAL (depth); a target that is copied from (read back, or
+    // ours for eyes with their own swapchains) ends in TRANSFER_SRC.
+    let copied = |(_, eyes): Acquired| capture || eyes.is_some();
+    let final_layout = |a: Acquired, runtime| if copied(a) { vk::ImageLayout::TRANSFER_SRC_OPTIMAL } else { runtime };
+    let mut target = HostTarget::new(color.0, final_layout(color, vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL));
+    if let Some((acquired, format, convention)) = depth {
+        // Cleared to the far value and given the splats' depth, for the runtime's reprojection.
+        target.depth = Some(HostDepth {
+            image: acquired.0,
+            format,
+            width,
+            height,
+            layers: 2,
+            initial_layout: vk::ImageLayout::UNDEFINED,
+            final_layout: final_layout(acquired, vk::ImageLayout::DEPTH_STENCIL_ATTACHMENT_OPTIMAL),
+            convention,
+            test: false,
+            write: true,
+        });
+    }
+    let uploads = unsafe { renderer.record_frame_into(ctx, cmd, time, eyes, target, true) }?;
+    let readback = frames.readback.as_ref().expect("made with the frames").raw;
+    let pixels = width as u64 * height as u64 * 4;
+    let color_handback = Handback {
+        aspect: vk::ImageAspectFlags::COLOR,
+        written: (vk::PipelineStageFlags::COLOR_ATTACHMENT_OUTPUT, vk::AccessFlags::COLOR_ATTACHMENT_WRITE),
+        layout: vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
+        access: vk::AccessFlags::COLOR_ATTACHMENT_WRITE,
+        readback_offset: 0,
+    };
+    let depth_handback = Handback {
+        aspect: vk::ImageAspectFlags::DEPTH,
+        written: (vk::PipelineStageFlags::LATE_FRAGMENT_TESTS, vk::AccessFlags::DEPTH_STENCIL_ATTACHMENT_WRITE),
+        layout: vk::ImageLayout::DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
+        access: vk::AccessFlags::DEPTH_STENCIL_ATTACHMENT_WRITE,
+        readback_offset: pixels,
+    };
+    let chains = std::iter::once((color, color_handback)).chain(depth.map(|(a, ..)| (a, depth_handback)));
+    for (acquired, handback) in chains {
+        if copied(acquired) {
+            unsafe { hand_back(d, cmd, acquired, &handback, (capture, readback), [width, height]) };
         }
     }
     unsafe {
@@ -368,4 +395,100 @@ pub(super) fn record_frame(
         }
     }
     Ok(())
+}
+
+/// A target the render pass left in TRANSFER_SRC: copied into the eyes' images (one swapchain
+/// per eye), view 0 read back (with `capture`), and what goes back to the runtime put in the
+/// layout it wants.
+///
+/// # Safety
+/// `cmd` is recording; the images are this frame's.
+unsafe fn hand_back(
+    d: &ash::Device,
+    cmd: vk::CommandBuffer,
+    (target, eye_images): Acquired,
+    h: &Handback,
+    (capture, readback): (bool, vk::Buffer),
+    [width, height]: [u32; 2],
+) {
+    let range = |layers| vk::ImageSubresourceRange::default().aspect_mask(h.aspect).level_count(1).layer_count(layers);
+    let layer = |i: u32| vk::ImageSubresourceLayers::default().aspect_mask(h.aspect).base_array_layer(i).layer_count(1);
+    let extent = vk::Extent3D { width, height, depth: 1 };
+    let barrier = |image, layers, (old, src), (new, dst)| {
+        vk::ImageMemoryBarrier::default()
+            .src_access_mask(src)
+            .dst_access_mask(dst)
+            .old_layout(old)
+            .new_layout(new)
+            .image(image)
+            .subresource_range(range(layers))
+    };
+    let (src, dst) = (vk::ImageLayout::TRANSFER_SRC_OPTIMAL, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    // The render pass wrote the target; the copies read it. The eyes' images, which the
+    // runtime is done with (xrWaitSwapchainImage), become copy destinations.
+    let mut before = vec![barrier(target, 2, (src, h.written.1), (src, vk::AccessFlags::TRANSFER_READ))];
+    for image in eye_images.into_iter().flatten() {
+        before.push(barrier(
+            image,
+            1,
+            (vk::ImageLayout::UNDEFINED, vk::AccessFlags::empty()),
+            (dst, vk::AccessFlags::TRANSFER_WRITE),
+        ));
+    }
+    let stages = h.written.0 | vk::PipelineStageFlags::TOP_OF_PIPE;
+    let read_region = vk::BufferImageCopy::default()
+        .buffer_offset(h.readback_offset)
+        .image_subresource(layer(0))
+        .image_extent(extent);
+    let mut after = Vec::new();
+    unsafe {
+        d.cmd_pipeline_barrier(
+            cmd,
+            stages,
+            vk::PipelineStageFlags::TRANSFER,
+            vk::DependencyFlags::empty(),
+            &[],
+            &[],
+            &before,
+        );
+        match eye_images {
+            Some(images) => {
+                for (e, image) in images.into_iter().enumerate() {
+                    let region = vk::ImageCopy::default()
+                        .src_subresource(layer(e as u32))
+                        .dst_subresource(layer(0))
+                        .extent(extent);
+                    d.cmd_copy_image(cmd, target, src, image, dst, &[region]);
+                }
+                // The left eye read back from its own swapchain image, after the copy.
+                let mut left_from = (dst, vk::AccessFlags::TRANSFER_WRITE);
+                if capture {
+                    let readable = barrier(images[0], 1, left_from, (src, vk::AccessFlags::TRANSFER_READ));
+                    let stage = vk::PipelineStageFlags::TRANSFER;
+                    d.cmd_pipeline_barrier(cmd, stage, stage, vk::DependencyFlags::empty(), &[], &[], &[readable]);
+                    d.cmd_copy_image_to_buffer(cmd, images[0], src, readback, &[read_region]);
+                    left_from = (src, vk::AccessFlags::TRANSFER_READ);
+                }
+                for (image, from) in images.into_iter().zip([left_from, (dst, vk::AccessFlags::TRANSFER_WRITE)]) {
+                    after.push(barrier(image, 1, from, (h.layout, h.access)));
+                }
+            }
+            None => {
+                d.cmd_copy_image_to_buffer(cmd, target, src, readback, &[read_region]);
+                after.push(barrier(target, 2, (src, vk::AccessFlags::TRANSFER_READ), (h.layout, h.access)));
+            }
+        }
+        let host = vk::MemoryBarrier::default()
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .dst_access_mask(vk::AccessFlags::HOST_READ);
+        d.cmd_pipeline_barrier(
+            cmd,
+            vk::PipelineStageFlags::TRANSFER,
+            h.written.0 | vk::PipelineStageFlags::HOST,
+            vk::DependencyFlags::empty(),
+            &[host],
+            &[],
+            &after,
+        );
+    }
 }
