@@ -5,16 +5,18 @@
 #                                    loader and validation layers as .debs, the shared assets and
 #                                    the commit, all in .gpu/ (ignored; carry it)
 #   scripts/gpu-check.sh run [PARTS] there, from the checkout's root: unpacks the .debs, runs PARTS
-#                                    (default: tests render overhead active levels governor stream)
+#                                    (default: tests render overhead composite active levels governor
+#                                    stream)
 #                                    and leaves tests.log, summary.txt and results.tar.gz in $OUT
 # PARTS: tests (every gpu_* test, validation on), render (render.rs, 300 frames, with the 2 M
-# synthetic clip), overhead (render.rs --overhead), active (lod.rs, 20 M), levels, governor,
-# stream (lod.rs, 2 M). A part that fails is named in summary.txt; the others still run.
+# synthetic clip), overhead (render.rs --overhead), composite (composite.rs, stereo 2×2064×2208),
+# active (lod.rs, 20 M), levels, governor, stream (lod.rs, 2 M). A part that fails is named in
+# summary.txt; the others still run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 here=$PWD
 gpu=$here/.gpu
-tests=(gpu_render gpu_frames gpu_lod gpu_stream gpu_embedded gpu_sort gpu_profile)
+tests=(gpu_render gpu_frames gpu_lod gpu_stream gpu_embedded gpu_composite gpu_sort gpu_profile)
 
 built() { # cargo's JSON messages on stdin → "name path" of each test or bench executable
     python3 -c '
@@ -32,7 +34,7 @@ prepare() {
     local args=()
     for t in "${tests[@]}"; do args+=(--test "$t"); done
     { cargo test --release -p splat4d "${args[@]}" --no-run --message-format=json
-      cargo bench -p splat4d --bench render --bench lod --no-run --message-format=json; } | built |
+      cargo bench -p splat4d --bench render --bench lod --bench composite --no-run --message-format=json; } | built |
         while read -r name path; do strip -o "$gpu/bin/$name" "$path"; done
     ls "$gpu/bin"
     # The machine there has the NVIDIA driver but no loader and no layers (device README).
@@ -48,7 +50,7 @@ prepare() {
 
 run() {
     local out=${OUT:?run is for the device machine, where OUT is set}
-    local parts=${*:-tests render overhead active levels governor stream}
+    local parts=${*:-tests render overhead composite active levels governor stream}
     for f in "$gpu"/deb/*.deb; do dpkg -x "$f" /; done
     ldconfig
     local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -76,6 +78,11 @@ run() {
             [ "$part" = overhead ] && extra=(--overhead --frames 300)
             (cd runtime && timeout 400 "$gpu/bin/render" "${extra[@]}" --json "$results/$part.json" \
                 "$gpu/assets/4d/technicolor-sam.splatv" "$gpu/assets/4d/fireworks-timesliced.splatv") >>"$out/tests.log" 2>&1
+            outcome "$part" $?
+            ;;
+        composite)
+            (cd runtime && timeout 300 "$gpu/bin/composite" --frames 60 --json "$results/composite.json" \
+                "$gpu/assets/4d/technicolor-sam.splatv") >>"$out/tests.log" 2>&1
             outcome "$part" $?
             ;;
         active | levels | governor | stream)

@@ -3,6 +3,10 @@
 // depth is blended the same way into a second target: Σ αᵢ·Tᵢ·zᵢ, which the resolve divides by
 // the coverage Σ αᵢ·Tᵢ for the expected depth. Included by splat.frag and splat_depth.frag.
 
+// A host's depth is tested, never written, by this pass: testing before the shader runs
+// changes nothing but the work on fragments behind the host's surfaces, which is skipped.
+layout(early_fragment_tests) in;
+
 layout(location = 0) flat in vec2 center;
 // The conic, and the centre's view depth in w.
 layout(location = 1) flat in vec4 conic;

@@ -404,9 +404,11 @@ fn check(ctx: &Context, asset: &Asset, case: &Case) -> String {
             );
         }
         // Depth out: the splats' expected depth where they cover at least half a pixel, else
-        // the host's. Coverage near ½ may round either way (f16 accumulation), so pixels
-        // within 0.02 of it are left out; elsewhere the depth is within 1 % (the f16 weighted
-        // sum and its division) plus one step of the format.
+        // the host's. Coverage near ½ may round either way (the f16 colour accumulation's
+        // alpha), so pixels within 0.02 of it are left out; elsewhere the depth is within 1 %
+        // (that alpha divides the weighted sum: f16 at 2^-11 per blend, compounded over the
+        // layers; worst pixel measured 0.6-0.9 % with 24- and 32-bit depth) plus one step of
+        // the format, on all but 0.1 % of the pixels (measured: 0 of 12,227 to 2 of 12,249).
         if case.write {
             let coverage = composite(&splats, W, H, background, &Host { depth: tested, ..Default::default() }).unwrap();
             let (mut compared, mut off, mut worst) = (0, 0, 0.0f32);
@@ -440,7 +442,7 @@ fn check(ctx: &Context, asset: &Asset, case: &Case) -> String {
                 off += usize::from(err > 0.01 * z_expected + step);
             }
             assert!(compared > (W * H) as usize / 2, "{case:?}: {compared} pixels compared");
-            assert!(off * 200 <= compared, "{case:?} eye {e}: {off} of {compared} depths off");
+            assert!(off * 1000 <= compared, "{case:?} eye {e}: {off} of {compared} depths off");
             line += &format!(" eye {e} {db:.2} dB, depth worst {:.3} %, {off} of {compared} off;", worst * 100.0);
         } else {
             // Tested only: the host's depth is left exactly as it was.

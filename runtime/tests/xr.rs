@@ -83,7 +83,7 @@ fn assert_submits_the_splats_depth(asset: &splat4d::Asset, report: &splat4d::xr:
     }
     eprintln!("depth layer: {off} of {compared} pixels off, {covered} with splats' depth");
     assert!(covered > (w * h / 20) as usize, "only {covered} pixels carry the splats' depth");
-    assert!(off * 200 <= compared, "{off} of {compared} pixels' depth off");
+    assert!(off * 1000 <= compared, "{off} of {compared} pixels' depth off");
 }
 
 /// Every environment blend mode the runtime offers plays (Monado's simulated HMD offers only

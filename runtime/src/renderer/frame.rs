@@ -3,9 +3,7 @@
 
 use ash::vk;
 
-use super::pipelines::{
-    self, Pipelines, ACCUMULATION_FORMAT, DEPTH_ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS,
-};
+use super::pipelines::{self, Pipelines, ACCUMULATION_FORMAT, RASTER_BINDINGS, SLICE_BINDINGS};
 use super::resident::{PageCopy, Resident};
 use crate::error::Result;
 use crate::gpu::sort::{RadixSort, SortBuffers, COUNT_BYTES};
@@ -545,9 +543,10 @@ impl DepthAccumulation {
         frame: &Frame,
     ) -> Result<DepthAccumulation> {
         let passes = frame.passes.len() as u32;
+        let format = pipelines::depth_accumulation_format(ctx);
         let info = vk::ImageCreateInfo::default()
             .image_type(vk::ImageType::TYPE_2D)
-            .format(DEPTH_ACCUMULATION_FORMAT)
+            .format(format)
             .extent(vk::Extent3D { width, height, depth: 1 })
             .mip_levels(1)
             .array_layers(passes * pass_views)
@@ -579,6 +578,7 @@ impl DepthAccumulation {
         frame: &Frame,
     ) -> Result<()> {
         let d = &ctx.device;
+        let format = pipelines::depth_accumulation_format(ctx);
         for pass in 0..passes {
             let layers = vk::ImageSubresourceRange::default()
                 .aspect_mask(vk::ImageAspectFlags::COLOR)
@@ -588,7 +588,7 @@ impl DepthAccumulation {
             let info = vk::ImageViewCreateInfo::default()
                 .image(self.image.raw)
                 .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
-                .format(DEPTH_ACCUMULATION_FORMAT)
+                .format(format)
                 .subresource_range(layers);
             self.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
         }
