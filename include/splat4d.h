@@ -93,6 +93,9 @@ enum S4dSortOrder
   S4D_SORT_ORDER_SHARED = 0,
   // Each eye sorted by its own depth (exact for canted eyes; twice the sorting).
   S4D_SORT_ORDER_PER_EYE = 1,
+  // One sort by distance from the eyes' midpoint: a pure head rotation never reorders
+  // splats (no popping as the head turns).
+  S4D_SORT_ORDER_DISTANCE = 2,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

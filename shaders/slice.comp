@@ -180,7 +180,9 @@ bool slice(uint g, out uint level) {
         }
     }
     // Far first: the raster blends back to front.
-    keys[slot] = ~order_key(dot(mean - frame.sort_origin.xyz, frame.sort_axis.xyz));
+    vec3 from_origin = mean - frame.sort_origin.xyz;
+    bool by_distance = (frame.flags & FLAG_SORT_DISTANCE) != 0u;
+    keys[slot] = ~order_key(by_distance ? length(from_origin) : dot(from_origin, frame.sort_axis.xyz));
     values[slot] = slot;
     if ((frame.flags & FLAG_PER_EYE_SORT) != 0u) {
         // The right eye in its own view depth, as the reference orders splats for one camera.

@@ -16,7 +16,8 @@ struct Eye {
 struct Frame {
     Eye eyes[2];
     vec4 sort_origin;     // keys are distances along sort_axis from here (eyes' midpoint,
-                          // or the left eye with FLAG_PER_EYE_SORT)
+                          // or the left eye with FLAG_PER_EYE_SORT), or from here with
+                          // FLAG_SORT_DISTANCE
     vec4 sort_axis;
     float time;
     float sh_period;
@@ -41,6 +42,9 @@ struct Frame {
 #define FLAG_ANTIALIASED 128u
 // The frame composites with a host's depth: slice keeps each eye's view depth of each splat.
 #define FLAG_VIEW_DEPTH 256u
+// Frame flag: splats are sorted by distance from sort_origin (rotation-invariant), not along
+// sort_axis.
+#define FLAG_SORT_DISTANCE 512u
 
 const float MIN_ALPHA = 1.0 / 255.0;
 

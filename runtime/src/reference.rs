@@ -40,11 +40,20 @@ pub struct RenderSettings {
     pub footprint: Footprint,
     /// Which levels of detail are drawn where (FLoD's selective rule, per camera).
     pub lod: Selection,
+    /// Blend in order of distance from this point (the GPU's `SortOrder::Distance`), not of
+    /// view depth.
+    pub sort_from: Option<Vec3>,
 }
 
 impl Default for RenderSettings {
     fn default() -> Self {
-        RenderSettings { background: Vec3::ZERO, near: 0.2, footprint: Footprint::Exact, lod: Selection::default() }
+        RenderSettings {
+            background: Vec3::ZERO,
+            near: 0.2,
+            footprint: Footprint::Exact,
+            lod: Selection::default(),
+            sort_from: None,
+        }
     }
 }
 
@@ -181,7 +190,7 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
     let (degree, degree_t) = (info.sh_degree as u32, info.sh_degree_t as u32);
     let k = asset.sh_coeff_count();
     let antialiased = asset.antialiased();
-    let mut out: Vec<Projected> = candidates(asset, t)
+    let mut out: Vec<(f32, Projected)> = candidates(asset, t)
         .par_iter()
         .map_init(
             || vec![[0.0f32; 3]; k],
@@ -197,14 +206,16 @@ pub fn preprocess(asset: &Asset, t: f32, camera: &Camera, settings: &RenderSetti
                 attributes.sh_coeffs(i as usize, coeffs);
                 let dir = (p.position - camera.position).normalize_or_zero();
                 let color = sh::eval(coeffs, degree, degree_t, dir, p.t0 - t, info.sh_time_period);
-                Some(Projected { index: i, depth, center, conic, opacity, color, rect })
+                let key = settings.sort_from.map_or(depth, |o| (s.mean - o).length());
+                Some((key, Projected { index: i, depth, center, conic, opacity, color, rect }))
             },
         )
         .flatten()
         .collect();
-    // Depth order; the index breaks ties so the result never depends on thread timing.
-    out.par_sort_unstable_by(|a, b| a.depth.total_cmp(&b.depth).then(a.index.cmp(&b.index)));
-    Ok(out)
+    // Depth (or distance) order; the index breaks ties so the result never depends on thread
+    // timing.
+    out.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.index.cmp(&b.1.index)));
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Renders the asset at time `t` seen by `camera`.
@@ -314,9 +325,9 @@ fn shade(
         if x < x0 || x >= x1 || y < y0 || y >= y1 {
             continue;
         }
-        // Sorted front to back: from here on every splat is behind the host's surface.
+        // Behind the host's surface (in distance order, nearer splats may still follow).
         if p.depth >= limit {
-            break;
+            continue;
         }
         let d = p.center - pixel;
         let power = -0.5 * (p.conic.x * d.x * d.x + p.conic.z * d.y * d.y) - p.conic.y * d.x * d.y;
@@ -440,6 +451,31 @@ mod tests {
             }
         }
         assert!(checked > 20, "the splat covers {checked} pixels");
+    }
+
+    /// Turning the head reorders splats by view depth but not by distance: A straight ahead
+    /// at 5, B 30° to the side at 5.2. Looking at A, B is nearer in depth (5.2·cos 30° = 4.5);
+    /// turned towards B, A is (5·cos 30° = 4.33). By distance A stays first.
+    #[test]
+    fn distance_order_does_not_change_as_the_head_turns() {
+        let b_at = Vec3::new(5.2 * 30f32.to_radians().sin(), 0.0, 5.2 * 30f32.to_radians().cos());
+        let a = asset(&[
+            (splat(Vec3::new(0.0, 0.0, 5.0), 0.3, 0.5), [1.0, 0.0, 0.0]),
+            (splat(b_at, 0.3, 0.5), [0.0, 1.0, 0.0]),
+        ]);
+        let looking = |at: Vec3| Camera::look_at(Vec3::ZERO, at, Vec3::Y, 256, 256, 100f32.to_radians());
+        // Told apart by colour: packing may reorder primitives. A is red.
+        let order = |camera: &Camera, sort_from: Option<Vec3>| -> String {
+            let settings = RenderSettings { sort_from, ..Default::default() };
+            let splats = preprocess(&a, 0.5, camera, &settings).unwrap();
+            splats.iter().map(|p| if p.color.x > 0.5 { 'A' } else { 'B' }).collect()
+        };
+        let (at_a, at_b) = (looking(Vec3::new(0.0, 0.0, 5.0)), looking(b_at));
+        assert_eq!(order(&at_a, None), "BA", "looking at A, B is nearer in view depth");
+        assert_eq!(order(&at_b, None), "AB", "turned to B, A is");
+        for camera in [&at_a, &at_b] {
+            assert_eq!(order(camera, Some(Vec3::ZERO)), "AB", "by distance A is first either way");
+        }
     }
 
     /// A host's frame: its surface hides the splats behind it exactly (each splat by its

@@ -261,6 +261,36 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
     assert!(messages.is_empty(), "validation messages: {messages:#?}");
 }
 
+/// The distance order (`SortOrder::Distance`) against the reference blending in the same order,
+/// mono and both stereo eyes, each at `common::REFERENCE_DB`.
+#[test]
+fn distance_order_matches_the_reference_in_the_same_order() {
+    let ctx = context(false);
+    let asset = common::pack_open(&demo::scene(), false);
+    let camera = asset.cameras()[0].resized(160, 96);
+    let [left, right] = stereo_pair(&camera, 0.064);
+    let midpoint = (left.position + right.position) * 0.5;
+    let mut worst = f64::INFINITY;
+    for eyes in [vec![camera], vec![left, right]] {
+        let options = RendererOptions { sort: SortOrder::Distance, ..RendererOptions::new(160, 96, eyes.len() as u32) };
+        let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
+        renderer.render(&ctx, 1.3, &eyes).unwrap();
+        let images = renderer.read_back(&ctx).unwrap();
+        renderer.destroy(&ctx);
+        let origin = if eyes.len() == 1 { camera.position } else { midpoint };
+        for (e, (image, eye)) in images.iter().zip(&eyes).enumerate() {
+            let settings = RenderSettings { sort_from: Some(origin), ..Default::default() };
+            let reference = render(&asset, 1.3, eye, &settings).unwrap().to_rgba8().unwrap();
+            let db = common::check_image(image, &reference, 4, [0; 3], common::REFERENCE_DB)
+                .unwrap_or_else(|e2| panic!("{} views, eye {e}: {e2}", eyes.len()));
+            worst = worst.min(db);
+        }
+    }
+    eprintln!("distance order: worst {worst:.2} dB against the reference in the same order");
+    let messages = ctx.validation_messages();
+    assert!(messages.is_empty(), "validation messages: {messages:#?}");
+}
+
 /// A splat whose stored quaternion is zero (SpacetimeGaussians leaves such rotations where
 /// they never received a gradient) turning with ω: at t0, where q + ω·dt vanishes, the GPU
 /// draws it with the identity rotation as the reference does, and turned by ω elsewhere.

@@ -10,7 +10,7 @@ use splat4d::demo;
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions, UploadQueue};
 use splat4d::openxr::SessionState;
-use splat4d::renderer::{Renderer, RendererOptions, SortOrder};
+use splat4d::renderer::{Renderer, RendererOptions};
 use splat4d::xr::{play, play_with, XrOptions};
 
 fn asset_path(dir: &Path) -> PathBuf {
@@ -63,7 +63,10 @@ fn assert_submits_the_splats_depth(asset: &splat4d::Asset, report: &splat4d::xr:
     let (depth, convention) = captured.depth.as_ref().expect("depth read back with the frame");
     assert!(convention.reversed && convention.far.is_infinite(), "{convention:?}");
     let [w, h] = report.size;
-    let splats = preprocess(asset, captured.time, &captured.eyes[0], &RenderSettings::default()).unwrap();
+    // Blended in the session's order: by distance from the eyes' midpoint.
+    let midpoint = (captured.eyes[0].position + captured.eyes[1].position) * 0.5;
+    let settings = RenderSettings { sort_from: Some(midpoint), ..Default::default() };
+    let splats = preprocess(asset, captured.time, &captured.eyes[0], &settings).unwrap();
     let want = composite(&splats, w, h, Vec3::ZERO, &Host::default()).unwrap();
     let (mut compared, mut off, mut covered) = (0, 0, 0);
     for (i, &stored) in depth.iter().enumerate() {
@@ -149,7 +152,7 @@ fn assert_shows_the_offscreen_frame(asset: &splat4d::Asset, report: &splat4d::xr
         views: 2,
         format: captured.format,
         background: Vec3::ZERO,
-        sort: SortOrder::Shared,
+        sort: XrOptions::default().sort,
         stats: true,
     };
     let mut renderer = Renderer::new(&ctx, asset, &options).unwrap();

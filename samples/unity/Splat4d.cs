@@ -14,7 +14,7 @@ namespace Splat4d
 
     public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1, Bgra8Unorm = 2, Bgra8Srgb = 3 }
 
-    public enum SortOrder : uint { Shared = 0, PerEye = 1 }
+    public enum SortOrder : uint { Shared = 0, PerEye = 1, Distance = 2 }
 
     public enum CaptureFormat : uint { ChromeTrace = 0, Csv = 1 }
 

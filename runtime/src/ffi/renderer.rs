@@ -47,6 +47,9 @@ pub enum S4dSortOrder {
     Shared = 0,
     /// Each eye sorted by its own depth (exact for canted eyes; twice the sorting).
     PerEye = 1,
+    /// One sort by distance from the eyes' midpoint: a pure head rotation never reorders
+    /// splats (no popping as the head turns).
+    Distance = 2,
 }
 
 /// What a renderer renders into.
@@ -329,6 +332,7 @@ pub unsafe extern "C" fn s4d_renderer_create(
         let sort = match desc.sort_order {
             0 => SortOrder::Shared,
             1 => SortOrder::PerEye,
+            2 => SortOrder::Distance,
             s => return Err(invalid(format!("desc->sort_order {s} is not an S4dSortOrder"))),
         };
         if !desc.background.iter().all(|c| c.is_finite()) {

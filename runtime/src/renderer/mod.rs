@@ -77,7 +77,7 @@ impl TargetFormat {
     }
 }
 
-/// How splats are ordered for blending in stereo.
+/// How splats are ordered for blending (the two depth orders are one for one view).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortOrder {
     /// One sort for both eyes, by distance along their mean view axis from their midpoint:
@@ -88,6 +88,11 @@ pub enum SortOrder {
     /// Each eye sorted by its own view depth, as the reference orders one camera: exact
     /// blending order per eye for twice the sorting work.
     PerEye,
+    /// One sort for both eyes, by distance from their midpoint: it does not change when the
+    /// head turns, so a pure rotation never reorders splats (the depth orders above do, and
+    /// splats overlapping at nearly the same depth pop). The reference's
+    /// `RenderSettings::sort_from`.
+    Distance,
 }
 
 #[derive(Clone, Debug)]
@@ -98,7 +103,7 @@ pub struct RendererOptions {
     pub views: u32,
     pub format: TargetFormat,
     pub background: Vec3,
-    /// Ignored for one view.
+    /// `PerEye` is `Shared` for one view.
     pub sort: SortOrder,
     /// Measure every frame: GPU timestamps and the slice pass's counts, read back as frames
     /// finish (see [`Renderer::stats`]). Off, a frame's stats hold only what the CPU knows.
@@ -420,7 +425,12 @@ impl Renderer {
             lod: [finest, coarsest, 0, 0],
             ..Default::default()
         };
-        uniforms.set_eyes(eyes, &self.floors, self.lod.gamma, frame.sort_right.is_some());
+        let order = match (&frame.sort_right, self.options.sort) {
+            (Some(_), _) => plan::Order::PerEye,
+            (None, SortOrder::Distance) => plan::Order::Distance,
+            _ => plan::Order::Shared,
+        };
+        uniforms.set_eyes(eyes, &self.floors, self.lod.gamma, order);
         ctx.write(&frame.uniforms, 0, &[uniforms])?;
         let active: u32 = dispatches.iter().map(|d| d.3).sum();
         self.frames[index].pending = FrameStats {

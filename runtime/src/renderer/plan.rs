@@ -14,6 +14,19 @@ use crate::lod;
 const FLAG_PER_EYE_SORT: u32 = 64;
 /// `shaders/splat.glsl`: the slice pass keeps each eye's view depth of each splat.
 pub(super) const FLAG_VIEW_DEPTH: u32 = 256;
+/// `shaders/splat.glsl`: the sort key is the distance from `sort_origin`.
+const FLAG_SORT_DISTANCE: u32 = 512;
+
+/// How the slice pass keys the sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Along the eyes' mean view axis from their midpoint.
+    Shared,
+    /// The left eye by its view depth, the right by its own.
+    PerEye,
+    /// Distance from the eyes' midpoint.
+    Distance,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -49,19 +62,24 @@ pub(super) struct FrameGpu {
 const _: () = assert!(std::mem::size_of::<FrameGpu>() as u64 == UNIFORM_BYTES);
 
 impl FrameGpu {
-    /// Sets the eyes and the sort: with `per_eye`, the left eye's own depth (the slice pass
-    /// keys the right eye by its own); else one order for both eyes, the distance along their
-    /// mean view axis from their midpoint.
-    pub fn set_eyes(&mut self, eyes: &[Camera], floors: &[f32], gamma: f32, per_eye: bool) {
+    /// Sets the eyes and the sort: `PerEye`, the left eye's own depth (the slice pass keys the
+    /// right eye by its own); `Shared`, the distance along their mean view axis from their
+    /// midpoint; `Distance`, the distance from their midpoint.
+    pub fn set_eyes(&mut self, eyes: &[Camera], floors: &[f32], gamma: f32, order: Order) {
         for (i, c) in eyes.iter().enumerate() {
             self.eyes[i] = eye(c, floors, gamma);
         }
-        let (origin, axis) = if per_eye {
-            self.flags |= FLAG_PER_EYE_SORT;
-            (eyes[0].position, eyes[0].rotation.col(2))
-        } else {
-            let origin = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
-            (origin, eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero())
+        let midpoint = eyes.iter().map(|c| c.position).sum::<Vec3>() / eyes.len() as f32;
+        let (origin, axis) = match order {
+            Order::PerEye => {
+                self.flags |= FLAG_PER_EYE_SORT;
+                (eyes[0].position, eyes[0].rotation.col(2))
+            }
+            Order::Shared => (midpoint, eyes.iter().map(|c| c.rotation.col(2)).sum::<Vec3>().normalize_or_zero()),
+            Order::Distance => {
+                self.flags |= FLAG_SORT_DISTANCE;
+                (midpoint, Vec3::ZERO)
+            }
         };
         self.sort_origin = origin.extend(0.0).to_array();
         self.sort_axis = axis.extend(0.0).to_array();

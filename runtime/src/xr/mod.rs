@@ -72,6 +72,9 @@ pub struct XrOptions {
     pub depth: bool,
     /// The environment blend mode; `None`: the runtime's first (its preference).
     pub blend: Option<xr::EnvironmentBlendMode>,
+    /// The blend order: by distance from the eyes by default, so that turning the head never
+    /// reorders splats (`benches/order.rs`: fewer pixels change from frame to frame).
+    pub sort: SortOrder,
 }
 
 impl Default for XrOptions {
@@ -90,6 +93,7 @@ impl Default for XrOptions {
             upload_queue: UploadQueue::default(),
             depth: true,
             blend: None,
+            sort: SortOrder::Distance,
         }
     }
 }
@@ -370,15 +374,8 @@ fn run_session(
     let mut playback = Playback::new(asset.info().time_range)?;
     playback.set_looping(options.looping);
     playback.set_speed(options.speed)?;
-    let renderer_options = RendererOptions {
-        width,
-        height,
-        views: 2,
-        format,
-        background: Vec3::ZERO,
-        sort: SortOrder::Shared,
-        stats: true,
-    };
+    let renderer_options =
+        RendererOptions { width, height, views: 2, format, background: Vec3::ZERO, sort: options.sort, stats: true };
     let made = match options.gpu_memory_budget {
         Some(b) => Renderer::streaming(ctx, asset, &renderer_options, b, &options.policy),
         None => Renderer::new(ctx, asset, &renderer_options),
