@@ -1,4 +1,5 @@
-//! What the benchmarks share: the synthetic scene, packing, cameras, medians.
+//! What the benchmarks share: the synthetic scene, the assets, packing, cameras, medians,
+//! arguments and results files.
 #![allow(dead_code)]
 
 use splat4d::asset::format::SourceKind;
@@ -99,4 +100,37 @@ pub fn list(values: impl IntoIterator<Item = f64>) -> String {
     let cells: Vec<String> =
         values.into_iter().map(|v| if v.is_finite() { format!("{v:.4}") } else { "null".into() }).collect();
     format!("[{}]", cells.join(","))
+}
+
+/// The demo scene, then `paths` imported and packed (technicolor-sam from `../shared/assets`
+/// where no path is given and it is there), each named by its file stem.
+pub fn assets(mut paths: Vec<std::path::PathBuf>) -> Vec<(String, Asset)> {
+    use splat4d::import::{import_paths, ImportOptions};
+    let mut assets: Vec<(String, Asset)> = vec![("demo".into(), open(&splat4d::demo::scene()))];
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets/4d/technicolor-sam.splatv");
+    if paths.is_empty() && shared.is_file() {
+        paths.push(shared);
+    }
+    for p in paths {
+        let splats = import_paths(std::slice::from_ref(&p), &ImportOptions::default()).expect("import");
+        assets.push((p.file_stem().unwrap().to_string_lossy().into_owned(), open(&splats)));
+    }
+    assets
+}
+
+/// A `WxH` argument.
+pub fn size(arg: Option<String>) -> (u32, u32) {
+    let s = arg.expect("--size WxH");
+    let (w, h) = s.split_once('x').expect("--size WxH");
+    (w.parse().expect("width"), h.parse().expect("height"))
+}
+
+/// Writes `{provenance, "key": [rows]}` to `path`, making its folder.
+pub fn write_json(path: &std::path::Path, ctx: &splat4d::gpu::Context, key: &str, rows: &[String]) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("the JSON's folder");
+    }
+    let json = format!("{{{},\"{key}\":[{}]}}\n", provenance(ctx), rows.join(","));
+    std::fs::write(path, json).expect("write json");
+    println!("wrote {}", path.display());
 }

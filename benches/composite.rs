@@ -23,14 +23,13 @@
 mod common;
 
 use ash::vk;
-use common::{eyes, first_camera, list, median, open, provenance};
+use common::{eyes, first_camera, list, median};
 
 use splat4d::depth::DepthConvention;
 use splat4d::gpu::{Context, ContextOptions, Image};
-use splat4d::import::{import_paths, ImportOptions};
 use splat4d::reference::{preprocess, RenderSettings};
 use splat4d::renderer::{HostColor, HostDepth, HostTarget, Renderer, RendererOptions, StageTimes, TargetFormat};
-use splat4d::{demo, Asset, Camera};
+use splat4d::Camera;
 
 /// Each case's name, and what it keeps, tests, writes and hides.
 struct Case {
@@ -149,26 +148,14 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
-            "--size" => {
-                let s = args.next().expect("--size WxH");
-                let (a, b) = s.split_once('x').expect("--size WxH");
-                (w, h) = (a.parse().expect("width"), b.parse().expect("height"));
-            }
+            "--size" => (w, h) = common::size(args.next()),
             "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
             "--occlude" => occlude = args.next().and_then(|v| v.parse().ok()).expect("--occlude F"),
             "--bench" => {}
             other => paths.push(std::path::PathBuf::from(other)),
         }
     }
-    let mut assets: Vec<(String, Asset)> = vec![("demo".into(), open(&demo::scene()))];
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets/4d/technicolor-sam.splatv");
-    if paths.is_empty() && shared.is_file() {
-        paths.push(shared);
-    }
-    for p in paths {
-        let splats = import_paths(std::slice::from_ref(&p), &ImportOptions::default()).expect("import");
-        assets.push((p.file_stem().unwrap().to_string_lossy().into_owned(), open(&splats)));
-    }
+    let assets = common::assets(paths);
     let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
     println!("device: {} (multiview {}), stereo 2x{w}x{h}, {frames} frames a case", ctx.device_name(), ctx.multiview);
     println!(
@@ -260,10 +247,5 @@ fn main() {
     }
     ctx.destroy_image(host.color);
     ctx.destroy_image(host.depth);
-    if let Some(dir) = json_path.parent() {
-        std::fs::create_dir_all(dir).expect("create the JSON's folder");
-    }
-    std::fs::write(&json_path, format!("{{{},\"results\":[{}]}}\n", provenance(&ctx), rows.join(",")))
-        .expect("write json");
-    println!("wrote {}", json_path.display());
+    common::write_json(&json_path, &ctx, "results", &rows);
 }

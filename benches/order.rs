@@ -14,13 +14,12 @@
 
 mod common;
 
-use common::{first_camera, list, median, open, provenance};
+use common::{first_camera, list, median};
 
 use splat4d::glam::{Mat3, Vec3};
 use splat4d::gpu::{Context, ContextOptions};
-use splat4d::import::{import_paths, ImportOptions};
 use splat4d::renderer::{Renderer, RendererOptions, SortOrder};
-use splat4d::{demo, Asset, Camera};
+use splat4d::Camera;
 
 /// Frame `b` (seen by `cb`) warped onto frame `a`'s pixels (seen by `ca`, the same intrinsics
 /// and position): the fraction of the pixels both see whose colour differs by more than
@@ -68,25 +67,14 @@ fn main() {
             "--frames" => frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
             "--step" => step = args.next().and_then(|v| v.parse().ok()).expect("--step DEG"),
             "--threshold" => threshold = args.next().and_then(|v| v.parse().ok()).expect("--threshold STEPS"),
-            "--size" => {
-                let s = args.next().expect("--size WxH");
-                let (a, b) = s.split_once('x').expect("--size WxH");
-                (w, h) = (a.parse().expect("width"), b.parse().expect("height"));
-            }
+            "--size" => (w, h) = common::size(args.next()),
             "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
             "--bench" => {}
             other => path = Some(std::path::PathBuf::from(other)),
         }
     }
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets/4d/technicolor-sam.splatv");
-    let path = path.or_else(|| shared.is_file().then_some(shared));
-    let (name, asset): (String, Asset) = match path {
-        Some(p) => {
-            let splats = import_paths(std::slice::from_ref(&p), &ImportOptions::default()).expect("import");
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), open(&splats))
-        }
-        None => ("demo".into(), open(&demo::scene())),
-    };
+    // The last of the assets: the one asked for, else technicolor-sam, else the demo.
+    let (name, asset) = common::assets(path.into_iter().collect()).pop().expect("the demo at least");
     let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
     let base = first_camera(&asset).resized(w, h);
     let [t0, t1] = asset.info().time_range;
@@ -128,10 +116,5 @@ fn main() {
             list(fractions.iter().copied())
         ));
     }
-    if let Some(dir) = json_path.parent() {
-        std::fs::create_dir_all(dir).expect("create the JSON's folder");
-    }
-    std::fs::write(&json_path, format!("{{{},\"results\":[{}]}}\n", provenance(&ctx), rows.join(",")))
-        .expect("write json");
-    println!("wrote {}", json_path.display());
+    common::write_json(&json_path, &ctx, "results", &rows);
 }

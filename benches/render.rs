@@ -14,13 +14,12 @@ mod common;
 
 use std::time::Instant;
 
-use common::{eyes, first_camera, list, median, open, provenance, synthetic};
+use common::{eyes, first_camera, list, median, open, synthetic, write_json};
 
 use splat4d::glam::Vec3;
 use splat4d::gpu::{Context, ContextOptions};
-use splat4d::import::{import_paths, ImportOptions};
 use splat4d::renderer::{Renderer, RendererOptions, SortOrder, StageTimes, TargetFormat};
-use splat4d::{demo, Asset};
+use splat4d::Asset;
 
 struct Mode {
     name: &'static str,
@@ -131,15 +130,7 @@ fn main() {
             other => paths.push(std::path::PathBuf::from(other)),
         }
     }
-    let mut assets: Vec<(String, Asset)> = vec![("demo".into(), open(&demo::scene()))];
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/assets/4d/technicolor-sam.splatv");
-    if paths.is_empty() && shared.is_file() {
-        paths.push(shared);
-    }
-    for p in paths {
-        let splats = import_paths(std::slice::from_ref(&p), &ImportOptions::default()).expect("import");
-        assets.push((p.file_stem().unwrap().to_string_lossy().into_owned(), open(&splats)));
-    }
+    let mut assets = common::assets(paths);
     if let Some(n) = synthetic_n {
         assets.push((format!("synthetic-{n}"), open(&synthetic(n, 10.0))));
     }
@@ -232,13 +223,4 @@ fn main() {
         }
     }
     write_json(&json_path, &ctx, "results", &rows);
-}
-
-fn write_json(path: &std::path::Path, ctx: &Context, key: &str, rows: &[String]) {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("the JSON's folder");
-    }
-    let json = format!("{{{},\"{key}\":[{}]}}\n", provenance(ctx), rows.join(","));
-    std::fs::write(path, json).expect("write json");
-    println!("wrote {}", path.display());
 }
