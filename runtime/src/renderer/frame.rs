@@ -78,6 +78,7 @@ pub const fn pass_end_slot(pass: u32) -> u32 {
 /// beside the colour accumulation.
 pub struct DepthAccumulation {
     image: Image,
+    format: vk::Format,
     views: Vec<vk::ImageView>,
     pool: vk::DescriptorPool,
     pub resolve_sets: Vec<vk::DescriptorSet>,
@@ -556,6 +557,7 @@ impl DepthAccumulation {
             .initial_layout(vk::ImageLayout::UNDEFINED);
         let mut acc = DepthAccumulation {
             image: ctx.create_image("depth accumulation", &info)?,
+            format,
             views: Vec::new(),
             pool: vk::DescriptorPool::null(),
             resolve_sets: Vec::new(),
@@ -578,7 +580,6 @@ impl DepthAccumulation {
         frame: &Frame,
     ) -> Result<()> {
         let d = &ctx.device;
-        let format = pipelines::depth_accumulation_format(ctx);
         for pass in 0..passes {
             let layers = vk::ImageSubresourceRange::default()
                 .aspect_mask(vk::ImageAspectFlags::COLOR)
@@ -588,7 +589,7 @@ impl DepthAccumulation {
             let info = vk::ImageViewCreateInfo::default()
                 .image(self.image.raw)
                 .view_type(vk::ImageViewType::TYPE_2D_ARRAY)
-                .format(format)
+                .format(self.format)
                 .subresource_range(layers);
             self.views.push(unsafe { d.create_image_view(&info, None) }.map_err(vk_err("vkCreateImageView"))?);
         }

@@ -64,11 +64,11 @@ pub(in crate::renderer) fn record(r: &Recording, target: &Target) {
     let viewport = vk::Viewport { x: 0.0, y: 0.0, width: w as f32, height: h as f32, min_depth: 0.0, max_depth: 1.0 };
     let bg = target.background;
     let [mode, near, far] = depth_push(convention);
-    let (resolve_layout, resolve_sets): (_, Vec<_>) = match (&f.depth_accumulation, depth_out) {
-        (Some(acc), true) => (p.resolve_depth_layout, acc.resolve_sets.clone()),
-        _ => (p.resolve_layout, f.passes.iter().map(|pass| pass.resolve_set).collect()),
-    };
-    for (eye, (&resolve_set, &framebuffer)) in resolve_sets.iter().zip(draw.framebuffers).enumerate() {
+    // Depth out reads the depth accumulation image beside the colour one.
+    let depth_sets = f.depth_accumulation.as_ref().filter(|_| depth_out).map(|acc| &acc.resolve_sets);
+    let resolve_layout = if depth_sets.is_some() { p.resolve_depth_layout } else { p.resolve_layout };
+    for (eye, (pass, &framebuffer)) in f.passes.iter().zip(draw.framebuffers).enumerate() {
+        let resolve_set = depth_sets.map_or(pass.resolve_set, |sets| sets[eye]);
         let begin = vk::RenderPassBeginInfo::default()
             .render_pass(draw.render_pass)
             .framebuffer(framebuffer)
