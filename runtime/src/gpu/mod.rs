@@ -1,6 +1,7 @@
 //! The Vulkan backend (DESIGN §5–6): a device context, buffers through vk-mem, and the GPU
 //! passes. It knows nothing of assets or scenes; the frame logic above it does.
 
+mod adapter;
 mod context;
 mod present;
 pub mod sort;
