@@ -282,18 +282,24 @@ namespace Splat4d
             Width = width; Height = height; ViewCount = viewCount;
         }
 
+        /// A frame of `views` (pinned by `pinned`) at `seconds`.
+        static Native.FrameDesc Frame(double seconds, View[] views, GCHandle pinned)
+        {
+            return new Native.FrameDesc
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Native.FrameDesc)),
+                ViewCount = (uint)views.Length,
+                Views = pinned.AddrOfPinnedObject(),
+                TimeSeconds = seconds,
+            };
+        }
+
         public void Render(double seconds, View[] views)
         {
             var pinned = GCHandle.Alloc(views, GCHandleType.Pinned);
             try
             {
-                var frame = new Native.FrameDesc
-                {
-                    StructSize = (uint)Marshal.SizeOf(typeof(Native.FrameDesc)),
-                    ViewCount = (uint)views.Length,
-                    Views = pinned.AddrOfPinnedObject(),
-                    TimeSeconds = seconds,
-                };
+                var frame = Frame(seconds, views, pinned);
                 Native.Check(Native.s4d_renderer_render(handle, ref frame));
             }
             finally { pinned.Free(); }
@@ -311,13 +317,7 @@ namespace Splat4d
             var hostPinned = GCHandle.Alloc(host, GCHandleType.Pinned);
             try
             {
-                var frame = new Native.FrameDesc
-                {
-                    StructSize = (uint)Marshal.SizeOf(typeof(Native.FrameDesc)),
-                    ViewCount = (uint)views.Length,
-                    Views = pinned.AddrOfPinnedObject(),
-                    TimeSeconds = seconds,
-                };
+                var frame = Frame(seconds, views, pinned);
                 var target = new Native.HostImage
                 {
                     StructSize = (uint)Marshal.SizeOf(typeof(Native.HostImage)),
