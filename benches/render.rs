@@ -61,6 +61,7 @@ fn overhead(ctx: &Context, assets: &[(String, Asset)], frames: usize) -> Vec<Str
                 background: Vec3::ZERO,
                 sort: SortOrder::Shared,
                 stats,
+                frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
             };
             let mut renderers = [
                 Renderer::new(ctx, asset, &options(false)).expect("renderer"),
@@ -163,6 +164,7 @@ fn main() {
                 background: Vec3::ZERO,
                 sort: mode.sort,
                 stats: true,
+                frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
             };
             let mut renderer = Renderer::new(&ctx, asset, &options).expect("renderer");
             let eyes = eyes(base.resized(mode.width, mode.height), mode.views);

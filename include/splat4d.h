@@ -27,6 +27,11 @@
 // `S4dHostDepth::flags`: reverse Z (1 at the near plane, 0 at the far one).
 #define S4D_DEPTH_REVERSED 4
 
+// `S4dUnityFrame::flags`: the target's rows are bottom-up, as Unity lays out render textures
+// on Vulkan (C#: `cameraData.IsCameraProjectionMatrixFlipped()` in URP, or rendering into a
+// `RenderTexture` in the built-in pipeline).
+#define S4D_UNITY_FLIP_Y 1
+
 // What a call did. Every function returns one; anything but `S4D_STATUS_OK` leaves a message
 // for `s4d_last_error` on the calling thread.
 enum S4dStatus
@@ -365,6 +370,12 @@ typedef struct S4dRendererDesc {
   // default: every level at γ = 1, no frame budget, active sets. Read during the call only.
   // Added in 0.3; older hosts' descs leave it NULL.
   const struct S4dFramePolicy *policy;
+  // Frames whose resources are kept apart, 2..=8; 0 for 2. A frame reuses the resources
+  // of the frame this many frames back, so an embedding host whose command buffers run up
+  // to N frames behind its recording asks for N + 1 (each costs the frame's buffers again).
+  // Added in 0.4; older hosts' descs leave it 0.
+  uint32_t frames_in_flight;
+  uint32_t reserved;
 } S4dRendererDesc;
 
 // One frame to render.
@@ -440,6 +451,94 @@ typedef struct S4dVulkanHostDesc {
   // `VK_EXT_debug_utils`).
   uint32_t validation;
 } S4dVulkanHostDesc;
+
+// Unity's render-event callback type (`UnityRenderingEventAndData`).
+typedef void (*S4dUnityRenderEvent)(int event_id, void *data);
+
+// How C# issues the plugin's events: `CommandBuffer.IssuePluginEventAndData(render_event,
+// draw_event_id, (IntPtr)view)` after the camera's opaque geometry, per submitted frame.
+typedef struct S4dUnityEvents {
+  // `sizeof(S4dUnityEvents)`.
+  uint32_t struct_size;
+  // Draws the view whose ID is the event's data: its oldest submitted frame.
+  int32_t draw_event_id;
+  // Destroys what Unity's GPU has finished with (draws do this too); data is ignored.
+  int32_t collect_event_id;
+  uint32_t reserved;
+  S4dUnityRenderEvent render_event;
+} S4dUnityEvents;
+
+// What the plugin has.
+typedef struct S4dUnityInfo {
+  // `sizeof(S4dUnityInfo)`.
+  uint32_t struct_size;
+  // Non-zero once Unity loaded the plugin (`UnityPluginLoad`).
+  uint32_t loaded;
+  // Non-zero once splat4d runs on Unity's Vulkan device (after its initialise event).
+  uint32_t ready;
+  // Non-zero if Unity created its device through the plugin's Vulkan interception (the
+  // plugin was loaded on startup).
+  uint32_t intercepted;
+  // Non-zero if both eyes of a two-layer target are drawn in one multiview pass.
+  uint32_t multiview;
+} S4dUnityInfo;
+
+// How a view draws, fixed at its creation.
+typedef struct S4dUnityViewDesc {
+  // `sizeof(S4dUnityViewDesc)`.
+  uint32_t struct_size;
+  // An `S4dSortOrder`.
+  uint32_t sort_order;
+  // Non-zero: no GPU timestamps and counts in the view's stats.
+  uint32_t disable_stats;
+  uint32_t reserved;
+  // As `S4dRendererDesc`'s: stream within this many bytes of GPU memory; 0 uploads whole.
+  uint64_t gpu_memory_budget_bytes;
+  // The policy draws start with; NULL for the default.
+  const struct S4dFramePolicy *policy;
+} S4dUnityViewDesc;
+
+// One camera's frame, submitted on the main thread for the view's next draw event.
+typedef struct S4dUnityFrame {
+  // `sizeof(S4dUnityFrame)`.
+  uint32_t struct_size;
+  // 1, or 2 for both eyes of a single-pass instanced XR target (view i in layer i).
+  uint32_t view_count;
+  // The views, in the asset's space (`s4d_view_from_matrices` of the camera's
+  // `worldToCameraMatrix × localToWorld` and `projectionMatrix`).
+  struct S4dView views[2];
+  // Playback time in the asset's seconds.
+  double time_seconds;
+  // `RenderBuffer.GetNativeRenderBufferPtr()` of the camera's colour target.
+  void *color_buffer;
+  // The same of its depth target, or NULL for no depth.
+  void *depth_buffer;
+  // `S4D_DEPTH_TEST`, `S4D_DEPTH_WRITE`, `S4D_DEPTH_REVERSED` (Unity on Vulkan: reversed).
+  uint32_t depth_flags;
+  // The camera's clip planes in the asset's units (`s4d_depth_from_projection` sets them).
+  float near_plane;
+  float far_plane;
+  // `S4D_UNITY_FLIP_Y`.
+  uint32_t flags;
+  // Which of the view's renderers draws: 0, or a multi-pass XR camera's eye (0, 1).
+  uint32_t pass;
+  uint32_t reserved;
+} S4dUnityFrame;
+
+// What became of a view's frames.
+typedef struct S4dUnityViewCounts {
+  // `sizeof(S4dUnityViewCounts)`.
+  uint32_t struct_size;
+  uint32_t reserved;
+  // Frames recorded into Unity's command buffers.
+  uint64_t recorded;
+  // Not drawn because Unity had not finished the frame whose resources they would reuse.
+  uint64_t skipped_in_flight;
+  // Not drawn because recording failed (the log has why).
+  uint64_t failed;
+  // Submitted frames no draw event took.
+  uint64_t dropped;
+} S4dUnityViewCounts;
 
 // How to play.
 typedef struct S4dXrDesc {
@@ -651,7 +750,7 @@ S4dStatus s4d_renderer_create(const struct S4dRuntime *runtime,
                               struct S4dRenderer **out);
 
 // Renders one frame and returns once it is submitted (it waits only for the frame that used
-// the same resources two frames ago).
+// the same resources, `frames_in_flight` frames ago).
 //
 // # Safety
 // `renderer` is live; `frame` points to a valid `S4dFrameDesc` whose `views` holds
@@ -670,8 +769,9 @@ S4dStatus s4d_renderer_render(const struct S4dRenderer *renderer, const struct S
 // - after: the images are in their final layouts, written at COLOR_ATTACHMENT_OUTPUT
 //   (COLOR_ATTACHMENT_WRITE) and LATE_FRAGMENT_TESTS (DEPTH_STENCIL_ATTACHMENT_WRITE); the
 //   host's next use needs a barrier from there;
-// - a renderer reuses the resources of the frame two frames back, so the command buffer
-//   recorded two frames earlier must have completed before this call, and the renderer must
+// - a renderer reuses the resources of the frame `frames_in_flight` (2 by default) frames
+//   back, so the command buffer recorded that many frames earlier must have completed before
+//   this call, and the renderer must
 //   outlive the host's last command buffer that holds its commands.
 //
 // # Safety
@@ -746,6 +846,54 @@ S4dStatus s4d_runtime_destroy(struct S4dRuntime *runtime);
 // # Safety
 // `runtime` is a live runtime; `count` is valid for a write.
 S4dStatus s4d_runtime_validation_message_count(const struct S4dRuntime *runtime, uint32_t *count);
+
+// The plugin's event IDs and render-event function.
+//
+// # Safety
+// `out` points to a writable `S4dUnityEvents` of `struct_size` bytes.
+S4dStatus s4d_unity_get_events(struct S4dUnityEvents *out);
+
+// What the plugin has (all zero before Unity loads it).
+//
+// # Safety
+// `out` points to a writable `S4dUnityInfo` of `struct_size` bytes.
+S4dStatus s4d_unity_get_info(struct S4dUnityInfo *out);
+
+// Makes a view of `asset` drawn into Unity's cameras; `*out` gets its ID (the draw event's
+// data). The asset may be destroyed afterwards. Renderers are made on the render thread by
+// the first draw of each target size and format.
+//
+// # Safety
+// `asset` is live; `desc` points to a valid `S4dUnityViewDesc`; `out` is valid for a write.
+S4dStatus s4d_unity_view_create(const struct S4dAsset *asset,
+                                const struct S4dUnityViewDesc *desc,
+                                uint32_t *out);
+
+// Queues a frame for the view's next draw event (at most four wait; older ones are dropped).
+//
+// # Safety
+// `frame` points to a valid `S4dUnityFrame`.
+S4dStatus s4d_unity_view_submit(uint32_t view, const struct S4dUnityFrame *frame);
+
+// Sets the policy of the view's next draws (checked now; applied on the render thread).
+//
+// # Safety
+// `policy` points to a valid `S4dFramePolicy`.
+S4dStatus s4d_unity_view_set_policy(uint32_t view, const struct S4dFramePolicy *policy);
+
+// Stats of the view's newest finished frame (NOT_READY before one), as
+// `s4d_renderer_get_stats` gives them; `counts` (may be NULL) gets what became of its frames.
+//
+// # Safety
+// `stats` is NULL or points to a writable `S4dFrameStats`, and `counts` to a writable
+// `S4dUnityViewCounts`, each of `struct_size` bytes.
+S4dStatus s4d_unity_view_get_stats(uint32_t view,
+                                   struct S4dFrameStats *stats,
+                                   struct S4dUnityViewCounts *counts);
+
+// Ends a view. Its renderers are destroyed on the render thread by a later event (or Unity's
+// shutdown), once Unity has finished the frames that used them.
+S4dStatus s4d_unity_view_destroy(uint32_t view);
 
 // Plays `asset` in a headset through the system's OpenXR runtime, blocking until the session
 // ends: XR_KHR_vulkan_enable2, a STAGE (else LOCAL) space with the viewer where the asset's

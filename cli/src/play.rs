@@ -154,6 +154,7 @@ fn renderer(ctx: &Context, asset: &Asset, presenter: &Presenter, frame: &FrameAr
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
         stats: true,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     frame.renderer(ctx, asset, &options).map_err(|e| e.to_string())
 }

@@ -46,6 +46,7 @@ pub fn run(args: &ProfileArgs) -> CliResult {
         background: Vec3::ZERO,
         sort: if args.eyes.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared },
         stats: true,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     let mut renderer = args.policy.renderer(&ctx, &asset, &options)?;
     let result = capture(&ctx, &mut renderer, &views, args, [t0, t1]);

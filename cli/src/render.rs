@@ -119,8 +119,16 @@ impl Gpu {
             ..Default::default()
         })?;
         let sort = if args.per_eye_sort { SortOrder::PerEye } else { SortOrder::Shared };
-        let options =
-            RendererOptions { width, height, views, format: TargetFormat::Rgba8Unorm, background, sort, stats: true };
+        let options = RendererOptions {
+            width,
+            height,
+            views,
+            format: TargetFormat::Rgba8Unorm,
+            background,
+            sort,
+            stats: true,
+            frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
+        };
         let mut renderer = Renderer::new(&ctx, asset, &options)?;
         if let Err(e) = renderer.set_policy(&args.policy) {
             renderer.destroy(&ctx);

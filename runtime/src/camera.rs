@@ -85,6 +85,15 @@ impl Camera {
         self.rotation.transpose() * (p - self.position)
     }
 
+    /// The same view with its image upside down (row 0 at the bottom), as engines that keep
+    /// OpenGL's bottom-left texture origin lay out their render targets on Vulkan (Unity's
+    /// render textures): the camera's y axis reversed, a mirror, so every pixel row `r` of
+    /// this camera's image is row `height − 1 − r` of the original's.
+    pub fn flipped_vertically(&self) -> Camera {
+        let r = self.rotation;
+        Camera { rotation: Mat3::from_cols(r.x_axis, -r.y_axis, r.z_axis), cy: self.height as f32 - self.cy, ..*self }
+    }
+
     /// The same view at another image size: intrinsics scale with the size.
     pub fn resized(&self, width: u32, height: u32) -> Camera {
         let sx = width as f32 / self.width as f32;
@@ -239,6 +248,30 @@ mod tests {
             -2.0 * near,
             0.0,
         ])
+    }
+
+    #[test]
+    fn a_vertically_flipped_camera_draws_the_image_upside_down() {
+        use crate::pack::{pack, NoProgress, PackOptions};
+        use crate::reference::{render, RenderSettings};
+        let bytes = pack(&crate::demo::scene(), &PackOptions::default(), &NoProgress).unwrap();
+        let asset = crate::Asset::from_bytes(&bytes, crate::Verify::Full).unwrap();
+        let c =
+            Camera::from_pose_fov(Vec3::new(0.1, 0.2, 2.5), Quat::IDENTITY, [-0.9, 0.8, 0.5, -0.7], 64, 40).unwrap();
+        let flipped = c.flipped_vertically();
+        flipped.validate().unwrap();
+        let (a, b) = (render(&asset, 0.3, &c, &RenderSettings::default()).unwrap(), {
+            render(&asset, 0.3, &flipped, &RenderSettings::default()).unwrap()
+        });
+        let mut worst = 0f32;
+        for y in 0..40 {
+            for x in 0..64 {
+                let (p, q) = (a.pixels[y * 64 + x], b.pixels[(39 - y) * 64 + x]);
+                worst = (0..4).map(|i| (p[i] - q[i]).abs()).fold(worst, f32::max);
+            }
+        }
+        assert!(a.pixels.iter().any(|p| p[3] > 0.5), "the view shows the scene");
+        assert!(worst < 1e-4, "flipped rows differ by {worst}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod profile;
 pub mod reference;
 pub mod renderer;
 pub mod sh;
+pub mod unity;
 pub mod xr;
 
 #[cfg(feature = "pack")]

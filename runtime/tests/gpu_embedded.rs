@@ -115,6 +115,7 @@ fn render_stereo(ctx: &Context, asset: &Asset, eyes: &[Camera]) -> Vec<Vec<u8>> 
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
         stats: true,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     let mut renderer = Renderer::new(ctx, asset, &options).unwrap();
     renderer.render(ctx, 1.3, eyes).unwrap();
@@ -215,6 +216,7 @@ fn standalone_frame(bytes: &[u8], views: &[splat4d::ffi::S4dView], w: u32, h: u3
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
         stats: true,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
     renderer.render(&ctx, 1.3, &eyes).unwrap();
@@ -283,6 +285,9 @@ impl CRuntime {
                 disable_stats: 0,
                 gpu_memory_budget_bytes: 0,
                 policy: std::ptr::null(),
+                // 0: the default two (the Unity plugin's renderers take more).
+                frames_in_flight: 0,
+                reserved: 0,
             };
             assert_eq!(s4d_renderer_create(c.runtime, c.asset, &rd, &mut c.renderer), S4dStatus::Ok);
         }

@@ -16,7 +16,16 @@ fn context() -> Context {
 }
 
 fn options(w: u32, h: u32, views: u32, format: TargetFormat) -> RendererOptions {
-    RendererOptions { width: w, height: h, views, format, background: Vec3::ZERO, sort: SortOrder::Shared, stats: true }
+    RendererOptions {
+        width: w,
+        height: h,
+        views,
+        format,
+        background: Vec3::ZERO,
+        sort: SortOrder::Shared,
+        stats: true,
+        frames_in_flight: 2,
+    }
 }
 
 #[test]

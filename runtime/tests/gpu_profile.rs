@@ -32,6 +32,7 @@ fn renderer(ctx: &Context, asset: &Asset, views: u32, stats: bool) -> Renderer {
         background: Vec3::ZERO,
         sort: SortOrder::Shared,
         stats,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     Renderer::new(ctx, asset, &options).unwrap()
 }

@@ -164,6 +164,7 @@ fn compare_all(ctx: &Context) {
                 background: Vec3::ZERO,
                 sort,
                 stats: true,
+                frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
             };
             let mut renderer =
                 Renderer::new(ctx, &case.asset, &options).unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -235,6 +236,7 @@ fn per_eye_sort_orders_each_eye_by_its_own_depth() {
             background: Vec3::ZERO,
             sort,
             stats: true,
+            frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
         };
         let mut renderer = Renderer::new(&ctx, &asset, &options).unwrap();
         renderer.render(&ctx, 0.5, &eyes).unwrap();

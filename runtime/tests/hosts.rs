@@ -45,8 +45,14 @@ fn library_dir() -> PathBuf {
     lib.parent().unwrap().to_path_buf()
 }
 
-/// Builds a C (`.c`, C99) or C++ (`.cpp`, C++17) host with every warning an error.
+/// Builds a C (`.c`, C99) or C++ (`.cpp`, C++17) host with every warning an error, linked
+/// with libsplat4d.
 fn compile(source: &str, out: &Path, extra: &[&str]) {
+    compile_host(source, out, extra, true)
+}
+
+/// [`compile`], linked with libsplat4d or not (a host that loads it with dlopen, as Unity does).
+fn compile_host(source: &str, out: &Path, extra: &[&str], link: bool) {
     let lib = library_dir();
     let (compiler, std) = if source.ends_with(".cpp") { ("c++", "-std=c++17") } else { ("cc", "-std=c99") };
     let built = Command::new(compiler)
@@ -57,7 +63,7 @@ fn compile(source: &str, out: &Path, extra: &[&str]) {
         .arg("-L")
         .arg(&lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lsplat4d", "-lm"])
+        .args(if link { &["-lsplat4d", "-lm"][..] } else { &["-lm"][..] })
         .args(extra)
         .arg("-o")
         .arg(out)
@@ -113,6 +119,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
             background: Vec3::ZERO,
             sort: SortOrder::Shared,
             stats: true,
+            frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
         };
         let mut r = Renderer::new(&ctx, &asset, &options).unwrap();
         r.render(&ctx, time, &views).unwrap();
@@ -209,8 +216,6 @@ fn composite_shaders() -> String {
 /// replaces the host's only where they are nearer.
 #[test]
 fn the_c_host_composites_splats_into_its_own_scene() {
-    use splat4d::depth::DepthConvention;
-    use splat4d::reference::{composite, preprocess, Host, RenderSettings};
     let dir = tempfile::tempdir().unwrap();
     let asset_path = dir.path().join("demo.s4d");
     std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
@@ -225,16 +230,6 @@ fn the_c_host_composites_splats_into_its_own_scene() {
 
     let (w, h) = (160u32, 120u32);
     let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
-    let floats = |bytes: Vec<u8>| -> Vec<f32> {
-        bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
-    };
-    let (host_rgba, host_depth) = (read("host.rgba"), floats(read("host.depth")));
-    let (got_rgba, got_depth) = (read("composite.rgba"), floats(read("composite.depth")));
-    let convention = DepthConvention { near: 0.1, far: 20.0, reversed: false };
-    let limit: Vec<f32> = host_depth.iter().map(|&d| convention.view_depth(d)).collect();
-    let host_color: Vec<[f32; 4]> =
-        host_rgba.chunks_exact(4).map(|p| [0, 1, 2, 3].map(|c| p[c] as f32 / 255.0)).collect();
-
     let asset = splat4d::Asset::open(&asset_path, splat4d::Verify::Full).unwrap();
     let info = asset.info();
     let centre = (Vec3::from(info.bounds_min) + Vec3::from(info.bounds_max)) * 0.5;
@@ -242,22 +237,57 @@ fn the_c_host_composites_splats_into_its_own_scene() {
     let eye =
         Camera::from_pose_fov(centre + Vec3::new(0.0, 0.1, 2.5), Quat::IDENTITY, [-1.0, 1.0, t, -t], w, h).unwrap();
     let time = (0.5 * (info.time_range[0] as f64 + info.time_range[1] as f64)) as f32;
-    let splats = preprocess(&asset, time, &eye, &RenderSettings::default()).unwrap();
+    let images = Composited {
+        host: (read("host.rgba"), floats(&read("host.depth"))),
+        got: (read("composite.rgba"), floats(&read("composite.depth"))),
+    };
+    let convention = splat4d::depth::DepthConvention { near: 0.1, far: 20.0, reversed: false };
+    held_to_reference("composite.c", &asset, &eye, time, convention, &images);
+}
+
+fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+}
+
+/// A host's colour (RGBA8) and depth (f32) before and after splat4d drew into them.
+struct Composited {
+    host: (Vec<u8>, Vec<f32>),
+    got: (Vec<u8>, Vec<f32>),
+}
+
+/// Holds a host's composited image to the reference given the host's own colour and depth:
+/// the splats blend over the host's pixels, vanish exactly where its surfaces are in front of
+/// them, and their depth replaces the host's only where they are nearer.
+fn held_to_reference(
+    label: &str,
+    asset: &splat4d::Asset,
+    eye: &Camera,
+    time: f32,
+    convention: splat4d::depth::DepthConvention,
+    images: &Composited,
+) {
+    use splat4d::reference::{composite, preprocess, Host, RenderSettings};
+    let (w, h) = (eye.width, eye.height);
+    let ((host_rgba, host_depth), (got_rgba, got_depth)) = (&images.host, &images.got);
+    let limit: Vec<f32> = host_depth.iter().map(|&d| convention.view_depth(d)).collect();
+    let host_color: Vec<[f32; 4]> =
+        host_rgba.chunks_exact(4).map(|p| [0, 1, 2, 3].map(|c| p[c] as f32 / 255.0)).collect();
+    let splats = preprocess(asset, time, eye, &RenderSettings::default()).unwrap();
     let host = Host { color: Some(&host_color), depth: Some(&limit), linear_light: false };
     let want = composite(&splats, w, h, Vec3::ZERO, &host).unwrap();
     let want_rgba = want.image.to_rgba8().unwrap();
-    let db = common::image::psnr(&got_rgba, &want_rgba, 4);
-    // The same without the host's depth: what the box and the floor hide.
+    let db = common::image::psnr(got_rgba, &want_rgba, 4);
+    // The same without the host's depth: what the host's geometry hides.
     let unhidden =
         composite(&splats, w, h, Vec3::ZERO, &Host { depth: None, ..host }).unwrap().image.to_rgba8().unwrap();
     let (mut hidden, mut leaked, mut untouched) = (0, 0, 0);
     for i in 0..(w * h) as usize {
         let px = |img: &[u8]| [img[4 * i], img[4 * i + 1], img[4 * i + 2]];
         let differs = |a: [u8; 3], b: [u8; 3], steps: u8| (0..3).any(|c| a[c].abs_diff(b[c]) > steps);
-        if !differs(px(&want_rgba), px(&host_rgba), 0) {
+        if !differs(px(&want_rgba), px(host_rgba), 0) {
             untouched += 1;
-            leaked += usize::from(differs(px(&got_rgba), px(&host_rgba), 1));
-            hidden += usize::from(differs(px(&unhidden), px(&host_rgba), 8));
+            leaked += usize::from(differs(px(got_rgba), px(host_rgba), 1));
+            hidden += usize::from(differs(px(&unhidden), px(host_rgba), 8));
         }
     }
     // Depth out: never farther than the host's, and nearer where the splats are (to within
@@ -265,12 +295,8 @@ fn the_c_host_composites_splats_into_its_own_scene() {
     let coverage = composite(&splats, w, h, Vec3::ZERO, &Host { color: None, ..host }).unwrap();
     let (mut compared, mut off) = (0, 0);
     for i in 0..(w * h) as usize {
-        assert!(
-            got_depth[i] <= host_depth[i],
-            "pixel {i}: depth out {} behind the host's {}",
-            got_depth[i],
-            host_depth[i]
-        );
+        let farther = if convention.reversed { got_depth[i] < host_depth[i] } else { got_depth[i] > host_depth[i] };
+        assert!(!farther, "{label}: pixel {i}: depth out {} behind the host's {}", got_depth[i], host_depth[i]);
         let a = coverage.image.pixels[i][3];
         if (a - 0.5).abs() < 0.02 || want.depth[i] >= convention.far {
             continue;
@@ -280,13 +306,79 @@ fn the_c_host_composites_splats_into_its_own_scene() {
         off += usize::from((z - want.depth[i]).abs() > 0.01 * want.depth[i] + 1e-3);
     }
     eprintln!(
-        "composite.c: {db:.2} dB against the reference; the host's geometry hides the splats at {hidden} pixels \
+        "{label}: {db:.2} dB against the reference; the host's geometry hides the splats at {hidden} pixels \
          ({leaked} of {untouched} untouched pixels show splats); depth out off at {off} of {compared}"
     );
-    assert!(db >= 38.0, "{db:.2} dB");
-    assert!(hidden > 100, "the box and the floor hide splats at only {hidden} pixels");
-    assert!(leaked * 1000 <= untouched, "{leaked} of {untouched} pixels the host's geometry hides show splats");
-    assert!(compared > 500 && off * 1000 <= compared, "depth out off at {off} of {compared} pixels");
+    assert!(db >= 38.0, "{label}: {db:.2} dB");
+    assert!(hidden > 100, "{label}: the host's geometry hides splats at only {hidden} pixels");
+    assert!(
+        leaked * 1000 <= untouched,
+        "{label}: {leaked} of {untouched} pixels the host's geometry hides show splats"
+    );
+    assert!(compared > 500 && off * 1000 <= compared, "{label}: depth out off at {off} of {compared} pixels");
+}
+
+/// The Unity plugin (libsplat4d.so's `UnityPluginLoad`, `UnityPluginUnload` and render
+/// event) driven by tests/unity/unity_host.c, a C program that plays Unity's part as Unity's
+/// manual describes it (tests/unity/README.md): loaded before the device, so that Unity's
+/// device is made through the plugin's Vulkan interception ("startup", multiview on), and
+/// after it ("late", one pass per eye). Each run draws six frames, three in flight, into a
+/// bottom-up mono render texture and a two-layer single-pass-instanced XR target over the
+/// host's own reverse-Z scene; the last frame's images are held to the reference for each eye.
+#[test]
+fn the_unity_plugin_draws_into_a_unity_hosts_cameras() {
+    use splat4d::depth::DepthConvention;
+    let dir = tempfile::tempdir().unwrap();
+    let asset_path = dir.path().join("demo.s4d");
+    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let exe = dir.path().join("unity_host");
+    compile_host("tests/unity/unity_host.c", &exe, &[&composite_shaders(), "-ldl", "-lvulkan"], false);
+    let plugin = library_dir().join("libsplat4d.so");
+    let has_multiview = Context::new(&ContextOptions::default()).unwrap().multiview;
+
+    let asset = splat4d::Asset::open(&asset_path, splat4d::Verify::Full).unwrap();
+    let info = asset.info();
+    let centre = (Vec3::from(info.bounds_min) + Vec3::from(info.bounds_max)) * 0.5;
+    let [t0, t1] = info.time_range.map(f64::from);
+    let time = (t0 + (t1 - t0) * 6.0 / 7.0) as f32;
+    let (w, h) = (160u32, 120u32);
+    let t = h as f32 / w as f32;
+    let eye = |dx: f32| {
+        Camera::from_pose_fov(centre + Vec3::new(dx, 0.1, 2.5), Quat::IDENTITY, [-1.0, 1.0, t, -t], w, h).unwrap()
+    };
+    let convention = DepthConvention { near: 0.1, far: 20.0, reversed: true };
+    let layer = 4 * (w * h) as usize;
+    for mode in ["startup", "late"] {
+        let out = Command::new(&exe).arg(&plugin).arg(&asset_path).arg(dir.path()).arg(mode).output().unwrap();
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        eprintln!("{mode}:\n{log}");
+        assert!(out.status.success(), "the Unity-role host ({mode}) failed:\n{log}");
+        let (intercepted, multiview) = if mode == "startup" { (1, u32::from(has_multiview)) } else { (0, 0) };
+        let expected = format!("plugin: loaded 1, ready 1, intercepted {intercepted}, multiview {multiview}");
+        assert!(log.contains(&expected), "{mode}: expected \"{expected}\" in\n{log}");
+        assert!(log.contains("host depth: near 0.1, far 20, reversed"), "{log}");
+        assert!(log.contains("validation messages: 0"), "{log}");
+
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        // The mono camera's target is bottom-up: its rows are turned over to compare.
+        let upright =
+            |bytes: Vec<u8>| -> Vec<u8> { bytes.chunks_exact(4 * w as usize).rev().flatten().copied().collect() };
+        let mono = Composited {
+            host: (upright(read("host_mono.rgba")), floats(&upright(read("host_mono.depth")))),
+            got: (upright(read("mono.rgba")), floats(&upright(read("mono.depth")))),
+        };
+        held_to_reference(&format!("unity {mode} mono"), &asset, &eye(0.0), time, convention, &mono);
+        let (host_rgba, host_depth, rgba, depth) =
+            (read("host_xr.rgba"), read("host_xr.depth"), read("xr.rgba"), read("xr.depth"));
+        for (e, dx) in [-0.032f32, 0.032].into_iter().enumerate() {
+            let at = e * layer..(e + 1) * layer;
+            let images = Composited {
+                host: (host_rgba[at.clone()].to_vec(), floats(&host_depth[at.clone()])),
+                got: (rgba[at.clone()].to_vec(), floats(&depth[at])),
+            };
+            held_to_reference(&format!("unity {mode} XR eye {e}"), &asset, &eye(dx), time, convention, &images);
+        }
+    }
 }
 
 /// The C++ wrapper (include/splat4d.hpp): stereo into an _SRGB target with per-eye sorting,
@@ -335,15 +427,18 @@ fn misuse_of_the_c_abi_gets_statuses_and_messages() {
 }
 
 #[test]
-fn the_library_exports_only_s4d_symbols() {
+fn the_library_exports_only_s4d_symbols_and_unitys_entry_points() {
     let lib = library_dir().join("libsplat4d.so");
     let out = Command::new("nm").args(["-D", "--defined-only"]).arg(&lib).output();
     let Ok(out) = out else { panic!("nm (binutils) is needed for this test") };
     let text = String::from_utf8_lossy(&out.stdout);
     let names: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
     assert!(names.contains(&"s4d_renderer_render"), "{names:?}");
-    let foreign: Vec<&&str> = names.iter().filter(|n| !n.starts_with("s4d_")).collect();
-    assert!(foreign.is_empty(), "exported beside s4d_*: {foreign:?}");
+    // Unity looks its plugins' entry points up by these two names (the Unity plugin).
+    let unity = ["UnityPluginLoad", "UnityPluginUnload"];
+    assert!(unity.iter().all(|u| names.contains(u)), "{names:?}");
+    let foreign: Vec<&&str> = names.iter().filter(|n| !n.starts_with("s4d_") && !unity.contains(n)).collect();
+    assert!(foreign.is_empty(), "exported beside s4d_* and Unity's entry points: {foreign:?}");
 }
 
 /// The C# bindings (samples/unity) under Mono: compiled with warnings as errors, then the
@@ -402,16 +497,20 @@ fn c_hosts_are_clean_under_address_and_leak_sanitizer() {
 
     let sanitize = ["-g", "-fsanitize=address", "-fno-omit-frame-pointer"];
     let include = composite_shaders();
-    let runs: [(&str, &[&str], Vec<&Path>); 4] = [
+    let plugin = library_dir().join("libsplat4d.so");
+    let startup = Path::new("startup");
+    let runs: [(&str, &[&str], Vec<&Path>); 5] = [
         ("samples/c/render.c", &[], vec![&good, dir.path()]),
         ("tests/c/misuse.c", &[], vec![&good, &corrupt, dir.path()]),
         ("samples/c/embedded.c", &["-lvulkan"], vec![&good, dir.path()]),
         ("samples/c/composite.c", &[&include, "-lvulkan"], vec![&good, dir.path()]),
+        // Loads the library with dlopen, as Unity does: not linked.
+        ("tests/unity/unity_host.c", &[&include, "-ldl", "-lvulkan"], vec![&plugin, &good, dir.path(), startup]),
     ];
     for (source, libs, args) in runs {
         let exe = dir.path().join(Path::new(source).file_stem().unwrap());
         let extra: Vec<&str> = sanitize.iter().chain(libs.iter()).copied().collect();
-        compile(source, &exe, &extra);
+        compile_host(source, &exe, &extra, !source.starts_with("tests/unity"));
         let out = Command::new(&exe)
             .args(args)
             .env("LD_PRELOAD", format!("{asan} {lvp}"))

@@ -154,6 +154,7 @@ fn assert_shows_the_offscreen_frame(asset: &splat4d::Asset, report: &splat4d::xr
         background: Vec3::ZERO,
         sort: XrOptions::default().sort,
         stats: true,
+        frames_in_flight: splat4d::renderer::FRAMES_IN_FLIGHT,
     };
     let mut renderer = Renderer::new(&ctx, asset, &options).unwrap();
     renderer.render(&ctx, captured.time, &captured.eyes).unwrap();

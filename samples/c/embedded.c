@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
     check(s4d_asset_open(argv[1], &asset), "s4d_asset_open");
     S4dAssetInfo info = {.struct_size = sizeof(S4dAssetInfo)};
     check(s4d_asset_get_info(asset, &info), "s4d_asset_get_info");
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 2, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 2, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
     check(s4d_renderer_create(embedded, asset, &desc, &into_host), "s4d_renderer_create");
 
     /* The host's image (a layer per eye), a buffer to copy it into, a command buffer. */

@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     if (ok) printf("%u primitives, %.2f..%.2f s\n", info.primitive_count, info.time_start, info.time_end);
     double time = argc > 3 ? atof(argv[3]) : 0.5 * (info.time_start + info.time_end);
 
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &mono), "s4d_renderer_create (mono)");
     desc.view_count = 2;
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &stereo), "s4d_renderer_create (stereo)");

@@ -208,7 +208,7 @@ int main(int argc, char **argv) {
     check(s4d_asset_open(argv[1], &asset), "s4d_asset_open");
     S4dAssetInfo info = {.struct_size = sizeof info};
     check(s4d_asset_get_info(asset, &info), "s4d_asset_get_info");
-    S4dRendererDesc desc = {sizeof desc, w, h, 2, S4D_FORMAT_RGBA8_SRGB, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRendererDesc desc = {sizeof desc, w, h, 2, S4D_FORMAT_RGBA8_SRGB, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
     S4dRenderer *renderer;
     check(s4d_renderer_create(runtime, asset, &desc, &renderer), "s4d_renderer_create");
     float origin[3];

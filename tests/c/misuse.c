@@ -103,7 +103,7 @@ static void changed_under_an_open_asset(S4dRuntime *runtime, const char *good, c
         if (fd < 0 || pwrite(fd, junk, sizeof junk, st.st_size / 2) != (ssize_t)sizeof junk) failures++;
         if (fd >= 0) close(fd);
     }
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
     S4dRenderer *renderer = NULL;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ASSET,
            cut ? "a renderer of a file cut after it was opened" : "a renderer of a file rewritten after it was opened");
@@ -232,7 +232,7 @@ int main(int argc, char **argv) {
     expect(s4d_asset_get_info(NULL, &info), S4D_STATUS_NULL_POINTER, "info of NULL");
 
     /* Renderers. */
-    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL};
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
     desc.format = 7;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "format 7");
     desc.format = S4D_FORMAT_RGBA8_UNORM;
@@ -247,6 +247,36 @@ int main(int argc, char **argv) {
     desc.view_count = 3;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "3 views");
     desc.view_count = 1;
+    desc.frames_in_flight = 1;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "1 frame in flight");
+    desc.frames_in_flight = 9;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "9 frames in flight");
+    desc.frames_in_flight = 0;
+
+    /* The Unity plugin's calls, with Unity never having loaded it. */
+    S4dUnityViewDesc unity_desc = {sizeof(S4dUnityViewDesc), S4D_SORT_ORDER_SHARED, 0, 0, 0, NULL};
+    uint32_t unity_view = 0;
+    S4dUnityEvents events = {sizeof(S4dUnityEvents), 0, 0, 0, NULL};
+    expect(s4d_unity_get_events(&events), S4D_STATUS_INVALID_ARGUMENT, "Unity events before UnityPluginLoad");
+    expect(s4d_unity_view_create(asset, &unity_desc, &unity_view), S4D_STATUS_INVALID_ARGUMENT,
+           "a Unity view before UnityPluginLoad");
+    expect(s4d_unity_view_create(NULL, &unity_desc, &unity_view), S4D_STATUS_NULL_POINTER, "a Unity view of NULL");
+    unity_desc.sort_order = 9;
+    expect(s4d_unity_view_create(asset, &unity_desc, &unity_view), S4D_STATUS_INVALID_ARGUMENT,
+           "a Unity view with sort order 9");
+    S4dUnityFrame unity_frame;
+    memset(&unity_frame, 0, sizeof unity_frame);
+    unity_frame.struct_size = sizeof unity_frame;
+    unity_frame.view_count = 3;
+    expect(s4d_unity_view_submit(1, &unity_frame), S4D_STATUS_INVALID_ARGUMENT, "a Unity frame of 3 views");
+    expect(s4d_unity_view_submit(1, NULL), S4D_STATUS_NULL_POINTER, "a NULL Unity frame");
+    expect(s4d_unity_view_destroy(12345), S4D_STATUS_INVALID_ARGUMENT, "a Unity view that is not there");
+    S4dUnityInfo unity_info = {sizeof(S4dUnityInfo), 1, 1, 1, 1};
+    expect(s4d_unity_get_info(&unity_info), S4D_STATUS_OK, "Unity plugin info before UnityPluginLoad");
+    if (unity_info.loaded || unity_info.ready) {
+        fprintf(stderr, "FAIL the Unity plugin says it is loaded before UnityPluginLoad\n");
+        failures++;
+    }
     desc.gpu_memory_budget_bytes = 1000;
     expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ARGUMENT, "a budget no page fits");
     /* Two pages of the demo's: fewer than any of its segments needs, so refused at creation. */

@@ -8,7 +8,8 @@ use crate::asset::{Asset, Verify};
 /// An opened `.s4d` asset: its tables in memory, its primitives read from its file (or its
 /// copy in memory) as renderers need them.
 pub struct S4dAsset {
-    pub(super) asset: Asset,
+    /// Shared with the Unity plugin's views, which make renderers of it later.
+    pub(super) asset: std::sync::Arc<Asset>,
 }
 
 /// What an asset holds.
@@ -47,7 +48,7 @@ pub unsafe extern "C" fn s4d_asset_open(path: *const c_char, out: *mut *mut S4dA
         let path = CStr::from_ptr(arg(path, "path")?).to_str().map_err(|_| invalid("path is not UTF-8"))?;
         arg(out as *const *mut S4dAsset, "out")?;
         let asset = Asset::open(path, Verify::Full)?;
-        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset: asset.into() })))
     })
 }
 
@@ -65,7 +66,7 @@ pub unsafe extern "C" fn s4d_asset_open_memory(data: *const u8, size: usize, out
         }
         let bytes = std::slice::from_raw_parts(data, size);
         let asset = Asset::from_bytes(bytes, Verify::Full)?;
-        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset })))
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset: asset.into() })))
     })
 }
 

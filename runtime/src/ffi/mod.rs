@@ -13,6 +13,7 @@ mod composite;
 mod log_bridge;
 mod renderer;
 mod runtime;
+mod unity;
 mod xr;
 
 use std::cell::RefCell;
@@ -28,6 +29,7 @@ pub use composite::*;
 pub use log_bridge::*;
 pub use renderer::*;
 pub use runtime::*;
+pub use unity::*;
 pub use xr::*;
 
 /// What a call did. Every function returns one; anything but `S4D_STATUS_OK` leaves a message
@@ -194,7 +196,7 @@ pub(crate) unsafe fn put_versioned<T: bytemuck::Pod>(
 ///
 /// # Safety
 /// A non-NULL `p` points to at least 4 readable bytes.
-unsafe fn struct_size<T>(p: *const T, name: &str, oldest: usize) -> Result<usize, Failure> {
+pub(crate) unsafe fn struct_size<T>(p: *const T, name: &str, oldest: usize) -> Result<usize, Failure> {
     if p.is_null() {
         return Err(null(name));
     }

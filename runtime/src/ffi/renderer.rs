@@ -82,6 +82,12 @@ pub struct S4dRendererDesc {
     /// default: every level at γ = 1, no frame budget, active sets. Read during the call only.
     /// Added in 0.3; older hosts' descs leave it NULL.
     pub policy: *const S4dFramePolicy,
+    /// Frames whose resources are kept apart, 2..=8; 0 for 2. A frame reuses the resources
+    /// of the frame this many frames back, so an embedding host whose command buffers run up
+    /// to N frames behind its recording asks for N + 1 (each costs the frame's buffers again).
+    /// Added in 0.4; older hosts' descs leave it 0.
+    pub frames_in_flight: u32,
+    pub reserved: u32,
 }
 
 /// `sizeof(S4dRendererDesc)` of the first version, the least `struct_size` accepted.
@@ -89,7 +95,7 @@ const RENDERER_DESC_V1: usize = 36;
 
 /// One view as OpenXR gives it: a pose and the tangents of its field of view.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Zeroable)]
 pub struct S4dView {
     /// Position of the eye in the asset's space.
     pub position: [f32; 3],
@@ -197,7 +203,7 @@ pub struct S4dFrameStats {
 }
 
 /// `sizeof(S4dFrameStats)` of the first version, the least `struct_size` accepted.
-const FRAME_STATS_V1: usize = 40;
+pub(super) const FRAME_STATS_V1: usize = 40;
 
 impl From<&FrameStats> for S4dFrameStats {
     fn from(s: &FrameStats) -> Self {
@@ -346,6 +352,10 @@ pub unsafe extern "C" fn s4d_renderer_create(
             background: Vec3::from(desc.background),
             sort,
             stats: desc.disable_stats == 0,
+            frames_in_flight: match desc.frames_in_flight {
+                0 => crate::renderer::FRAMES_IN_FLIGHT,
+                n => n,
+            },
         };
         let policy = match desc.policy.is_null() {
             true => FramePolicy::default(),
@@ -376,7 +386,7 @@ pub unsafe extern "C" fn s4d_renderer_create(
 }
 
 /// Renders one frame and returns once it is submitted (it waits only for the frame that used
-/// the same resources two frames ago).
+/// the same resources, `frames_in_flight` frames ago).
 ///
 /// # Safety
 /// `renderer` is live; `frame` points to a valid `S4dFrameDesc` whose `views` holds
@@ -402,22 +412,28 @@ unsafe fn frame_cameras(r: &S4dRenderer, frame: *const S4dFrameDesc) -> Result<(
             return Err(invalid(format!("{} views for a renderer of {}", frame.view_count, r.views)));
         }
         let views = std::slice::from_raw_parts(arg(frame.views, "frame->views")?, frame.view_count as usize);
-        let mut cameras = Vec::with_capacity(views.len());
-        for (i, v) in views.iter().enumerate() {
-            let [x, y, z, w] = v.orientation;
-            let tan = [v.tan_left, v.tan_right, v.tan_up, v.tan_down];
-            let q = Quat::from_xyzw(x, y, z, w);
-            let camera = (q.length() > 0.5)
-                .then(|| Camera::from_pose_fov(Vec3::from(v.position), q, tan, r.width, r.height))
-                .flatten()
-                .ok_or_else(|| invalid(format!("view {i}: the orientation or field of view is not valid")))?;
-            cameras.push(camera);
-        }
+        let cameras = view_cameras(views, (r.width, r.height))?;
         if !frame.time_seconds.is_finite() {
             return Err(invalid("frame->time_seconds is not finite"));
         }
         Ok((frame.time_seconds as f32, cameras))
     }
+}
+
+/// One camera of `size` per view, checked.
+pub(super) fn view_cameras(views: &[S4dView], (width, height): (u32, u32)) -> Result<Vec<Camera>, Failure> {
+    let mut cameras = Vec::with_capacity(views.len());
+    for (i, v) in views.iter().enumerate() {
+        let [x, y, z, w] = v.orientation;
+        let tan = [v.tan_left, v.tan_right, v.tan_up, v.tan_down];
+        let q = Quat::from_xyzw(x, y, z, w);
+        let camera = (q.length() > 0.5)
+            .then(|| Camera::from_pose_fov(Vec3::from(v.position), q, tan, width, height))
+            .flatten()
+            .ok_or_else(|| invalid(format!("view {i}: the orientation or field of view is not valid")))?;
+        cameras.push(camera);
+    }
+    Ok(cameras)
 }
 
 /// Embedded mode: records the frame into the host's `command_buffer` (a `VkCommandBuffer` in
@@ -432,8 +448,9 @@ unsafe fn frame_cameras(r: &S4dRenderer, frame: *const S4dFrameDesc) -> Result<(
 /// - after: the images are in their final layouts, written at COLOR_ATTACHMENT_OUTPUT
 ///   (COLOR_ATTACHMENT_WRITE) and LATE_FRAGMENT_TESTS (DEPTH_STENCIL_ATTACHMENT_WRITE); the
 ///   host's next use needs a barrier from there;
-/// - a renderer reuses the resources of the frame two frames back, so the command buffer
-///   recorded two frames earlier must have completed before this call, and the renderer must
+/// - a renderer reuses the resources of the frame `frames_in_flight` (2 by default) frames
+///   back, so the command buffer recorded that many frames earlier must have completed before
+///   this call, and the renderer must
 ///   outlive the host's last command buffer that holds its commands.
 ///
 /// # Safety
@@ -527,7 +544,7 @@ pub unsafe extern "C" fn s4d_renderer_set_policy(
     })
 }
 
-fn frame_policy(p: &S4dFramePolicy) -> Result<FramePolicy, Failure> {
+pub(super) fn frame_policy(p: &S4dFramePolicy) -> Result<FramePolicy, Failure> {
     if !(p.frame_budget_ms.is_finite() && p.frame_budget_ms >= 0.0) {
         return Err(invalid("policy->frame_budget_ms is not a non-negative number"));
     }

@@ -16,8 +16,9 @@
 //! - Afterwards the images are in their final layouts, written at `COLOR_ATTACHMENT_OUTPUT`
 //!   (`COLOR_ATTACHMENT_WRITE`) and `LATE_FRAGMENT_TESTS` (`DEPTH_STENCIL_ATTACHMENT_WRITE`);
 //!   the host's next use needs a barrier from there.
-//! - A renderer reuses the resources of the frame two frames back: when recording (or
-//!   rendering) a frame, the command buffer recorded two frames earlier must have completed,
+//! - A renderer reuses the resources of the frame `frames_in_flight` frames back: when
+//!   recording (or rendering) a frame, the command buffer recorded that many frames earlier
+//!   must have completed,
 //!   and the host must keep the renderer alive until its last command buffer has completed.
 
 use std::time::Instant;

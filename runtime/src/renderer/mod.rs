@@ -1,5 +1,6 @@
 //! The GPU frame (DESIGN §5): slice + cull (compute) → radix sort (compute) → splat raster
-//! with multiview for two eyes → resolve into the target, with two frames in flight. Frame
+//! with multiview for two eyes → resolve into the target, with two frames in flight (or as
+//! many as a host asks for). Frame
 //! logic lives here; the Vulkan plumbing in `gpu`.
 
 mod composite;
@@ -36,7 +37,10 @@ pub use resident::PAGE;
 use resident::{Brought, Resident};
 use uploads::Uploads;
 
-const FRAMES_IN_FLIGHT: usize = 2;
+/// Frames in flight unless asked for more: one recorded while the GPU runs the other.
+pub const FRAMES_IN_FLIGHT: u32 = 2;
+/// The most a renderer keeps (hosts that run further ahead, as Unity can, ask for more).
+pub const MAX_FRAMES_IN_FLIGHT: u32 = 8;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
 /// View depth at or below which splats are culled, as in 3DGS and the reference.
 const NEAR: f32 = 0.2;
@@ -108,6 +112,10 @@ pub struct RendererOptions {
     /// Measure every frame: GPU timestamps and the slice pass's counts, read back as frames
     /// finish (see [`Renderer::stats`]). Off, a frame's stats hold only what the CPU knows.
     pub stats: bool,
+    /// Frames whose resources are kept apart, 2..=[`MAX_FRAMES_IN_FLIGHT`]: a frame reuses
+    /// those of the frame this many frames back. A host recording into command buffers that
+    /// run further behind its recording needs more (each costs the frame's buffers again).
+    pub frames_in_flight: u32,
 }
 
 impl RendererOptions {
@@ -122,6 +130,7 @@ impl RendererOptions {
             background: Vec3::ZERO,
             sort: SortOrder::Shared,
             stats: true,
+            frames_in_flight: FRAMES_IN_FLIGHT,
         }
     }
 }
@@ -213,6 +222,12 @@ impl Renderer {
                 options.width, options.height
             )));
         }
+        if !(FRAMES_IN_FLIGHT..=MAX_FRAMES_IN_FLIGHT).contains(&options.frames_in_flight) {
+            return Err(Error::InvalidArgument(format!(
+                "{} frames in flight: {FRAMES_IN_FLIGHT}..={MAX_FRAMES_IN_FLIGHT} are supported",
+                options.frames_in_flight
+            )));
+        }
         let lod = Selection::default().for_levels(asset.levels().len())?;
         // Both eyes in one pass where the device has multiview; one pass per eye where not.
         let pass_views = if ctx.multiview { options.views } else { 1 };
@@ -299,7 +314,7 @@ impl Renderer {
             pass_views,
             per_eye_sort: options.sort == SortOrder::PerEye,
         };
-        for i in 0..FRAMES_IN_FLIGHT {
+        for i in 0..options.frames_in_flight as usize {
             match Frame::new(ctx, i, &spec, &renderer.pipelines, &renderer.sort, &renderer.resident, command_pool) {
                 Ok(f) => renderer.frames.push(f),
                 Err(e) => {
@@ -309,7 +324,7 @@ impl Renderer {
             }
         }
         if let (true, Some(queue)) = (streaming, ctx.upload_queue) {
-            match Uploads::new(ctx, queue, FRAMES_IN_FLIGHT) {
+            match Uploads::new(ctx, queue, options.frames_in_flight as usize) {
                 Ok(u) => renderer.uploads = Some(u),
                 Err(e) => {
                     renderer.destroy(ctx);
@@ -326,7 +341,7 @@ impl Renderer {
 
     /// Renders the asset at `time` seen by `eyes` (one camera per view, each of the target's
     /// size). Returns once the frame is submitted; waits only for the frame that last used
-    /// the same resources, two frames ago.
+    /// the same resources, `frames_in_flight` frames ago.
     pub fn render(&mut self, ctx: &Context, time: f32, eyes: &[Camera]) -> Result<()> {
         let _frame = Section::begin(c"splat4d frame");
         let (index, dispatches) = self.prepare(ctx, time, eyes, true, false)?;
@@ -361,7 +376,7 @@ impl Renderer {
         self.frames[index].serial = self.submitted;
         self.last = Some(index);
         self.last_to_host = to_host;
-        self.next = (index + 1) % FRAMES_IN_FLIGHT;
+        self.next = (index + 1) % self.frames.len();
     }
 
     /// Checks a frame's arguments, takes the next slot once the GPU is done with it, and

@@ -374,8 +374,7 @@ fn run_session(
     let mut playback = Playback::new(asset.info().time_range)?;
     playback.set_looping(options.looping);
     playback.set_speed(options.speed)?;
-    let renderer_options =
-        RendererOptions { width, height, views: 2, format, background: Vec3::ZERO, sort: options.sort, stats: true };
+    let renderer_options = RendererOptions { format, sort: options.sort, ..RendererOptions::new(width, height, 2) };
     let made = match options.gpu_memory_budget {
         Some(b) => Renderer::streaming(ctx, asset, &renderer_options, b, &options.policy),
         None => Renderer::new(ctx, asset, &renderer_options),
