@@ -72,6 +72,13 @@ fn compile_host(source: &str, out: &Path, extra: &[&str], link: bool) {
     assert!(built.status.success(), "compiling {source} failed:\n{}", String::from_utf8_lossy(&built.stderr));
 }
 
+/// The demo scene packed to `dir/demo.s4d`.
+fn demo_asset(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.s4d");
+    std::fs::write(&path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    path
+}
+
 fn read_ppm(path: &Path) -> (u32, u32, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap();
     let text = String::from_utf8_lossy(&bytes[..20]).to_string();
@@ -86,8 +93,7 @@ fn read_ppm(path: &Path) -> (u32, u32, Vec<u8>) {
 #[test]
 fn the_c_sample_renders_what_the_rust_renderer_renders() {
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("render");
     compile("samples/c/render.c", &exe, &[]);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
@@ -150,8 +156,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
 fn the_c_xr_sample_plays_in_a_headset_session() {
     let _monado = common::monado::Monado::start();
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("xr");
     compile("samples/c/xr.c", &exe, &[]);
     let out = Command::new(&exe).arg(&asset_path).arg("60").env("SPLAT4D_VALIDATION", "1").output().unwrap();
@@ -175,8 +180,7 @@ fn the_c_xr_sample_plays_in_a_headset_session() {
 fn the_c_host_with_its_own_xr_session_has_splat4d_render_into_its_swapchain() {
     let _monado = common::monado::Monado::start();
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("xr_host");
     compile("samples/c/xr_host.c", &exe, &["-lopenxr_loader", "-lvulkan"]);
     let out = Command::new(&exe).arg(&asset_path).arg("60").env("SPLAT4D_VALIDATION", "1").output().unwrap();
@@ -193,8 +197,7 @@ fn the_c_host_with_its_own_xr_session_has_splat4d_render_into_its_swapchain() {
 #[test]
 fn the_embedded_c_host_records_into_its_own_command_buffer() {
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("embedded");
     compile("samples/c/embedded.c", &exe, &["-lvulkan"]);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
@@ -217,8 +220,7 @@ fn composite_shaders() -> String {
 #[test]
 fn the_c_host_composites_splats_into_its_own_scene() {
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("composite");
     let include = composite_shaders();
     compile("samples/c/composite.c", &exe, &[&include, "-lvulkan"]);
@@ -329,8 +331,7 @@ fn held_to_reference(
 fn the_unity_plugin_draws_into_a_unity_hosts_cameras() {
     use splat4d::depth::DepthConvention;
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("unity_host");
     compile_host("tests/unity/unity_host.c", &exe, &[&composite_shaders(), "-ldl", "-lvulkan"], false);
     let plugin = library_dir().join("libsplat4d.so");
@@ -386,8 +387,7 @@ fn the_unity_plugin_draws_into_a_unity_hosts_cameras() {
 #[test]
 fn the_cpp_sample_renders_through_the_raii_wrapper() {
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("render_cpp");
     compile("samples/cpp/render.cpp", &exe, &[]);
     let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).output().unwrap();
@@ -446,8 +446,7 @@ fn the_library_exports_only_s4d_symbols_and_unitys_entry_points() {
 #[test]
 fn the_csharp_bindings_run_under_mono() {
     let dir = tempfile::tempdir().unwrap();
-    let asset_path = dir.path().join("demo.s4d");
-    std::fs::write(&asset_path, pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap()).unwrap();
+    let asset_path = demo_asset(dir.path());
     let unity = root().join("samples/unity");
     let exe = dir.path().join("test.exe");
     let built = Command::new("mcs")

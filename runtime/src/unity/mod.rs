@@ -529,7 +529,7 @@ impl View {
     }
 }
 
-/// The IDs C# issues the events with: `(first, count)`.
+/// The first of the event IDs Unity reserved for the plugin (draw is `first + EVENT_DRAW`).
 pub fn events() -> Result<c_int> {
     plugin().as_ref().map(|p| p.event_base).ok_or_else(not_loaded)
 }
