@@ -307,6 +307,35 @@ typedef struct S4dHostDepth {
 // `s4d_set_log_callback`.
 typedef void (*S4dLogCallback)(void *user, uint32_t level, const char *message);
 
+// Told how a pack goes: the stage (`"import"`, `"levels"`, `"order"`, `"segments"`,
+// `"write"`; valid during the call only) and how far it is (`done` of `total` steps; `total` 0
+// when unknown).
+typedef void (*S4dPackProgress)(void *user, const char *stage, uint64_t done, uint64_t total);
+
+// How `s4d_pack` imports and packs. Zero in every field but `struct_size` packs as `splat4d
+// pack` does by default.
+typedef struct S4dPackDesc {
+  // Set by the caller to `sizeof(S4dPackDesc)`.
+  uint32_t struct_size;
+  // Frames per temporal segment; 0: 20.
+  uint32_t segment_frames;
+  // Levels of detail: the source's own and `levels - 1` coarser ones merged from it; 0: 1.
+  uint32_t levels;
+  // 1: the model was trained with anti-aliasing (Mip-Splatting's 2D filter) whatever its file
+  // says; 0: as its file says.
+  uint32_t antialiased;
+  // Frames per second of a per-frame sequence, and the segments' clock; 0: the source's, else 30.
+  float frame_rate;
+  // The asset's time range where the source has none (a 4DGS PLY without a `time_range`
+  // comment, a sequence); both 0: the source's.
+  float time_start;
+  float time_end;
+  uint32_t reserved;
+  // Called on the calling thread about every 100 ms while the pack runs (NULL: not called).
+  S4dPackProgress progress;
+  void *user;
+} S4dPackDesc;
+
 // One view as OpenXR gives it: a pose and the tangents of its field of view.
 typedef struct S4dView {
   // Position of the eye in the asset's space.
@@ -725,6 +754,18 @@ S4dStatus s4d_depth_from_projection(const float *projection,
 // # Safety
 // `callback`, if not NULL, may be called from any thread with `user` until it is replaced.
 S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max_level);
+
+// Imports `input` (a PLY, `.splatv`, `.splat`, `.ksplat`, SPZ, SOG, glTF, a folder or glob of
+// per-frame files: whatever `splat4d pack` reads) and packs it into the `.s4d` file `output`.
+// The output is written beside `output`, read back with every checksum checked, and only then
+// renamed over it: a pack that fails leaves no file, and an older `output` as it was. `desc`
+// may be NULL (the defaults). The call blocks until the pack is done; the packing itself runs
+// on threads of splat4d's, and `desc->progress` is called on the calling thread.
+//
+// # Safety
+// `input` and `output` are NUL-terminated UTF-8 paths; `desc` is NULL or a valid
+// `S4dPackDesc`.
+S4dStatus s4d_pack(const char *input, const char *output, const struct S4dPackDesc *desc);
 
 // A view from matrices instead: `view` (world to view space, x right, y up, looking down −z)
 // and a perspective `projection` (OpenGL clip space, or Vulkan's with y down), both 4×4,

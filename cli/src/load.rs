@@ -4,10 +4,10 @@ use std::io::Read;
 use std::path::Path;
 
 use splat4d::asset::format::MAGIC;
-use splat4d::fs::{open_regular, Output};
+use splat4d::fs::open_regular;
 use splat4d::import::{import_paths, ImportOptions};
 use splat4d::lod;
-use splat4d::pack::{pack, pack_levels_to, pack_to, PackOptions};
+use splat4d::pack::{pack, pack_levels_to, pack_to, write_asset, PackOptions};
 use splat4d::splats::Precision;
 use splat4d::{Asset, Splats, Verify};
 
@@ -75,22 +75,6 @@ pub fn pack_command(args: &PackArgs) -> CliResult {
         asset.levels().len()
     );
     Ok(())
-}
-
-/// Writes an asset with `write` to a file beside `path`, opens it from there with every
-/// checksum checked, and only then renames it over `path`: a pack that fails, or that its
-/// own reader refuses, leaves no file and any older file of that name as it was.
-pub fn write_asset(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> splat4d::Result<u64>,
-) -> CliResult<(u64, Asset)> {
-    let mut out = Output::create(path)?;
-    let size = write(out.file()?)?;
-    out.finish()?;
-    Asset::open(out.temporary_path(), Verify::Full)
-        .map_err(|e| format!("the packed asset does not read back ({e}); {} was not written", path.display()))?;
-    out.commit()?;
-    Ok((size, Asset::open(path, Verify::Structure)?))
 }
 
 /// The trained coarser levels of `--level-ply`, in order.

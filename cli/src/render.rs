@@ -223,7 +223,7 @@ pub fn demo(args: &DemoArgs) -> CliResult {
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let scene = demo::scene();
     let asset_path = args.output.join("demo.s4d");
-    let (_, asset) = load::write_asset(&asset_path, |file| {
+    let (_, asset) = splat4d::pack::write_asset(&asset_path, |file| {
         pack_to(&scene, &PackOptions::default(), &NoProgress, file, &asset_path)
     })?;
     log::info!("packed the demo scene: {} primitives -> {}", asset.len(), asset_path.display());

@@ -6,6 +6,7 @@
  *
  * SCRATCH_DIR receives the special files and the assets changed under an open handle.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -169,6 +170,135 @@ static void host_image_misuse(S4dRenderer *renderer) {
         fprintf(stderr, "FAIL depth from projection: near %g far %g flags %u\n", from.near_plane, from.far_plane, from.flags);
         failures++;
     }
+}
+
+/* s4d_pack's progress: where it was called and what it said. */
+struct pack_watch {
+    pthread_t caller;
+    int calls, elsewhere, bad_fraction;
+    char last_stage[32];
+};
+
+static void on_pack_progress(void *user, const char *stage, uint64_t done, uint64_t total) {
+    struct pack_watch *w = user;
+    w->calls++;
+    if (!pthread_equal(pthread_self(), w->caller)) w->elsewhere++;
+    if (total != 0 && done > total) w->bad_fraction++;
+    snprintf(w->last_stage, sizeof w->last_stage, "%s", stage);
+}
+
+/* Writes `count` splats in the antimatter15 .splat layout (32 bytes each: position and scale as
+   floats, colour RGBA and rotation as bytes). */
+static int write_dot_splat(const char *path, int count) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    for (int i = 0; i < count; i++) {
+        float pos_scale[6] = {0.1f * (float)i, 0.05f * (float)(i % 3), -2.0f, 0.05f, 0.05f, 0.05f};
+        uint8_t rgba_rot[8] = {(uint8_t)(40 * i), 128, 200, 230, 255, 128, 128, 128};
+        fwrite(pos_scale, sizeof pos_scale, 1, f);
+        fwrite(rgba_rot, sizeof rgba_rot, 1, f);
+    }
+    return fclose(f);
+}
+
+/* Files in `dir` whose name holds `part`. */
+static int files_named(const char *dir, const char *part) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) n += strstr(e->d_name, part) != NULL;
+    if (d) closedir(d);
+    return n;
+}
+
+/* Bytes of `path`, or -1 when it cannot be read. */
+static long file_bytes(const char *path, uint8_t *into, size_t room) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    long n = (long)fread(into, 1, room, f);
+    fclose(f);
+    return n;
+}
+
+/* The packer through the C ABI (the Unity editor importer's path): bad arguments refused, a
+   failed pack leaves an older output as it was, a good one opens, progress on the caller. */
+static void pack_misuse(const char *dir, const char *corrupt) {
+    char source[4096], out[4096], kept[4096];
+    snprintf(source, sizeof source, "%s/eight.splat", dir);
+    snprintf(out, sizeof out, "%s/packed.s4d", dir);
+    snprintf(kept, sizeof kept, "%s/kept.s4d", dir);
+    if (write_dot_splat(source, 8) != 0) {
+        fprintf(stderr, "FAIL writing %s\n", source);
+        failures++;
+        return;
+    }
+    S4dPackDesc desc;
+    memset(&desc, 0, sizeof desc);
+    desc.struct_size = sizeof desc;
+    expect(s4d_pack(NULL, out, NULL), S4D_STATUS_NULL_POINTER, "pack from NULL");
+    expect(s4d_pack(source, NULL, NULL), S4D_STATUS_NULL_POINTER, "pack into NULL");
+    expect(s4d_pack("", out, NULL), S4D_STATUS_INVALID_ARGUMENT, "pack from an empty path");
+    expect(s4d_pack("/tmp/\xff.ply", out, NULL), S4D_STATUS_INVALID_ARGUMENT, "pack from a non-UTF-8 path");
+    expect(s4d_pack("/no/such/file.ply", out, NULL), S4D_STATUS_IO, "pack a missing file");
+    expect(s4d_pack(source, "/no/such/dir/out.s4d", NULL), S4D_STATUS_IO, "pack into a missing folder");
+    desc.struct_size = 4;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack desc with struct_size 4");
+    desc.struct_size = sizeof desc;
+    desc.antialiased = 2;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack antialiased 2");
+    desc.antialiased = 0;
+    desc.reserved = 1;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack reserved 1");
+    desc.reserved = 0;
+    desc.levels = 99;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack 99 levels");
+    desc.levels = 0;
+    desc.frame_rate = -1;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack at -1 frames per second");
+    desc.frame_rate = 0;
+    desc.time_start = 2, desc.time_end = 1;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_INVALID_ARGUMENT, "pack a reversed time range");
+    desc.time_start = 0, desc.time_end = 0;
+
+    /* A failed pack over an existing file leaves it byte for byte, and no partial file. */
+    static uint8_t before[1 << 16], after[1 << 16];
+    const char marker[] = "an older asset the failed pack must not touch";
+    FILE *f = fopen(kept, "wb");
+    if (f) {
+        fwrite(marker, 1, sizeof marker, f);
+        fclose(f);
+    }
+    long n_before = file_bytes(kept, before, sizeof before);
+    expect(s4d_pack(corrupt, kept, NULL), S4D_STATUS_INVALID_ASSET, "pack an .s4d (not a source)");
+    long n_after = file_bytes(kept, after, sizeof after);
+    if (n_before != (long)sizeof marker || n_after != n_before || memcmp(before, after, (size_t)n_before) != 0) {
+        fprintf(stderr, "FAIL a failed pack changed %s (%ld -> %ld bytes)\n", kept, n_before, n_after);
+        failures++;
+    }
+    if (files_named(dir, ".partial") != 0) {
+        fprintf(stderr, "FAIL a failed pack left a partial file in %s\n", dir);
+        failures++;
+    }
+
+    struct pack_watch watch = {pthread_self(), 0, 0, 0, ""};
+    desc.progress = on_pack_progress;
+    desc.user = &watch;
+    expect(s4d_pack(source, out, &desc), S4D_STATUS_OK, "pack eight splats");
+    if (watch.calls == 0 || watch.elsewhere != 0 || watch.bad_fraction != 0 || strcmp(watch.last_stage, "write") != 0) {
+        fprintf(stderr, "FAIL pack progress: %d calls, %d off the calling thread, %d past the total, last '%s'\n",
+                watch.calls, watch.elsewhere, watch.bad_fraction, watch.last_stage);
+        failures++;
+    }
+    S4dAsset *packed = NULL;
+    expect(s4d_asset_open(out, &packed), S4D_STATUS_OK, "open what s4d_pack wrote");
+    S4dAssetInfo info;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if (packed) expect(s4d_asset_get_info(packed, &info), S4D_STATUS_OK, "describe what s4d_pack wrote");
+    if (info.primitive_count != 8) {
+        fprintf(stderr, "FAIL the packed asset holds %u primitives, not 8\n", info.primitive_count);
+        failures++;
+    }
+    s4d_asset_destroy(packed);
 }
 
 int main(int argc, char **argv) {
@@ -505,6 +635,8 @@ int main(int argc, char **argv) {
     xr_report.struct_size = sizeof(S4dXrReport);
     expect(s4d_xr_play(xr_asset, &xr, NULL, NULL, &xr_report), S4D_STATUS_XR, "XR without a runtime");
     expect(s4d_asset_destroy(xr_asset), S4D_STATUS_OK, "close the XR asset");
+
+    pack_misuse(dir, corrupt);
 
     /* Destroy accepts NULL. */
     expect(s4d_renderer_destroy(renderer), S4D_STATUS_OK, "destroy the renderer (and with it the runtime)");

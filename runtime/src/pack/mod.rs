@@ -12,8 +12,10 @@ use std::io::{Cursor, Seek, Write};
 use std::path::Path;
 
 use crate::asset::format::*;
+use crate::asset::{Asset, Verify};
 use crate::camera::Camera;
 use crate::error::{Error, Result};
+use crate::fs::Output;
 use crate::lod;
 use crate::splats::{Column, Splats};
 pub use segments::MAX_SEGMENTS;
@@ -89,6 +91,21 @@ pub fn pack_to<W: Write + Seek>(
     let coarse = lod::merge::build_levels(splats, &floors, progress);
     let levels: Vec<&Splats> = std::iter::once(splats).chain(&coarse).collect();
     pack_levels_to(&levels, &floors, options, progress, out, name)
+}
+
+/// Writes an asset with `write` to a file beside `path`, opens it from there with every
+/// checksum checked, and only then renames it over `path`: a pack that fails, or that its own
+/// reader refuses, leaves no file and any older file of that name as it was. Returns the size
+/// and the asset opened from `path`.
+pub fn write_asset(path: &Path, write: impl FnOnce(&mut std::fs::File) -> Result<u64>) -> Result<(u64, Asset)> {
+    let mut out = Output::create(path)?;
+    let size = write(out.file()?)?;
+    out.finish()?;
+    Asset::open(out.temporary_path(), Verify::Full).map_err(|e| {
+        Error::Asset(format!("the packed asset does not read back ({e}); {} was not written", path.display()))
+    })?;
+    out.commit()?;
+    Ok((size, Asset::open(path, Verify::Structure)?))
 }
 
 /// The segments of `splats`' time range, or why it cannot be cut into them.
