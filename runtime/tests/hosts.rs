@@ -441,30 +441,286 @@ fn the_library_exports_only_s4d_symbols_and_unitys_entry_points() {
     assert!(foreign.is_empty(), "exported beside s4d_* and Unity's entry points: {foreign:?}");
 }
 
-/// The C# bindings (samples/unity) under Mono: compiled with warnings as errors, then the
-/// console test renders a frame and checks the error paths and the playback clock.
+/// The C# bindings and the Unity package's plain C# (samples/unity) under Mono: compiled with
+/// warnings as errors (the UnityEngine parts compile to nothing outside Unity), then the console
+/// test renders a frame, checks the error paths, the clock, a pack as the editor importer makes
+/// it, the plugin's calls before Unity loads it and the matrices that place an asset in Unity's
+/// world, and prints each mirrored struct's layout, which must be the library's.
 #[test]
 fn the_csharp_bindings_run_under_mono() {
     let dir = tempfile::tempdir().unwrap();
     let asset_path = demo_asset(dir.path());
     let unity = root().join("samples/unity");
+    let mut sources = vec![unity.join("Tests~/ConsoleTest.cs")];
+    for folder in ["Runtime", "Editor"] {
+        for entry in std::fs::read_dir(unity.join(folder)).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "cs") {
+                sources.push(entry.path());
+            }
+        }
+    }
     let exe = dir.path().join("test.exe");
     let built = Command::new("mcs")
         .arg("-warnaserror")
         .arg(format!("-out:{}", exe.display()))
-        .args(["Splat4d.cs", "Playback.cs", "Tests/ConsoleTest.cs"].map(|f| unity.join(f)))
+        .args(&sources)
         .output()
         .unwrap_or_else(|e| panic!("mcs: {e} (install mono-mcs)"));
     assert!(built.status.success(), "mcs:\n{}", String::from_utf8_lossy(&built.stdout));
+    let source = common::assets().join("3d/lod-tile-unnormalized-quats.ply");
     let out = Command::new("mono")
         .arg(&exe)
         .arg(&asset_path)
+        .arg(&source)
+        .arg(dir.path())
         .env("LD_LIBRARY_PATH", library_dir())
         .output()
         .unwrap_or_else(|e| panic!("mono: {e} (install mono-runtime)"));
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("{log}");
     assert!(out.status.success() && log.contains("0 failures"), "the C# console test failed:\n{log}");
+    let printed: Vec<(String, usize, Vec<usize>)> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("layout "))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            let numbers: Vec<usize> = words.map(|w| w.parse().unwrap()).collect();
+            (name, numbers[0], numbers[1..].to_vec())
+        })
+        .collect();
+    for (name, size, offsets) in library_layouts() {
+        let (_, cs_size, cs_offsets) =
+            printed.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("the C# test printed no layout of {name}"));
+        // C# may split an array field into its elements; every field of the library's must
+        // start where one of the C# fields does.
+        let missing: Vec<&usize> = offsets.iter().filter(|o| !cs_offsets.contains(o)).collect();
+        assert!(
+            *cs_size == size && missing.is_empty(),
+            "C# {name}: {cs_size} bytes, fields at {cs_offsets:?}; the library's: {size} bytes, fields at {offsets:?}"
+        );
+    }
+}
+/// The package's UnityEngine parts (the components, the URP feature, the importer), which Mono
+/// cannot run, type-checked with mcs against declarations of the Unity members they call
+/// (samples/unity/Tests~/UnityStubs.cs, transcribed from Unity's scripting reference): with URP
+/// and Unity 6's render graph, with URP before it, and without URP.
+#[test]
+fn the_unity_components_type_check_against_unitys_declared_api() {
+    let unity = root().join("samples/unity");
+    let dir = tempfile::tempdir().unwrap();
+    let mut sources = vec![unity.join("Tests~/UnityStubs.cs")];
+    for folder in ["Runtime", "Editor"] {
+        for entry in std::fs::read_dir(unity.join(folder)).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "cs") {
+                sources.push(entry.path());
+            }
+        }
+    }
+    let base = "-define:UNITY_2021_3_OR_NEWER;UNITY_EDITOR";
+    for defines in [";SPLAT4D_URP;UNITY_6000_0_OR_NEWER", ";SPLAT4D_URP", ""] {
+        let built = Command::new("mcs")
+            .args(["-target:library", "-warnaserror"])
+            .arg(format!("{base}{defines}"))
+            .arg(format!("-out:{}", dir.path().join("package.dll").display()))
+            .args(&sources)
+            .output()
+            .unwrap_or_else(|e| panic!("mcs: {e} (install mono-mcs)"));
+        assert!(built.status.success(), "mcs {base}{defines}:\n{}", String::from_utf8_lossy(&built.stdout));
+    }
+}
+
+/// The Unity package's manifest and assembly definitions read as JSON, its version is the
+/// library's, and build-plugins.sh puts the library into Plugins/ with the .meta that marks it
+/// Load on startup for the Editor and Linux players (what a Unity project is given; whether
+/// Unity reads it so is for a real Unity to show).
+#[test]
+fn the_unity_package_holds_its_manifest_and_plugins() {
+    let unity = root().join("samples/unity");
+    let json = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(unity.join(p)).unwrap()).unwrap_or_else(|e| panic!("{p}: {e}"))
+    };
+    let manifest = json("package.json");
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"), "package.json's version is not the library's");
+    assert_eq!(json("Runtime/Splat4d.Runtime.asmdef")["versionDefines"][0]["define"], "SPLAT4D_URP");
+    assert_eq!(json("Editor/Splat4d.Editor.asmdef")["references"][0], "Splat4d.Runtime");
+
+    let out = tempfile::tempdir().unwrap();
+    let lib = library_dir().join("libsplat4d.so");
+    let run = Command::new("sh")
+        .arg(unity.join("build-plugins.sh"))
+        .env("LIB", &lib)
+        .env("PACKAGE", out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "build-plugins.sh:\n{}", String::from_utf8_lossy(&run.stderr));
+    let placed = out.path().join("Plugins/x86_64/libsplat4d.so");
+    assert_eq!(std::fs::read(&placed).unwrap(), std::fs::read(&lib).unwrap());
+    let meta = std::fs::read_to_string(placed.with_extension("so.meta")).unwrap();
+    for line in ["isPreloaded: 1", "Editor: Editor", "OS: Linux", "Standalone: Linux64", "CPU: x86_64"] {
+        assert!(meta.contains(line), "the plugin's .meta lacks '{line}':\n{meta}");
+    }
+    let guid = meta.lines().find_map(|l| l.strip_prefix("guid: ")).unwrap();
+    assert!(guid.len() == 32 && guid.chars().all(|c| c.is_ascii_hexdigit()), "guid {guid}");
+}
+
+/// Each struct the C# bindings mirror, as the library lays it out: (C# name, size, offsets).
+fn library_layouts() -> Vec<(&'static str, usize, Vec<usize>)> {
+    use splat4d::ffi::*;
+    use std::mem::{offset_of, size_of};
+    macro_rules! layout {
+        ($cs:literal, $t:ty, $($f:ident),*) => {
+            ($cs, size_of::<$t>(), vec![$(offset_of!($t, $f)),*])
+        };
+    }
+    vec![
+        layout!("View", S4dView, position, orientation, tan_left, tan_right, tan_up, tan_down),
+        layout!(
+            "AssetInfo",
+            S4dAssetInfo,
+            struct_size,
+            primitive_count,
+            segment_count,
+            level_count,
+            camera_count,
+            sh_degree,
+            time_start,
+            time_end,
+            frame_rate,
+            bounds_min,
+            bounds_max
+        ),
+        layout!(
+            "FrameStats",
+            S4dFrameStats,
+            struct_size,
+            gpu_times_valid,
+            frame_index,
+            gpu_slice_ms,
+            gpu_sort_ms,
+            gpu_raster_ms,
+            gpu_resolve_ms,
+            cpu_start_ns,
+            cpu_wait_ms,
+            cpu_prepare_ms,
+            cpu_record_ms,
+            cpu_submit_ms,
+            gpu_start_ns,
+            time_seconds,
+            view_count,
+            segment,
+            active,
+            visible,
+            drawn,
+            level_visible,
+            page_uploads,
+            page_misses,
+            resident_bytes,
+            gpu_memory_bytes,
+            upload_bytes,
+            lod_finest,
+            lod_coarsest,
+            lod_gamma,
+            reserved2
+        ),
+        layout!(
+            "HostDepth",
+            S4dHostDepth,
+            struct_size,
+            format,
+            image,
+            width,
+            height,
+            layer_count,
+            initial_layout,
+            final_layout,
+            flags,
+            near_plane,
+            far_plane
+        ),
+        layout!(
+            "UnityFrame",
+            S4dUnityFrame,
+            struct_size,
+            view_count,
+            views,
+            time_seconds,
+            color_buffer,
+            depth_buffer,
+            depth_flags,
+            near_plane,
+            far_plane,
+            flags,
+            pass,
+            reserved
+        ),
+        layout!("RuntimeDesc", S4dRuntimeDesc, struct_size, validation, device_name),
+        layout!(
+            "RendererDesc",
+            S4dRendererDesc,
+            struct_size,
+            width,
+            height,
+            view_count,
+            format,
+            sort_order,
+            background,
+            disable_stats,
+            gpu_memory_budget_bytes,
+            policy,
+            frames_in_flight,
+            reserved
+        ),
+        layout!(
+            "FramePolicy",
+            S4dFramePolicy,
+            struct_size,
+            lod_finest,
+            lod_coarsest,
+            lod_gamma,
+            frame_budget_ms,
+            disable_active_sets,
+            reserved
+        ),
+        layout!("FrameDesc", S4dFrameDesc, struct_size, view_count, views, time_seconds),
+        layout!("HostImage", S4dHostImage, struct_size, final_layout, image, color_load, initial_layout, depth),
+        layout!("UnityEvents", S4dUnityEvents, struct_size, draw_event_id, collect_event_id, reserved, render_event),
+        layout!("UnityInfo", S4dUnityInfo, struct_size, loaded, ready, intercepted, multiview),
+        layout!(
+            "UnityViewDesc",
+            S4dUnityViewDesc,
+            struct_size,
+            sort_order,
+            disable_stats,
+            reserved,
+            gpu_memory_budget_bytes,
+            policy
+        ),
+        layout!(
+            "UnityViewCounts",
+            S4dUnityViewCounts,
+            struct_size,
+            reserved,
+            recorded,
+            skipped_in_flight,
+            failed,
+            dropped
+        ),
+        layout!(
+            "Desc",
+            S4dPackDesc,
+            struct_size,
+            segment_frames,
+            levels,
+            antialiased,
+            frame_rate,
+            time_start,
+            time_end,
+            reserved,
+            progress,
+            user
+        ),
+    ]
 }
 
 /// The C hosts under AddressSanitizer and LeakSanitizer, validation on: no invalid access and

@@ -10,6 +10,7 @@ namespace Splat4d
     public enum Status : int
     {
         Ok = 0, NullPointer = 1, InvalidArgument = 2, Io = 3, InvalidAsset = 4, Gpu = 5, Internal = 6, NotReady = 7, Xr = 8,
+        OutOfMemory = 9,
     }
 
     public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1, Bgra8Unorm = 2, Bgra8Srgb = 3 }
@@ -48,6 +49,32 @@ namespace Splat4d
         }
     }
 
+    /// What a renderer draws each frame (S4dFramePolicy): levels of detail finest..coarsest,
+    /// FLoD's γ in pixels, a GPU frame budget in ms (0: none) that moves γ, and active sets.
+    [Serializable]
+    public struct Policy
+    {
+        public uint LodFinest, LodCoarsest;
+        public float LodGamma;
+        public double FrameBudgetMs;
+        public bool ActiveSets;
+
+        public static Policy Default
+        {
+            get { return new Policy { LodFinest = 0, LodCoarsest = uint.MaxValue, LodGamma = 1, ActiveSets = true }; }
+        }
+
+        internal Native.FramePolicy ToNative()
+        {
+            return new Native.FramePolicy
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Native.FramePolicy)),
+                LodFinest = LodFinest, LodCoarsest = LodCoarsest, LodGamma = LodGamma,
+                FrameBudgetMs = FrameBudgetMs, DisableActiveSets = ActiveSets ? 0u : 1u,
+            };
+        }
+    }
+
     public class Splat4dException : Exception
     {
         public readonly Status Status;
@@ -62,6 +89,17 @@ namespace Splat4d
         public float PositionX, PositionY, PositionZ;
         public float OrientationX, OrientationY, OrientationZ, OrientationW;
         public float TanLeft, TanRight, TanUp, TanDown;
+
+        /// The view of a world-to-view matrix (rotation and translation, looking down -z) and a
+        /// perspective projection (OpenGL's or Vulkan's clip space), both column-major.
+        public static View FromMatrices(float[] worldToView, float[] projection)
+        {
+            if (worldToView == null || worldToView.Length != 16 || projection == null || projection.Length != 16)
+                throw new ArgumentException("the view and projection are 16 floats each");
+            View view;
+            Native.Check(Native.s4d_view_from_matrices(worldToView, projection, out view));
+            return view;
+        }
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -93,9 +131,9 @@ namespace Splat4d
         public double GpuMs { get { return GpuSliceMs + GpuSortMs + GpuRasterMs + GpuResolveMs; } }
     }
 
-    public static class Native
+    public static partial class Native
     {
-        const string Lib = "splat4d";
+        internal const string Lib = "splat4d";
 
         [StructLayout(LayoutKind.Sequential)]
         internal struct RuntimeDesc { public uint StructSize, Validation; public IntPtr DeviceName; }
@@ -107,6 +145,8 @@ namespace Splat4d
             public float BackgroundR, BackgroundG, BackgroundB;
             public uint DisableStats;
             public ulong GpuMemoryBudgetBytes;
+            public IntPtr Policy;
+            public uint FramesInFlight, Reserved;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -145,6 +185,7 @@ namespace Splat4d
         [DllImport(Lib)] internal static extern Status s4d_renderer_render(RendererHandle renderer, ref FrameDesc frame);
         [DllImport(Lib)] internal static extern Status s4d_renderer_record(RendererHandle renderer, IntPtr commandBuffer, ref FrameDesc frame, ref HostImage image);
         [DllImport(Lib)] internal static extern Status s4d_depth_from_projection(float[] projection, ClipDepth clip, ref HostDepth depth);
+        [DllImport(Lib)] internal static extern Status s4d_view_from_matrices(float[] view, float[] projection, out View result);
         [DllImport(Lib)] internal static extern Status s4d_renderer_read_back(RendererHandle renderer, uint view, byte[] pixels, UIntPtr size);
         [DllImport(Lib)] internal static extern Status s4d_renderer_get_stats(RendererHandle renderer, ref FrameStats stats);
         [DllImport(Lib)] internal static extern Status s4d_renderer_destroy(IntPtr renderer);
@@ -355,13 +396,14 @@ namespace Splat4d
         public void SetPolicy(uint lodFinest = 0, uint lodCoarsest = uint.MaxValue, float lodGamma = 1,
                               double frameBudgetMs = 0, bool activeSets = true)
         {
-            var policy = new Native.FramePolicy
-            {
-                StructSize = (uint)Marshal.SizeOf(typeof(Native.FramePolicy)),
-                LodFinest = lodFinest, LodCoarsest = lodCoarsest, LodGamma = lodGamma,
-                FrameBudgetMs = frameBudgetMs, DisableActiveSets = activeSets ? 0u : 1u,
-            };
-            Native.Check(Native.s4d_renderer_set_policy(handle, ref policy));
+            SetPolicy(new Policy { LodFinest = lodFinest, LodCoarsest = lodCoarsest, LodGamma = lodGamma,
+                                   FrameBudgetMs = frameBudgetMs, ActiveSets = activeSets });
+        }
+
+        public void SetPolicy(Policy policy)
+        {
+            var native = policy.ToNative();
+            Native.Check(Native.s4d_renderer_set_policy(handle, ref native));
         }
 
         /// Records the stats of every frame from now on into a ring of `capacity` frames.
@@ -416,5 +458,43 @@ namespace Splat4d
         }
 
         public void Dispose() { handle.Dispose(); }
+    }
+
+    /// Packs a trainer's or tool's file (PLY, .splatv, .splat, .ksplat, SPZ, SOG, glTF) into an
+    /// .s4d, as `splat4d pack` does (s4d_pack): written whole or not at all.
+    public static class Packer
+    {
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct Desc
+        {
+            public uint StructSize, SegmentFrames, Levels, Antialiased;
+            public float FrameRate, TimeStart, TimeEnd;
+            public uint Reserved;
+            public IntPtr Progress, User;
+        }
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void ProgressCallback(IntPtr user, IntPtr stage, ulong done, ulong total);
+
+        [DllImport(Native.Lib)] static extern Status s4d_pack(byte[] input, byte[] output, ref Desc desc);
+
+        /// `progress(stage, done, total)` is called on this thread about every 100 ms while the
+        /// pack runs. `levels` above 1 merges that many levels of detail; 0s are the defaults.
+        public static void Pack(string input, string output, Action<string, ulong, ulong> progress = null,
+                                uint levels = 0, uint segmentFrames = 0, float frameRate = 0, bool antialiased = false)
+        {
+            ProgressCallback callback = null;
+            if (progress != null)
+                callback = (user, stage, done, total) => progress(Marshal.PtrToStringAnsi(stage), done, total);
+            var desc = new Desc
+            {
+                StructSize = (uint)Marshal.SizeOf(typeof(Desc)),
+                SegmentFrames = segmentFrames, Levels = levels, Antialiased = antialiased ? 1u : 0u, FrameRate = frameRate,
+                Progress = callback == null ? IntPtr.Zero : Marshal.GetFunctionPointerForDelegate(callback),
+            };
+            Native.Check(s4d_pack(Native.Utf8(input), Native.Utf8(output), ref desc));
+            // The delegate must outlive the call that holds its pointer.
+            GC.KeepAlive(callback);
+        }
     }
 }
