@@ -79,6 +79,12 @@ enum S4dFormat
   // Window-system swapchains' byte order; read back as RGBA all the same.
   S4D_FORMAT_BGRA8_UNORM = 2,
   S4D_FORMAT_BGRA8_SRGB = 3,
+  // `R16G16B16A16_SFLOAT`: linear light (an HDR camera target); read back sRGB-encoded.
+  S4D_FORMAT_RGBA16_FLOAT = 4,
+  // `B10G11R11_UFLOAT_PACK32`: linear light, no alpha (32-bit HDR targets); read back
+  // sRGB-encoded, alpha 255. Both float formats fail with GPU where the device cannot blend
+  // into them.
+  S4D_FORMAT_B10G11R11_FLOAT = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -760,7 +766,8 @@ S4dStatus s4d_set_log_callback(S4dLogCallback callback, void *user, uint32_t max
 // The output is written beside `output`, read back with every checksum checked, and only then
 // renamed over it: a pack that fails leaves no file, and an older `output` as it was. `desc`
 // may be NULL (the defaults). The call blocks until the pack is done; the packing itself runs
-// on threads of splat4d's, and `desc->progress` is called on the calling thread.
+// on threads of splat4d's, and `desc->progress` is called on the calling thread. A library built
+// without the packer (cargo feature `pack`) fails with INVALID_ARGUMENT.
 //
 // # Safety
 // `input` and `output` are NUL-terminated UTF-8 paths; `desc` is NULL or a valid

@@ -76,6 +76,72 @@ fn host_frame(z0: f32, z1: f32) -> HostFrame {
     HostFrame { color, depth }
 }
 
+/// `rgba8` (the target's values as bytes: sRGB-encoded for every linear-light target) as the
+/// texels of a host colour image of `format`: float formats hold linear light, so their texels
+/// are the bytes decoded. B10G11R11's small floats share half floats' exponent and are their
+/// top bits (mantissa rounded to 6 and 5 bits), written here through `half`, not splat4d.
+fn to_texels(format: TargetFormat, rgba8: &[u8]) -> Vec<u8> {
+    let linear = |b: u8| half::f16::from_f32(reference::srgb_to_linear(b as f32 / 255.0)).to_bits() as u32;
+    match format {
+        TargetFormat::Rgba16Float => rgba8
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let alpha = half::f16::from_f32(p[3] as f32 / 255.0).to_bits() as u32;
+                [linear(p[0]), linear(p[1]), linear(p[2]), alpha].into_iter().flat_map(|h| (h as u16).to_le_bytes())
+            })
+            .collect(),
+        TargetFormat::B10g11r11Float => rgba8
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let (r, g, b) = ((linear(p[0]) + 8) >> 4, (linear(p[1]) + 8) >> 4, (linear(p[2]) + 16) >> 5);
+                (r | g << 11 | b << 22).to_le_bytes()
+            })
+            .collect(),
+        TargetFormat::Bgra8Unorm | TargetFormat::Bgra8Srgb => {
+            rgba8.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]).collect()
+        }
+        _ => rgba8.to_vec(),
+    }
+}
+
+/// Texels of a host colour image of `format` as RGBA8 (float formats' linear light encoded;
+/// alpha 255 where there is none): the inverse of [`to_texels`] up to rounding.
+fn from_texels(format: TargetFormat, texels: &[u8]) -> Vec<u8> {
+    let encode = |h: u32| {
+        let v = half::f16::from_bits(h as u16).to_f32().clamp(0.0, 1.0);
+        (reference::linear_to_srgb(v) * 255.0).round() as u8
+    };
+    match format {
+        TargetFormat::Rgba16Float => texels
+            .chunks_exact(8)
+            .flat_map(|t| {
+                let h = |i: usize| u16::from_le_bytes([t[2 * i], t[2 * i + 1]]) as u32;
+                let alpha = (half::f16::from_bits(h(3) as u16).to_f32().clamp(0.0, 1.0) * 255.0).round() as u8;
+                [encode(h(0)), encode(h(1)), encode(h(2)), alpha]
+            })
+            .collect(),
+        TargetFormat::B10g11r11Float => texels
+            .chunks_exact(4)
+            .flat_map(|t| {
+                let w = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+                [encode((w & 0x7ff) << 4), encode(((w >> 11) & 0x7ff) << 4), encode((w >> 22) << 5), 255]
+            })
+            .collect(),
+        TargetFormat::Bgra8Unorm | TargetFormat::Bgra8Srgb => {
+            texels.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]).collect()
+        }
+        _ => texels.to_vec(),
+    }
+}
+
+fn color_texel(format: TargetFormat) -> usize {
+    if format == TargetFormat::Rgba16Float {
+        8
+    } else {
+        4
+    }
+}
+
 /// Bytes per texel of the depth aspect as buffers hold it, and of the stencil aspect.
 fn texel(format: vk::Format) -> (usize, usize) {
     match format {
@@ -187,7 +253,8 @@ fn render(ctx: &Context, asset: &Asset, case: &Case, hosts: &[HostFrame]) -> Fra
     let mut upload = Vec::new();
     for h in hosts {
         // The values the image holds (encoded ones, for an _SRGB image), as the reference takes them.
-        upload.extend(reference::Image { width: W, height: H, pixels: h.color.clone() }.to_rgba8().unwrap());
+        let rgba8 = reference::Image { width: W, height: H, pixels: h.color.clone() }.to_rgba8().unwrap();
+        upload.extend(to_texels(case.target, &rgba8));
     }
     let depth_at = upload.len();
     for h in hosts {
@@ -236,7 +303,7 @@ fn render(ctx: &Context, asset: &Asset, case: &Case, hosts: &[HostFrame]) -> Fra
             })
             .collect()
     };
-    let color_copies = copies((0, 4), vk::ImageAspectFlags::COLOR);
+    let color_copies = copies((0, color_texel(case.target)), vk::ImageAspectFlags::COLOR);
     let depth_copies = copies((depth_at, depth_bytes), depth_aspect);
     let stencil_copies = copies((stencil_at, stencil_bytes), stencil_aspect);
     let transfer_write = (vk::PipelineStageFlags::TRANSFER, vk::AccessFlags::TRANSFER_WRITE);
@@ -320,7 +387,7 @@ fn render(ctx: &Context, asset: &Asset, case: &Case, hosts: &[HostFrame]) -> Fra
         (0..views).map(|v| back[at + v * pixels * bytes..at + (v + 1) * pixels * bytes].to_vec()).collect()
     };
     Frame {
-        color: per_view(0, 4),
+        color: per_view(0, color_texel(case.target)).iter().map(|t| from_texels(case.target, t)).collect(),
         depth: per_view(depth_at, depth_bytes),
         stencil: per_view(stencil_at, stencil_bytes),
     }
@@ -333,6 +400,8 @@ impl Case {
             TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
             TargetFormat::Bgra8Unorm => vk::Format::B8G8R8A8_UNORM,
             TargetFormat::Bgra8Srgb => vk::Format::B8G8R8A8_SRGB,
+            TargetFormat::Rgba16Float => vk::Format::R16G16B16A16_SFLOAT,
+            TargetFormat::B10g11r11Float => vk::Format::B10G11R11_UFLOAT_PACK32,
         }
     }
 }
@@ -354,7 +423,9 @@ fn check(ctx: &Context, asset: &Asset, case: &Case) -> String {
             .iter()
             .map(|&z| case.convention.view_depth(quantise(case.depth, &case.convention, z).1))
             .collect();
-        let bytes = reference::Image { width: W, height: H, pixels: host.color.clone() }.to_rgba8().unwrap();
+        // The host's colour as its image holds it (B10G11R11 rounds it and has no alpha).
+        let rgba8 = reference::Image { width: W, height: H, pixels: host.color.clone() }.to_rgba8().unwrap();
+        let bytes = from_texels(case.target, &to_texels(case.target, &rgba8));
         let host_color: Vec<[f32; 4]> =
             bytes.chunks_exact(4).map(|p| [0, 1, 2, 3].map(|c| p[c] as f32 / 255.0)).collect();
         let splats = preprocess(asset, TIME, eye, &RenderSettings::default()).unwrap();
@@ -368,7 +439,7 @@ fn check(ctx: &Context, asset: &Asset, case: &Case) -> String {
             &Host {
                 color: case.keep.then_some(host_color.as_slice()),
                 depth: tested,
-                linear_light: case.target.is_srgb(),
+                linear_light: case.target.is_linear_light(),
             },
         )
         .unwrap();
@@ -494,6 +565,32 @@ fn every_depth_format_and_convention_composites_like_the_reference() {
         }
     }
     run(&ctx, &cases);
+}
+
+/// HDR camera targets, as engines make them (Unity's URP: B10G11R11 by default, R16G16B16A16
+/// at 64-bit precision): linear light kept under the splats and blended in, reverse Z as Unity
+/// has it on Vulkan, mono and stereo.
+#[test]
+fn float_targets_composite_like_the_reference() {
+    let ctx = Context::new(&ContextOptions { validation: true, ..Default::default() }).unwrap();
+    let base = Case {
+        views: 1,
+        target: TargetFormat::Rgba16Float,
+        depth: vk::Format::D32_SFLOAT_S8_UINT,
+        convention: REVERSED,
+        keep: true,
+        test: true,
+        write: true,
+    };
+    run(
+        &ctx,
+        &[
+            base,
+            Case { target: TargetFormat::B10g11r11Float, ..base },
+            Case { views: 2, depth: vk::Format::D24_UNORM_S8_UINT, convention: STANDARD, ..base },
+            Case { views: 2, target: TargetFormat::B10g11r11Float, write: false, ..base },
+        ],
+    );
 }
 
 /// Stereo: a two-layer host depth image, in one multiview pass and one pass per eye; depth

@@ -125,8 +125,14 @@ fn srgb_and_bgra_targets_store_the_trained_values() {
     let asset = common::pack_open(&demo::scene(), false);
     let camera = asset.cameras()[1].resized(96, 54);
     let mut images = Vec::new();
-    let formats =
-        [TargetFormat::Rgba8Unorm, TargetFormat::Rgba8Srgb, TargetFormat::Bgra8Unorm, TargetFormat::Bgra8Srgb];
+    let formats = [
+        TargetFormat::Rgba8Unorm,
+        TargetFormat::Rgba8Srgb,
+        TargetFormat::Bgra8Unorm,
+        TargetFormat::Bgra8Srgb,
+        TargetFormat::Rgba16Float,
+        TargetFormat::B10g11r11Float,
+    ];
     for format in formats {
         let mut r = Renderer::new(&ctx, &asset, &options(96, 54, 1, format)).unwrap();
         r.render(&ctx, 1.7, &[camera]).unwrap();
@@ -141,5 +147,26 @@ fn srgb_and_bgra_targets_store_the_trained_values() {
     assert_eq!(images[2], images[0], "BGRA UNORM");
     assert_eq!(images[3], images[1], "BGRA SRGB");
     assert!(images[0].iter().any(|&v| v > 50));
+    // Float targets (HDR cameras) hold the same linear light, read back sRGB-encoded: half
+    // floats within a step of the _SRGB image; B10G11R11's 6- and 5-bit mantissas within a few
+    // steps of it, and no alpha.
+    let worst_colour = |image: &[u8]| {
+        image
+            .chunks_exact(4)
+            .zip(images[1].chunks_exact(4))
+            .map(|(a, b)| (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap())
+            .max()
+            .unwrap()
+    };
+    let (half, packed) = (worst_colour(&images[4]), worst_colour(&images[5]));
+    eprintln!(
+        "float targets against _SRGB: R16G16B16A16 worst {half} steps, B10G11R11 worst {packed} steps, {:.1} dB",
+        common::image::psnr(&images[5], &images[1], 4)
+    );
+    assert!(half <= 1, "R16G16B16A16_SFLOAT differs by up to {half} steps");
+    let alpha_worst = images[4].iter().zip(&images[1]).skip(3).step_by(4).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(alpha_worst <= 1, "R16G16B16A16_SFLOAT alpha differs by up to {alpha_worst}");
+    assert!(packed <= 4, "B10G11R11_UFLOAT differs by up to {packed} steps");
+    assert!(images[5].iter().skip(3).step_by(4).all(|&a| a == 255), "B10G11R11 has no alpha: read back 255");
     assert!(ctx.validation_messages().is_empty(), "{:#?}", ctx.validation_messages());
 }

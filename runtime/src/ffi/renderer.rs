@@ -37,6 +37,12 @@ pub enum S4dFormat {
     /// Window-system swapchains' byte order; read back as RGBA all the same.
     Bgra8Unorm = 2,
     Bgra8Srgb = 3,
+    /// `R16G16B16A16_SFLOAT`: linear light (an HDR camera target); read back sRGB-encoded.
+    Rgba16Float = 4,
+    /// `B10G11R11_UFLOAT_PACK32`: linear light, no alpha (32-bit HDR targets); read back
+    /// sRGB-encoded, alpha 255. Both float formats fail with GPU where the device cannot blend
+    /// into them.
+    B10g11r11Float = 5,
 }
 
 /// How stereo views are sorted.
@@ -333,6 +339,8 @@ pub unsafe extern "C" fn s4d_renderer_create(
             1 => TargetFormat::Rgba8Srgb,
             2 => TargetFormat::Bgra8Unorm,
             3 => TargetFormat::Bgra8Srgb,
+            4 => TargetFormat::Rgba16Float,
+            5 => TargetFormat::B10g11r11Float,
             f => return Err(invalid(format!("desc->format {f} is not an S4dFormat"))),
         };
         let sort = match desc.sort_order {

@@ -105,6 +105,8 @@ pub struct FrameSpec {
     pub height: u32,
     pub views: u32,
     pub format: vk::Format,
+    /// Bytes per pixel of `format`.
+    pub texel_bytes: u64,
     pub capacity: u32,
     pub run_capacity: u64,
     /// Views per render pass: `views` with multiview, else 1 (one pass per eye).
@@ -167,7 +169,7 @@ impl Frame {
         let pixels = spec.width as u64 * spec.height as u64 * spec.views as u64;
         made.buffers.push(ctx.create_buffer(
             &n("readback"),
-            pixels * 4,
+            pixels * spec.texel_bytes,
             vk::BufferUsageFlags::TRANSFER_DST,
             MemoryKind::Readback,
         )?);

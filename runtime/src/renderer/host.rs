@@ -5,7 +5,7 @@
 //! - `cmd` is in the recording state, outside a render pass, for a queue of the runtime's
 //!   queue family; the host submits it (to the queue it lent, or another of that family).
 //! - `image` is a 2D image of the renderer's size and format (8-bit RGBA or BGRA, UNORM or
-//!   SRGB, as the renderer was made), with at least as many array layers as views (view i in layer i) and
+//!   SRGB, or a float HDR format, as the renderer was made), with at least as many array layers as views (view i in layer i) and
 //!   `COLOR_ATTACHMENT` usage. Its contents before are discarded (every pixel is written), or
 //!   kept under the splats ([`HostColor::Keep`], from the layout the host names).
 //! - A depth image ([`HostDepth`]), where given, has `DEPTH_STENCIL_ATTACHMENT` usage, the

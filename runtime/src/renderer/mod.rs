@@ -11,6 +11,7 @@ mod pipelines;
 mod plan;
 mod policy;
 mod resident;
+mod target;
 mod uploads;
 
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ use plan::FrameGpu;
 pub use policy::FramePolicy;
 pub use resident::PAGE;
 use resident::{Brought, Resident};
+pub use target::TargetFormat;
 use uploads::Uploads;
 
 /// Frames in flight unless asked for more: one recorded while the GPU runs the other.
@@ -44,42 +46,6 @@ pub const MAX_FRAMES_IN_FLIGHT: u32 = 8;
 const FENCE_TIMEOUT_NS: u64 = 120_000_000_000;
 /// View depth at or below which splats are culled, as in 3DGS and the reference.
 const NEAR: f32 = 0.2;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetFormat {
-    Rgba8Unorm,
-    /// Blended in linear float, decoded before the hardware's sRGB encode (DESIGN §5).
-    Rgba8Srgb,
-    /// The byte order most window-system swapchains offer; read back as RGBA all the same.
-    Bgra8Unorm,
-    Bgra8Srgb,
-}
-
-impl TargetFormat {
-    pub(crate) fn vk(self) -> vk::Format {
-        match self {
-            TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
-            TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
-            TargetFormat::Bgra8Unorm => vk::Format::B8G8R8A8_UNORM,
-            TargetFormat::Bgra8Srgb => vk::Format::B8G8R8A8_SRGB,
-        }
-    }
-
-    /// The target format of a Vulkan format, where the renderer can draw into it.
-    pub fn from_vk(format: vk::Format) -> Option<TargetFormat> {
-        [TargetFormat::Rgba8Unorm, TargetFormat::Rgba8Srgb, TargetFormat::Bgra8Unorm, TargetFormat::Bgra8Srgb]
-            .into_iter()
-            .find(|f| f.vk() == format)
-    }
-
-    pub fn is_srgb(self) -> bool {
-        matches!(self, TargetFormat::Rgba8Srgb | TargetFormat::Bgra8Srgb)
-    }
-
-    fn is_bgra(self) -> bool {
-        matches!(self, TargetFormat::Bgra8Unorm | TargetFormat::Bgra8Srgb)
-    }
-}
 
 /// How splats are ordered for blending (the two depth orders are one for one view).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -228,6 +194,7 @@ impl Renderer {
                 options.frames_in_flight
             )));
         }
+        options.format.check_supported(ctx)?;
         let lod = Selection::default().for_levels(asset.levels().len())?;
         // Both eyes in one pass where the device has multiview; one pass per eye where not.
         let pass_views = if ctx.multiview { options.views } else { 1 };
@@ -304,6 +271,7 @@ impl Renderer {
             height: options.height,
             views: options.views,
             format: options.format.vk(),
+            texel_bytes: options.format.texel_bytes() as u64,
             capacity: renderer.primitives.max(1),
             // A segment's runs split at most once more at each chunk boundary.
             // Streaming splits them at every page too.
@@ -661,7 +629,7 @@ impl Renderer {
             draw,
             extent,
             background: self.options.background,
-            srgb: self.options.format.is_srgb(),
+            srgb: self.options.format.is_linear_light(),
             views: self.options.views,
         };
         pass::raster::record(&r, &target);
@@ -671,22 +639,24 @@ impl Renderer {
 
     /// Waits for the last rendered frame and returns its pixels: one RGBA8 image per view,
     /// rows from the top (BGRA targets too). For a `_SRGB` target these are the sRGB-encoded
-    /// bytes.
+    /// bytes; for a float target its linear light sRGB-encoded alike (alpha 255 where it has none).
     pub fn read_back(&mut self, ctx: &Context) -> Result<Vec<Vec<u8>>> {
         let index = self.last.ok_or_else(|| Error::InvalidArgument("nothing rendered yet".into()))?;
         if self.last_to_host {
             return Err(Error::InvalidArgument("the last frame was recorded into a host's image".into()));
         }
         self.wait(ctx, index)?;
-        let per_view = self.options.width as usize * self.options.height as usize * 4;
+        let format = self.options.format;
+        let per_view = self.options.width as usize * self.options.height as usize * format.texel_bytes();
         let mut views = Vec::with_capacity(self.options.views as usize);
         for v in 0..self.options.views as usize {
-            let mut pixels = crate::error::try_vec::<u8>(per_view, "a read-back image")?;
-            ctx.read(&self.frames[index].readback, (v * per_view) as u64, &mut pixels)?;
-            if self.options.format.is_bgra() {
-                pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
-            }
-            views.push(pixels);
+            let mut texels = crate::error::try_vec::<u8>(per_view, "a read-back image")?;
+            ctx.read(&self.frames[index].readback, (v * per_view) as u64, &mut texels)?;
+            views.push(if format == TargetFormat::Rgba8Unorm || format == TargetFormat::Rgba8Srgb {
+                texels
+            } else {
+                format.to_rgba8(&texels)
+            });
         }
         Ok(views)
     }

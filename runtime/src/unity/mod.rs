@@ -439,7 +439,8 @@ impl View {
         };
         let format = TargetFormat::from_vk(color.format).ok_or_else(|| {
             Error::InvalidArgument(format!(
-                "the camera's colour format {:?}: splat4d draws into 8-bit RGBA or BGRA targets (turn HDR off)",
+                "the camera's colour format {:?}: splat4d draws into 8-bit RGBA or BGRA, R16G16B16A16_SFLOAT or \
+                 B10G11R11_UFLOAT_PACK32 targets",
                 color.format
             ))
         })?;

@@ -330,11 +330,12 @@ fn run_session(
     report.reference_space = format!("{space_type:?}");
     let space =
         session.create_reference_space(space_type, xr::Posef::IDENTITY).map_err(xr_err("xrCreateReferenceSpace"))?;
-    // The runtime's order is its preference; the renderer writes 8-bit RGBA or BGRA.
+    // The runtime's order is its preference among 8-bit RGBA or BGRA (float swapchains, which
+    // the renderer could write too, have not been tried on a runtime).
     let formats = session.enumerate_swapchain_formats().map_err(xr_err("xrEnumerateSwapchainFormats"))?;
     let format = formats
         .iter()
-        .find_map(|&f| TargetFormat::from_vk(vk::Format::from_raw(f as i32)))
+        .find_map(|&f| TargetFormat::from_vk(vk::Format::from_raw(f as i32)).filter(|t| !t.is_float()))
         .ok_or_else(|| Error::Xr("the runtime offers no 8-bit RGBA or BGRA swapchain format".into()))?;
     report.format = Some(format);
     report.multiview = ctx.multiview;

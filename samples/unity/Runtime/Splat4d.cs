@@ -13,7 +13,8 @@ namespace Splat4d
         OutOfMemory = 9,
     }
 
-    public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1, Bgra8Unorm = 2, Bgra8Srgb = 3 }
+    /// S4dFormat. The float ones hold linear light (HDR camera targets) and read back sRGB-encoded.
+    public enum Format : uint { Rgba8Unorm = 0, Rgba8Srgb = 1, Bgra8Unorm = 2, Bgra8Srgb = 3, Rgba16Float = 4, B10g11r11Float = 5 }
 
     public enum SortOrder : uint { Shared = 0, PerEye = 1, Distance = 2 }
 

@@ -40,7 +40,7 @@ static class ConsoleTest
             var info = asset.Info;
             Expect(info.PrimitiveCount > 0 && info.TimeEnd > info.TimeStart, "asset info: " + info.PrimitiveCount + " primitives");
             ExpectThrows(Status.InvalidArgument, "a 0x0 renderer", () => new Renderer(runtime, asset, 0, 0, 1));
-            ExpectThrows(Status.InvalidArgument, "format 5", () => new Renderer(runtime, asset, 8, 8, 1, (Format)5));
+            ExpectThrows(Status.InvalidArgument, "format 6", () => new Renderer(runtime, asset, 8, 8, 1, (Format)6));
             using (var renderer = new Renderer(runtime, asset, 96, 64, 1))
             {
                 ExpectThrows(Status.NotReady, "read back before rendering", () => renderer.ReadBack(0));
