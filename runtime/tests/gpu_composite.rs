@@ -275,7 +275,7 @@ fn render(ctx: &Context, asset: &Asset, case: &Case, hosts: &[HostFrame]) -> Fra
         .unwrap();
     let transfer = vk::ImageUsageFlags::TRANSFER_SRC | vk::ImageUsageFlags::TRANSFER_DST;
     let color =
-        image(ctx, "host colour", case.target_vk(), case.views, vk::ImageUsageFlags::COLOR_ATTACHMENT | transfer);
+        image(ctx, "host colour", case.target.vk(), case.views, vk::ImageUsageFlags::COLOR_ATTACHMENT | transfer);
     let depth =
         image(ctx, "host depth", case.depth, case.views, vk::ImageUsageFlags::DEPTH_STENCIL_ATTACHMENT | transfer);
     let options = RendererOptions {
@@ -390,19 +390,6 @@ fn render(ctx: &Context, asset: &Asset, case: &Case, hosts: &[HostFrame]) -> Fra
         color: per_view(0, color_texel(case.target)).iter().map(|t| from_texels(case.target, t)).collect(),
         depth: per_view(depth_at, depth_bytes),
         stencil: per_view(stencil_at, stencil_bytes),
-    }
-}
-
-impl Case {
-    fn target_vk(&self) -> vk::Format {
-        match self.target {
-            TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
-            TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
-            TargetFormat::Bgra8Unorm => vk::Format::B8G8R8A8_UNORM,
-            TargetFormat::Bgra8Srgb => vk::Format::B8G8R8A8_SRGB,
-            TargetFormat::Rgba16Float => vk::Format::R16G16B16A16_SFLOAT,
-            TargetFormat::B10g11r11Float => vk::Format::B10G11R11_UFLOAT_PACK32,
-        }
     }
 }
 

@@ -125,14 +125,8 @@ fn srgb_and_bgra_targets_store_the_trained_values() {
     let asset = common::pack_open(&demo::scene(), false);
     let camera = asset.cameras()[1].resized(96, 54);
     let mut images = Vec::new();
-    let formats = [
-        TargetFormat::Rgba8Unorm,
-        TargetFormat::Rgba8Srgb,
-        TargetFormat::Bgra8Unorm,
-        TargetFormat::Bgra8Srgb,
-        TargetFormat::Rgba16Float,
-        TargetFormat::B10g11r11Float,
-    ];
+    // UNORM, SRGB, their BGRA twins, then the two float formats.
+    let formats = TargetFormat::ALL;
     for format in formats {
         let mut r = Renderer::new(&ctx, &asset, &options(96, 54, 1, format)).unwrap();
         r.render(&ctx, 1.7, &[camera]).unwrap();

@@ -25,17 +25,18 @@ pub enum TargetFormat {
     B10g11r11Float,
 }
 
-const ALL: [TargetFormat; 6] = [
-    TargetFormat::Rgba8Unorm,
-    TargetFormat::Rgba8Srgb,
-    TargetFormat::Bgra8Unorm,
-    TargetFormat::Bgra8Srgb,
-    TargetFormat::Rgba16Float,
-    TargetFormat::B10g11r11Float,
-];
-
 impl TargetFormat {
-    pub(crate) fn vk(self) -> vk::Format {
+    /// Every format, in `S4dFormat`'s order.
+    pub const ALL: [TargetFormat; 6] = [
+        TargetFormat::Rgba8Unorm,
+        TargetFormat::Rgba8Srgb,
+        TargetFormat::Bgra8Unorm,
+        TargetFormat::Bgra8Srgb,
+        TargetFormat::Rgba16Float,
+        TargetFormat::B10g11r11Float,
+    ];
+
+    pub fn vk(self) -> vk::Format {
         match self {
             TargetFormat::Rgba8Unorm => vk::Format::R8G8B8A8_UNORM,
             TargetFormat::Rgba8Srgb => vk::Format::R8G8B8A8_SRGB,
@@ -48,7 +49,7 @@ impl TargetFormat {
 
     /// The target format of a Vulkan format, where the renderer can draw into it.
     pub fn from_vk(format: vk::Format) -> Option<TargetFormat> {
-        ALL.into_iter().find(|f| f.vk() == format)
+        TargetFormat::ALL.into_iter().find(|f| f.vk() == format)
     }
 
     pub fn is_srgb(self) -> bool {
