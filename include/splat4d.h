@@ -210,6 +210,37 @@ typedef struct S4dRenderer S4dRenderer;
 // runtime before its renderers is allowed, and the GPU objects go with the last renderer.
 typedef struct S4dRuntime S4dRuntime;
 
+// Reads `size` bytes at `offset` of the asset into `out`; returns 0, or non-zero where it could
+// not (the splat4d call that needed the bytes then fails with IO).
+typedef int32_t (*S4dReadCallback)(void *user, uint64_t offset, void *out, size_t size);
+
+// Tells the host that splat4d will not read through `user` again.
+typedef void (*S4dReleaseCallback)(void *user);
+
+// An asset's bytes as the host reads them, for `s4d_asset_open_reader`.
+//
+// Threading: `read` is called on whichever thread opens the asset, creates a renderer of it or
+// renders a frame (a streaming renderer reads pages as it renders; the Unity plugin on Unity's
+// render thread), and may be called from several threads at once for different ranges: it must
+// be safe to call so. It is never asked for bytes past `size`, nor for 0 bytes. `release` is
+// called once, on any thread, after the last `read`: when the asset and every renderer made of
+// it are destroyed, or before `s4d_asset_open_reader` returns a failure (any failure but a NULL
+// `reader` or a refused `struct_size`, where nothing of it is read).
+typedef struct S4dReader {
+  // Set by the caller to `sizeof(S4dReader)`.
+  uint32_t struct_size;
+  uint32_t reserved;
+  // The asset's size in bytes, fixed while splat4d reads it.
+  uint64_t size;
+  S4dReadCallback read;
+  // May be NULL.
+  S4dReleaseCallback release;
+  // Passed to both callbacks.
+  void *user;
+  // What messages call the asset (NUL-terminated UTF-8, copied); NULL: "<reader>".
+  const char *name;
+} S4dReader;
+
 // What an asset holds.
 typedef struct S4dAssetInfo {
   // Set by the caller to `sizeof(S4dAssetInfo)`.
@@ -670,6 +701,17 @@ S4dStatus s4d_asset_open(const char *path, struct S4dAsset **out);
 // # Safety
 // `data` points to `size` readable bytes; `out` is valid for a write.
 S4dStatus s4d_asset_open_memory(const uint8_t *data, size_t size, struct S4dAsset **out);
+
+// Opens an `.s4d` asset whose bytes the host reads (from an app's package, an archive, its own
+// cache or network client, a decryption layer): verified as `s4d_asset_open` verifies a file,
+// every section's checksum read through `reader->read`. Renderers made of it keep reading its
+// primitives through it (the reader outlives the asset until they are destroyed). See
+// `S4dReader` for when the callbacks are called and from where.
+//
+// # Safety
+// `reader` points to a valid `S4dReader` whose callbacks keep the contract above; `out` is valid
+// for a write.
+S4dStatus s4d_asset_open_reader(const struct S4dReader *reader, struct S4dAsset **out);
 
 // Describes an asset. The caller sets `info->struct_size`.
 //

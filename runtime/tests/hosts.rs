@@ -90,18 +90,17 @@ fn read_ppm(path: &Path) -> (u32, u32, Vec<u8>) {
     (w, h, pixels)
 }
 
+/// samples/c/render.c, opening the asset by path and (`--reader`) through its own reader with the
+/// mono renderer streaming through it: each time the same bytes as the Rust renderer's images,
+/// and (the sample checks) the reader read and released once at the end.
 #[test]
 fn the_c_sample_renders_what_the_rust_renderer_renders() {
     let dir = tempfile::tempdir().unwrap();
     let asset_path = demo_asset(dir.path());
     let exe = dir.path().join("render");
     compile("samples/c/render.c", &exe, &[]);
-    let out = Command::new(&exe).arg(&asset_path).arg(dir.path()).env("SPLAT4D_VALIDATION", "1").output().unwrap();
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the C sample failed:\n{log}");
-    eprintln!("{log}");
 
-    // The same views, rendered by the Rust API.
+    // The sample's views, rendered by the Rust API.
     let asset = splat4d::Asset::open(&asset_path, splat4d::Verify::Full).unwrap();
     let info = asset.info();
     let (w, h) = (256u32, 160u32);
@@ -114,6 +113,7 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
     };
     let time = (0.5 * (info.time_range[0] as f64 + info.time_range[1] as f64)) as f32;
     let ctx = Context::new(&ContextOptions::default()).unwrap();
+    let mut expected = Vec::new();
     for (views, files) in
         [(vec![eye(0.0)], vec!["mono.ppm"]), (vec![eye(-0.032), eye(0.032)], vec!["left.ppm", "right.ppm"])]
     {
@@ -129,25 +129,44 @@ fn the_c_sample_renders_what_the_rust_renderer_renders() {
         };
         let mut r = Renderer::new(&ctx, &asset, &options).unwrap();
         r.render(&ctx, time, &views).unwrap();
-        let images = r.read_back(&ctx).unwrap();
+        for (image, file) in r.read_back(&ctx).unwrap().iter().zip(files) {
+            expected.push((file, image.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect::<Vec<u8>>()));
+        }
         r.destroy(&ctx);
-        for (image, file) in images.iter().zip(files) {
-            let (pw, ph, c) = read_ppm(&dir.path().join(file));
+    }
+
+    for mode in [&[][..], &["--reader"][..]] {
+        let out_dir = dir.path().join(if mode.is_empty() { "path" } else { "reader" });
+        std::fs::create_dir(&out_dir).unwrap();
+        let out = Command::new(&exe)
+            .args(mode)
+            .arg(&asset_path)
+            .arg(&out_dir)
+            .env("SPLAT4D_VALIDATION", "1")
+            .output()
+            .unwrap();
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "the C sample {mode:?} failed:\n{log}");
+        eprintln!("{log}");
+        for (file, rust) in &expected {
+            let (pw, ph, c) = read_ppm(&out_dir.join(file));
             assert_eq!((pw, ph), (w, h));
-            let rust: Vec<u8> = image.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
             // The same renderer on the same device, through the C ABI: the same bytes.
-            let differing = c.iter().zip(&rust).filter(|(a, b)| a != b).count();
+            let differing = c.iter().zip(rust).filter(|(a, b)| a != b).count();
             assert_eq!(c.len(), rust.len());
-            assert_eq!(differing, 0, "{file}: {differing} bytes differ from the Rust renderer's image");
+            assert_eq!(differing, 0, "{mode:?} {file}: {differing} bytes differ from the Rust renderer's image");
             assert!(c.iter().filter(|&&v| v > 20).count() > c.len() / 20, "{file} is nearly empty");
         }
+        // The sample's capture of 30 frames, saved through the C ABI.
+        let trace: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("trace.json")).unwrap()).unwrap();
+        assert_eq!(trace["metadata"]["frames"], 30);
+        let csv = std::fs::read_to_string(out_dir.join("frames.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 31, "a header and 30 frames");
+        if !mode.is_empty() {
+            assert!(log.contains("released 1 time(s)"), "{log}");
+        }
     }
-    // The sample's capture of 30 frames, saved through the C ABI.
-    let trace: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("trace.json")).unwrap()).unwrap();
-    assert_eq!(trace["metadata"]["frames"], 30);
-    let csv = std::fs::read_to_string(dir.path().join("frames.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 31, "a header and 30 frames");
 }
 
 /// Headset playback from C with splat4d owning the session (samples/c/xr.c), on Monado's
@@ -754,8 +773,10 @@ fn c_hosts_are_clean_under_address_and_leak_sanitizer() {
     let include = composite_shaders();
     let plugin = library_dir().join("libsplat4d.so");
     let startup = Path::new("startup");
+    let reader = Path::new("--reader");
     let runs: [(&str, &[&str], Vec<&Path>); 5] = [
-        ("samples/c/render.c", &[], vec![&good, dir.path()]),
+        // Through the host's reader: splat4d calling back into the host, and releasing it.
+        ("samples/c/render.c", &[], vec![reader, &good, dir.path()]),
         ("tests/c/misuse.c", &[], vec![&good, &corrupt, dir.path()]),
         ("samples/c/embedded.c", &["-lvulkan"], vec![&good, dir.path()]),
         ("samples/c/composite.c", &[&include, "-lvulkan"], vec![&good, dir.path()]),

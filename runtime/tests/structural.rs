@@ -9,6 +9,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use splat4d::asset::format::*;
+use splat4d::asset::Source;
 use splat4d::camera::orbit_cameras;
 use splat4d::glam::Vec3;
 use splat4d::pack::{pack, NoProgress, PackOptions};
@@ -285,4 +286,51 @@ fn structural_mutations_with_valid_checksums_are_refused_or_render() {
     // Both outcomes happen: the mutations reach past the checks, and the checks catch them.
     eprintln!("{refused} refused, {opened} opened and rendered");
     assert!(refused > 600 && opened > 100, "{refused} refused, {opened} opened");
+}
+
+/// Bytes from a host's [`Source`]: counted, and failing on demand.
+struct HostBytes {
+    bytes: Vec<u8>,
+    reads: std::sync::atomic::AtomicUsize,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl Source for HostBytes {
+    fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<(), String> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.fail.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("the host's storage is gone".into());
+        }
+        out.copy_from_slice(&self.bytes[offset as usize..offset as usize + out.len()]);
+        Ok(())
+    }
+}
+
+/// An asset read through the host's source is the asset its bytes are (the same tables, the
+/// same image), and a source that stops reading fails the reads with IO, naming the asset.
+#[test]
+fn an_asset_read_through_a_host_source_is_the_asset_its_bytes_are() {
+    let bytes = pack(&demo::scene(), &PackOptions::default(), &NoProgress).unwrap();
+    let source =
+        std::sync::Arc::new(HostBytes { bytes: bytes.clone(), reads: Default::default(), fail: Default::default() });
+    let hosted = Asset::from_source(source.clone(), "host.s4d", Verify::Full).unwrap();
+    let held = Asset::from_bytes(&bytes, Verify::Full).unwrap();
+    assert!(source.reads.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert_eq!(hosted.len(), held.len());
+    assert_eq!(hosted.segments().len(), held.segments().len());
+    let camera = held.cameras()[0].resized(48, 32);
+    let settings = RenderSettings::default();
+    let a = render(&hosted, 0.5, &camera, &settings).unwrap();
+    let b = render(&held, 0.5, &camera, &settings).unwrap();
+    assert_eq!(a.pixels, b.pixels, "the hosted asset renders otherwise");
+    assert!(a.pixels.iter().any(|p| p[3] > 0.1), "nothing drawn");
+
+    source.fail.store(true, std::sync::atomic::Ordering::Relaxed);
+    let e = Asset::from_source(source, "host.s4d", Verify::Full).err().expect("a failing source opens");
+    assert!(matches!(e, Error::Io { .. }) && e.to_string().contains("host.s4d"), "{e}");
+    assert!(e.to_string().contains("the host's storage is gone"), "{e}");
 }

@@ -2,15 +2,23 @@
  * Standalone rendering from C: open an asset, render it mono and stereo offscreen, write the
  * images as PPM and print the frame statistics.
  *
- *   render ASSET.s4d OUT_DIR [TIME]
+ *   render [--reader] ASSET.s4d OUT_DIR [TIME]
+ *
+ * --reader: the asset's bytes come through the host's own reader (s4d_asset_open_reader), here
+ * pread on a descriptor of its own, as an app reading from its package, an archive or a
+ * decryption layer would; the mono renderer then streams its pages through it while it renders,
+ * after the asset is closed.
  *
  * Set SPLAT4D_VALIDATION=1 to run with the Khronos validation layer; the program then fails
  * if the layer reported anything.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "splat4d.h"
 
@@ -42,6 +50,41 @@ static int write_ppm(const char *dir, const char *name, const uint8_t *rgba) {
     return 1;
 }
 
+/* The host's reader: its file, and what splat4d asked of it. `read` may be called from several
+ * threads at once (pread is safe so); the counters are for this sample's report. */
+struct host_file {
+    int fd;
+    unsigned long reads, released;
+};
+
+static int32_t host_read(void *user, uint64_t offset, void *out, size_t size) {
+    struct host_file *file = user;
+    __sync_fetch_and_add(&file->reads, 1);
+    for (size_t done = 0; done < size;) {
+        ssize_t n = pread(file->fd, (char *)out + done, size - done, (off_t)(offset + done));
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void host_release(void *user) {
+    struct host_file *file = user;
+    __sync_fetch_and_add(&file->released, 1);
+    close(file->fd);
+}
+
+static S4dStatus open_through_reader(const char *path, struct host_file *file, S4dAsset **asset) {
+    struct stat st;
+    file->fd = open(path, O_RDONLY);
+    if (file->fd < 0 || fstat(file->fd, &st) != 0) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return S4D_STATUS_IO;
+    }
+    S4dReader reader = {sizeof(S4dReader), 0, (uint64_t)st.st_size, host_read, host_release, file, path};
+    return s4d_asset_open_reader(&reader, asset);
+}
+
 /* An eye `offset` metres right of a viewer 2.5 units in front of the scene's centre, looking
  * at it along -z, with a 90-degree horizontal field of view. */
 static S4dView eye(const S4dAssetInfo *info, float offset) {
@@ -59,8 +102,13 @@ static S4dView eye(const S4dAssetInfo *info, float offset) {
 }
 
 int main(int argc, char **argv) {
+    int through_reader = argc > 1 && strcmp(argv[1], "--reader") == 0;
+    if (through_reader) {
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s ASSET.s4d OUT_DIR [TIME]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--reader] ASSET.s4d OUT_DIR [TIME]\n", argv[0]);
         return 2;
     }
     uint32_t major = 0, minor = 0, patch = 0;
@@ -76,14 +124,21 @@ int main(int argc, char **argv) {
     uint8_t *pixels = malloc(W * H * 4);
     int ok = pixels != NULL;
     ok = ok && check(s4d_runtime_create(&runtime_desc, &runtime), "s4d_runtime_create");
-    ok = ok && check(s4d_asset_open(argv[1], &asset), "s4d_asset_open");
+    struct host_file file = {-1, 0, 0};
+    if (through_reader)
+        ok = ok && check(open_through_reader(argv[1], &file, &asset), "s4d_asset_open_reader");
+    else
+        ok = ok && check(s4d_asset_open(argv[1], &asset), "s4d_asset_open");
     S4dAssetInfo info = {.struct_size = sizeof(S4dAssetInfo)};
     ok = ok && check(s4d_asset_get_info(asset, &info), "s4d_asset_get_info");
     if (ok) printf("%u primitives, %.2f..%.2f s\n", info.primitive_count, info.time_start, info.time_end);
     double time = argc > 3 ? atof(argv[3]) : 0.5 * (info.time_start + info.time_end);
 
     S4dRendererDesc desc = {sizeof(S4dRendererDesc), W, H, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
+    /* Through the reader, the mono renderer streams: it reads pages as it renders. */
+    desc.gpu_memory_budget_bytes = through_reader ? 64u << 20 : 0;
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &mono), "s4d_renderer_create (mono)");
+    desc.gpu_memory_budget_bytes = 0;
     desc.view_count = 2;
     ok = ok && check(s4d_renderer_create(runtime, asset, &desc, &stereo), "s4d_renderer_create (stereo)");
     /* The renderers hold what they need: the asset can go now. */
@@ -141,5 +196,10 @@ int main(int argc, char **argv) {
     s4d_runtime_destroy(runtime);
     free(pixels);
     if (ok && messages) fprintf(stderr, "%u validation messages\n", messages);
+    if (through_reader) {
+        /* Every renderer and the asset are gone: splat4d has let go of the reader, once. */
+        printf("reader: %lu reads, released %lu time(s)\n", file.reads, file.released);
+        ok = ok && file.reads > 0 && file.released == 1;
+    }
     return ok && messages == 0 ? 0 : 1;
 }

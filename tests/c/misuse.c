@@ -219,6 +219,106 @@ static long file_bytes(const char *path, uint8_t *into, size_t room) {
     return n;
 }
 
+/* A host's reader over bytes in memory, which can fail, or change its bytes once the asset is open. */
+struct memory_reader {
+    uint8_t *bytes;
+    size_t len;
+    int fail, flip, released;
+};
+
+static int32_t memory_read(void *user, uint64_t offset, void *out, size_t size) {
+    struct memory_reader *m = user;
+    if (m->fail || offset + size > m->len) return -7;
+    memcpy(out, m->bytes + offset, size);
+    return 0;
+}
+
+static void memory_release(void *user) { ((struct memory_reader *)user)->released++; }
+
+/* s4d_asset_open_reader: each bad reader refused, released exactly when the header says; a good
+   one opens and is released with the asset; bytes that change after the open fail the renderer. */
+static void reader_misuse(S4dRuntime *runtime, const char *good, const char *corrupt) {
+    struct stat st;
+    if (stat(good, &st) != 0 || st.st_size <= 0) {
+        fprintf(stderr, "FAIL stat %s\n", good);
+        failures++;
+        return;
+    }
+    size_t room = (size_t)st.st_size;
+    uint8_t *bytes = malloc(room), *bad = malloc(room);
+    long n = bytes ? file_bytes(good, bytes, room) : -1, n_bad = bad ? file_bytes(corrupt, bad, room) : -1;
+    if (n != (long)room || n_bad != n) {
+        fprintf(stderr, "FAIL reading %s for the reader tests (%ld bytes)\n", good, n);
+        failures++;
+        free(bytes);
+        free(bad);
+        return;
+    }
+    S4dAsset *asset = NULL;
+    struct memory_reader m = {bytes, (size_t)n, 0, 0, 0};
+    S4dReader r = {sizeof(S4dReader), 0, (uint64_t)n, memory_read, memory_release, &m, "memory"};
+#define RELEASED(want, what)                                                                   \
+    do {                                                                                       \
+        if (m.released != (want)) {                                                            \
+            fprintf(stderr, "FAIL %s: released %d times, expected %d\n", what, m.released, want); \
+            failures++;                                                                        \
+        }                                                                                      \
+        m.released = 0;                                                                        \
+    } while (0)
+    expect(s4d_asset_open_reader(NULL, &asset), S4D_STATUS_NULL_POINTER, "open a NULL reader");
+    r.struct_size = 4;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ARGUMENT, "reader struct_size 4");
+    RELEASED(0, "a reader of a refused struct_size");
+    r.struct_size = sizeof(S4dReader);
+    expect(s4d_asset_open_reader(&r, NULL), S4D_STATUS_NULL_POINTER, "a reader's asset into NULL");
+    RELEASED(1, "a reader opened into NULL");
+    r.read = NULL;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ARGUMENT, "a reader without read");
+    RELEASED(1, "a reader without read");
+    r.read = memory_read;
+    r.reserved = 1;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ARGUMENT, "reader reserved 1");
+    RELEASED(1, "a reader with reserved set");
+    r.reserved = 0;
+    r.name = "\xff\xfe";
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ARGUMENT, "a reader's name not UTF-8");
+    RELEASED(1, "a reader named in bad UTF-8");
+    r.name = "memory";
+    m.fail = 1;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_IO, "a reader whose reads fail");
+    RELEASED(1, "a failing reader");
+    m.fail = 0;
+    r.size = (uint64_t)n - 1;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ASSET, "a reader one byte short");
+    RELEASED(1, "a short reader");
+    r.size = (uint64_t)n;
+    m.bytes = bad;
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_INVALID_ASSET, "a reader of corrupt bytes");
+    RELEASED(1, "a reader of corrupt bytes");
+    m.bytes = bytes;
+
+    expect(s4d_asset_open_reader(&r, &asset), S4D_STATUS_OK, "open through a reader");
+    RELEASED(0, "an open reader");
+    S4dRendererDesc desc = {sizeof(S4dRendererDesc), 16, 16, 1, S4D_FORMAT_RGBA8_UNORM, S4D_SORT_ORDER_SHARED, {0, 0, 0}, 0, 0, NULL, 0, 0};
+    S4dRenderer *renderer = NULL;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_OK, "a renderer of a reader's asset");
+    s4d_renderer_destroy(renderer);
+    /* The host's bytes change under the open asset: the next renderer's checksums catch it. */
+    memcpy(bad, bytes, (size_t)n);
+    bad[n / 2] ^= 0x5a;
+    m.bytes = bad;
+    renderer = NULL;
+    expect(s4d_renderer_create(runtime, asset, &desc, &renderer), S4D_STATUS_INVALID_ASSET,
+           "a renderer of a reader whose bytes changed");
+    m.bytes = bytes;
+    RELEASED(0, "a reader its asset still holds");
+    s4d_asset_destroy(asset);
+    RELEASED(1, "a reader of a destroyed asset");
+#undef RELEASED
+    free(bytes);
+    free(bad);
+}
+
 /* The packer through the C ABI (the Unity editor importer's path): bad arguments refused, a
    failed pack leaves an older output as it was, a good one opens, progress on the caller. */
 static void pack_misuse(const char *dir, const char *corrupt) {
@@ -426,6 +526,7 @@ int main(int argc, char **argv) {
     desc.policy = NULL;
     changed_under_an_open_asset(runtime, good, dir, 1);
     changed_under_an_open_asset(runtime, good, dir, 0);
+    reader_misuse(runtime, good, corrupt);
     /* Streaming within a budget: the frame renders, and the renderer outlives its asset's handle. */
     desc.gpu_memory_budget_bytes = 64u << 20;
     S4dRenderer *streaming = NULL;

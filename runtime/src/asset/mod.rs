@@ -17,7 +17,7 @@ use glam::{Mat3, Vec3};
 
 use attributes::Section;
 pub use attributes::{Attribute, AttributeData, Attributes};
-pub use reader::Reader;
+pub use reader::{Reader, Source};
 
 use crate::camera::Camera;
 use crate::error::{Error, Result};
@@ -93,6 +93,15 @@ impl Asset {
     /// Validates an asset held in memory (copied once into aligned storage).
     pub fn from_bytes(bytes: &[u8], verify: Verify) -> Result<Asset> {
         Asset::validate(Reader::memory(bytes)?, verify)
+    }
+
+    /// Validates an asset read through the host's `source` (named `name` in messages), which
+    /// renderers made from it keep reading: its primitives, and a streaming renderer's pages.
+    pub fn from_source(source: std::sync::Arc<dyn Source>, name: &str, verify: Verify) -> Result<Asset> {
+        Asset::validate(Reader::host(source, name), verify).map_err(|e| match e {
+            Error::Asset(m) => bad(format!("{name}: {m}")),
+            e => e,
+        })
     }
 
     fn validate(reader: Reader, verify: Verify) -> Result<Asset> {

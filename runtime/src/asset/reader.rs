@@ -1,5 +1,6 @@
 //! Where an asset's bytes come from: its file, read with `pread` (never mapped, so a file cut
-//! short or rewritten while open is an error and not a SIGBUS), or a copy held in memory.
+//! short or rewritten while open is an error and not a SIGBUS), a copy held in memory, or a
+//! [`Source`] of the host's (its own file API, an app package, a decryption layer).
 
 use std::fs::File;
 use std::path::Path;
@@ -8,18 +9,29 @@ use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
+/// Bytes the host reads for splat4d. `read_at` is called from whichever thread opens the asset,
+/// creates a renderer or renders a frame (a streaming renderer reads its pages then), at times
+/// from several at once for different ranges; it is never called for bytes past `len`.
+pub trait Source: Send + Sync {
+    /// The asset's size in bytes, the same for the source's life.
+    fn size(&self) -> u64;
+    /// Fills `out` with the bytes at `offset`, all of them, or says why not.
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> std::result::Result<(), String>;
+}
+
 /// Reads ranges of an asset's bytes, for as long as any holder keeps it (a renderer streaming
 /// pages keeps one after the asset is gone).
 #[derive(Clone)]
 pub struct Reader {
-    source: Source,
+    source: Origin,
     path: Arc<str>,
 }
 
 #[derive(Clone)]
-enum Source {
+enum Origin {
     File { file: Arc<File>, stamp: Stamp },
     Memory { words: Arc<Vec<u64>>, len: usize },
+    Host { source: Arc<dyn Source>, len: u64 },
 }
 
 /// What says a file is the one that was opened: a write or a truncation changes one of them.
@@ -45,21 +57,28 @@ impl Reader {
     pub(crate) fn open(path: &Path) -> Result<Reader> {
         let file = crate::fs::open_regular(path)?;
         let stamp = Stamp::of(&file).map_err(|e| Error::io(path, e))?;
-        Ok(Reader { source: Source::File { file: Arc::new(file), stamp }, path: path.display().to_string().into() })
+        Ok(Reader { source: Origin::File { file: Arc::new(file), stamp }, path: path.display().to_string().into() })
     }
 
     /// A reader of a copy of `bytes` (8-byte aligned, so that tables can be cast in place).
     pub(crate) fn memory(bytes: &[u8]) -> Result<Reader> {
         let mut words = crate::error::try_vec::<u64>(bytes.len().div_ceil(8), "an asset held in memory")?;
         bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        Ok(Reader { source: Source::Memory { words: Arc::new(words), len: bytes.len() }, path: "<memory>".into() })
+        Ok(Reader { source: Origin::Memory { words: Arc::new(words), len: bytes.len() }, path: "<memory>".into() })
+    }
+
+    /// A reader of the host's `source`, named `name` in messages.
+    pub(crate) fn host(source: Arc<dyn Source>, name: &str) -> Reader {
+        let len = source.size();
+        Reader { source: Origin::Host { source, len }, path: name.into() }
     }
 
     /// The asset's size when it was opened.
     pub fn len(&self) -> u64 {
         match &self.source {
-            Source::File { stamp, .. } => stamp.len,
-            Source::Memory { len, .. } => *len as u64,
+            Origin::File { stamp, .. } => stamp.len,
+            Origin::Memory { len, .. } => *len as u64,
+            Origin::Host { len, .. } => *len,
         }
     }
 
@@ -80,7 +99,7 @@ impl Reader {
             return Err(bad(format!("{}: a read past the end of the {}-byte asset", self.path, self.len())));
         };
         match &self.source {
-            Source::File { file, stamp } => {
+            Origin::File { file, stamp } => {
                 use std::os::unix::fs::FileExt;
                 let read = file.read_exact_at(out, offset);
                 // Checked after the read: a change that raced with it shows here too, since a
@@ -108,11 +127,16 @@ impl Reader {
                     _ => Error::io(Path::new(&*self.path), e),
                 })
             }
-            Source::Memory { words, len } => {
+            Origin::Memory { words, len } => {
                 let bytes = &bytemuck::cast_slice::<u64, u8>(words)[..*len];
                 out.copy_from_slice(&bytes[offset as usize..end as usize]);
                 Ok(())
             }
+            Origin::Host { .. } if out.is_empty() => Ok(()),
+            Origin::Host { source, .. } => source.read_at(offset, out).map_err(|why| {
+                let e = std::io::Error::other(format!("the host's reader failed at {offset}..{end}: {why}"));
+                Error::io(Path::new(&*self.path), e)
+            }),
         }
     }
 
@@ -121,7 +145,7 @@ impl Reader {
     /// the bytes start.
     pub(crate) fn aligned(&self, offset: u64, len: u64, what: &str) -> Result<(Arc<Vec<u64>>, usize)> {
         match &self.source {
-            Source::Memory { words, .. } if offset % 8 == 0 && offset + len <= self.len() => {
+            Origin::Memory { words, .. } if offset % 8 == 0 && offset + len <= self.len() => {
                 Ok((words.clone(), offset as usize))
             }
             _ => {

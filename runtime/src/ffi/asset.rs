@@ -1,9 +1,10 @@
 //! Assets: opened `.s4d` files or bytes.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::Arc;
 
 use super::{arg, call, invalid, put, versioned, S4dStatus};
-use crate::asset::{Asset, Verify};
+use crate::asset::{Asset, Source, Verify};
 
 /// An opened `.s4d` asset: its tables in memory, its primitives read from its file (or its
 /// copy in memory) as renderers need them.
@@ -66,6 +67,105 @@ pub unsafe extern "C" fn s4d_asset_open_memory(data: *const u8, size: usize, out
         }
         let bytes = std::slice::from_raw_parts(data, size);
         let asset = Asset::from_bytes(bytes, Verify::Full)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset: asset.into() })))
+    })
+}
+
+/// Reads `size` bytes at `offset` of the asset into `out`; returns 0, or non-zero where it could
+/// not (the splat4d call that needed the bytes then fails with IO).
+pub type S4dReadCallback =
+    Option<unsafe extern "C" fn(user: *mut c_void, offset: u64, out: *mut c_void, size: usize) -> i32>;
+
+/// Tells the host that splat4d will not read through `user` again.
+pub type S4dReleaseCallback = Option<unsafe extern "C" fn(user: *mut c_void)>;
+
+/// An asset's bytes as the host reads them, for `s4d_asset_open_reader`.
+///
+/// Threading: `read` is called on whichever thread opens the asset, creates a renderer of it or
+/// renders a frame (a streaming renderer reads pages as it renders; the Unity plugin on Unity's
+/// render thread), and may be called from several threads at once for different ranges: it must
+/// be safe to call so. It is never asked for bytes past `size`, nor for 0 bytes. `release` is
+/// called once, on any thread, after the last `read`: when the asset and every renderer made of
+/// it are destroyed, or before `s4d_asset_open_reader` returns a failure (any failure but a NULL
+/// `reader` or a refused `struct_size`, where nothing of it is read).
+#[repr(C)]
+pub struct S4dReader {
+    /// Set by the caller to `sizeof(S4dReader)`.
+    pub struct_size: u32,
+    pub reserved: u32,
+    /// The asset's size in bytes, fixed while splat4d reads it.
+    pub size: u64,
+    pub read: S4dReadCallback,
+    /// May be NULL.
+    pub release: S4dReleaseCallback,
+    /// Passed to both callbacks.
+    pub user: *mut c_void,
+    /// What messages call the asset (NUL-terminated UTF-8, copied); NULL: "<reader>".
+    pub name: *const c_char,
+}
+
+/// The host's reader behind [`Source`]: its callbacks and pointer, released when dropped.
+struct HostReader {
+    size: u64,
+    read: S4dReadCallback,
+    release: S4dReleaseCallback,
+    user: *mut c_void,
+}
+
+// SAFETY: the header's contract for `S4dReader`: `read` may be called from any thread and from
+// several at once, `release` from any thread.
+unsafe impl Send for HostReader {}
+unsafe impl Sync for HostReader {}
+
+impl Source for HostReader {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<(), String> {
+        let read = self.read.ok_or("no read callback")?;
+        match unsafe { read(self.user, offset, out.as_mut_ptr() as *mut c_void, out.len()) } {
+            0 => Ok(()),
+            status => Err(format!("read returned {status}")),
+        }
+    }
+}
+
+impl Drop for HostReader {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            unsafe { release(self.user) };
+        }
+    }
+}
+
+/// Opens an `.s4d` asset whose bytes the host reads (from an app's package, an archive, its own
+/// cache or network client, a decryption layer): verified as `s4d_asset_open` verifies a file,
+/// every section's checksum read through `reader->read`. Renderers made of it keep reading its
+/// primitives through it (the reader outlives the asset until they are destroyed). See
+/// `S4dReader` for when the callbacks are called and from where.
+///
+/// # Safety
+/// `reader` points to a valid `S4dReader` whose callbacks keep the contract above; `out` is valid
+/// for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open_reader(reader: *const S4dReader, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open_reader", || unsafe {
+        let r = versioned(reader, "reader")?;
+        // From here on, a failure releases the reader (dropping it), as the header promises.
+        let host = HostReader { size: r.size, read: r.read, release: r.release, user: r.user };
+        if r.read.is_none() {
+            return Err(invalid("reader->read is NULL"));
+        }
+        if r.reserved != 0 {
+            return Err(invalid("reader->reserved must be 0"));
+        }
+        let name = match r.name.is_null() {
+            true => "<reader>".to_string(),
+            false => CStr::from_ptr(r.name).to_str().map_err(|_| invalid("reader->name is not UTF-8"))?.to_string(),
+        };
+        arg(out as *const *mut S4dAsset, "out")?;
+        let asset = Asset::from_source(Arc::new(host), &name, Verify::Full)?;
         put(out, "out", Box::into_raw(Box::new(S4dAsset { asset: asset.into() })))
     })
 }
