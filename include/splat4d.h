@@ -713,6 +713,18 @@ S4dStatus s4d_asset_open_memory(const uint8_t *data, size_t size, struct S4dAsse
 // for a write.
 S4dStatus s4d_asset_open_reader(const struct S4dReader *reader, struct S4dAsset **out);
 
+// Opens the `.s4d` asset at an http:// or https:// `url` by range requests (the server must
+// answer them with 206; TLS by rustls), verified as `s4d_asset_open` verifies a file: its
+// header, tables and every section's checksum, which fetches the whole asset once. Renderers
+// fetch what they read, through a 64 MiB RAM cache. A server that ignores ranges, a file replaced
+// on the server (its ETag or Last-Modified changed) or bytes that fail their checksum are IO or
+// INVALID_ASSET errors, never other bytes; dropped connections are retried with back-off. A
+// library built without the `http` feature fails with INVALID_ARGUMENT.
+//
+// # Safety
+// `url` is a NUL-terminated UTF-8 string; `out` is valid for a write.
+S4dStatus s4d_asset_open_url(const char *url, struct S4dAsset **out);
+
 // Describes an asset. The caller sets `info->struct_size`.
 //
 // # Safety

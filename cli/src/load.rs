@@ -94,8 +94,14 @@ fn trained_levels(args: &PackArgs, precision: Precision) -> CliResult<Vec<Splats
     Ok(levels)
 }
 
-/// Opens an .s4d asset, or imports and packs any other source in memory.
+/// Opens an .s4d asset (a file, or an http:// or https:// URL read by range requests), or
+/// imports and packs any other source in memory.
 pub fn open(path: &Path, source: &SourceArgs) -> CliResult<Asset> {
+    let name = path.to_string_lossy();
+    if name.starts_with("http://") || name.starts_with("https://") {
+        let asset = Asset::open_url(&name, splat4d::asset::http::HttpOptions::default(), Verify::Full)?;
+        return Ok(asset);
+    }
     if path.is_file() {
         let mut magic = [0u8; 8];
         let got = open_regular(path)?.read(&mut magic).map_err(|e| format!("{}: {e}", path.display()))?;

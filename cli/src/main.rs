@@ -216,7 +216,7 @@ impl StereoArgs {
 
 #[derive(Args)]
 pub struct InfoArgs {
-    /// An .s4d asset or any importable source.
+    /// An .s4d asset (a file, or an http:// or https:// URL), or any importable source.
     pub asset: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -227,7 +227,7 @@ pub struct InfoArgs {
 
 #[derive(Args)]
 pub struct RenderArgs {
-    /// An .s4d asset or any importable source (packed in memory first).
+    /// An .s4d asset (a file or an http(s) URL) or any importable source (packed in memory first).
     pub asset: PathBuf,
     /// Time to render, in the asset's seconds.
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
@@ -293,7 +293,7 @@ pub struct DemoArgs {
 
 #[derive(Args)]
 pub struct ProfileArgs {
-    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    /// An .s4d asset (a file or an http(s) URL), or a source that carries its own time range (packed in memory first).
     pub asset: PathBuf,
     /// Frames to render and capture, spread evenly over the time range.
     #[arg(long, value_name = "N", default_value_t = 300)]
@@ -334,7 +334,7 @@ pub struct ProfileArgs {
 /// shows the frame rate, the GPU frame time and the playback time.
 #[derive(Args)]
 pub struct PlayArgs {
-    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    /// An .s4d asset (a file or an http(s) URL), or a source that carries its own time range (packed in memory first).
     pub asset: PathBuf,
     /// Window size (the first camera's intrinsics scaled to it). Default: the camera's size.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
@@ -366,7 +366,7 @@ pub struct PlayArgs {
 
 #[derive(Args)]
 pub struct XrArgs {
-    /// An .s4d asset, or a source that carries its own time range (packed in memory first).
+    /// An .s4d asset (a file or an http(s) URL), or a source that carries its own time range (packed in memory first).
     pub asset: PathBuf,
     /// Loop playback (otherwise it stops at the end and holds the last frame).
     #[arg(long = "loop")]

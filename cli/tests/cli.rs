@@ -480,3 +480,22 @@ fn pack_antialiased_marks_the_asset() {
     assert_eq!(info_json(s(&aa))["antialiased"], true);
     assert!(ok(&["info", s(&aa)]).contains("anti-aliased"));
 }
+
+/// `info` and `render` of an asset on an HTTP server (range requests, on 127.0.0.1) say and draw
+/// what they do for the same file on disk; a server that ignores ranges is refused by name.
+#[test]
+fn info_and_render_read_an_asset_from_a_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("sam.s4d");
+    ok(&["pack", s(&assets().join("4d/technicolor-sam.splatv")), "-o", s(&local)]);
+    let server = common::http_server::Server::start(std::fs::read(&local).unwrap());
+    let (remote_info, local_info) = (info_json(&server.url), info_json(s(&local)));
+    assert_eq!(remote_info["primitives"], local_info["primitives"]);
+    assert_eq!(remote_info["segments"], local_info["segments"]);
+    let (a, b) = (dir.path().join("remote.png"), dir.path().join("local.png"));
+    ok(&["render", &server.url, "--time", "0.5", "--size", "96x54", "--reference", "-o", s(&a)]);
+    ok(&["render", s(&local), "--time", "0.5", "--size", "96x54", "--reference", "-o", s(&b)]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "the URL renders otherwise");
+    server.with(|s| s.faults.no_ranges = true);
+    fails(&["info", &server.url], 1, "does not answer range requests");
+}

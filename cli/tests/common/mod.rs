@@ -14,3 +14,7 @@ pub fn assets() -> PathBuf {
 #[allow(dead_code)]
 #[path = "../../../runtime/tests/common/image.rs"]
 pub mod image;
+
+#[allow(dead_code)]
+#[path = "../../../runtime/tests/common/http_server.rs"]
+pub mod http_server;

@@ -6,6 +6,8 @@
 
 mod attributes;
 pub mod format;
+#[cfg(feature = "http")]
+pub mod http;
 mod reader;
 mod sample;
 
@@ -102,6 +104,15 @@ impl Asset {
             Error::Asset(m) => bad(format!("{name}: {m}")),
             e => e,
         })
+    }
+
+    /// Opens the asset at an http:// or https:// `url` by range requests (see [`http`]): its
+    /// header and tables now, and with [`Verify::Full`] every section's checksum (which fetches
+    /// the whole asset once); renderers fetch what they read.
+    #[cfg(feature = "http")]
+    pub fn open_url(url: &str, options: http::HttpOptions, verify: Verify) -> Result<Asset> {
+        let source = std::sync::Arc::new(http::HttpSource::open(url, options)?);
+        Asset::from_source(source, url, verify)
     }
 
     fn validate(reader: Reader, verify: Verify) -> Result<Asset> {

@@ -170,6 +170,36 @@ pub unsafe extern "C" fn s4d_asset_open_reader(reader: *const S4dReader, out: *m
     })
 }
 
+/// Opens the `.s4d` asset at an http:// or https:// `url` by range requests (the server must
+/// answer them with 206; TLS by rustls), verified as `s4d_asset_open` verifies a file: its
+/// header, tables and every section's checksum, which fetches the whole asset once. Renderers
+/// fetch what they read, through a 64 MiB RAM cache. A server that ignores ranges, a file replaced
+/// on the server (its ETag or Last-Modified changed) or bytes that fail their checksum are IO or
+/// INVALID_ASSET errors, never other bytes; dropped connections are retried with back-off. A
+/// library built without the `http` feature fails with INVALID_ARGUMENT.
+///
+/// # Safety
+/// `url` is a NUL-terminated UTF-8 string; `out` is valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn s4d_asset_open_url(url: *const c_char, out: *mut *mut S4dAsset) -> S4dStatus {
+    call("s4d_asset_open_url", || unsafe {
+        let url = CStr::from_ptr(arg(url, "url")?).to_str().map_err(|_| invalid("url is not UTF-8"))?;
+        arg(out as *const *mut S4dAsset, "out")?;
+        let asset = open_url(url)?;
+        put(out, "out", Box::into_raw(Box::new(S4dAsset { asset: asset.into() })))
+    })
+}
+
+#[cfg(feature = "http")]
+fn open_url(url: &str) -> Result<Asset, super::Failure> {
+    Ok(Asset::open_url(url, crate::asset::http::HttpOptions::default(), Verify::Full)?)
+}
+
+#[cfg(not(feature = "http"))]
+fn open_url(url: &str) -> Result<Asset, super::Failure> {
+    Err(invalid(format!("{url}: this build of splat4d has no HTTP (feature `http`)")))
+}
+
 /// Describes an asset. The caller sets `info->struct_size`.
 ///
 /// # Safety

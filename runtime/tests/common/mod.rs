@@ -2,6 +2,7 @@
 //! holding images to one another (image.rs, which the CLI's tests share).
 #![allow(dead_code)]
 
+pub mod http_server;
 pub mod image;
 pub mod monado;
 
