@@ -27,8 +27,23 @@ struct Info {
     segments: Vec<Segment>,
     levels: Vec<Level>,
     sections: Vec<Section>,
+    bandwidth: Bandwidth,
     cameras: Vec<Camera>,
     provenance: String,
+}
+
+/// What playing the asset at 1× streams, in whole pages of its primitives (as the streaming
+/// renderer reads them): the header, tables and first segment's pages to start, then each
+/// segment's pages that the one before did not have.
+#[derive(Serialize)]
+struct Bandwidth {
+    startup_bytes: u64,
+    /// Over the segments after the first (0 for one segment).
+    mean_bytes_per_second: f64,
+    /// The most any one segment needs over its duration.
+    peak_bytes_per_second: f64,
+    /// The whole file over the asset's duration (what a download ahead of playing needs).
+    file_bytes_per_second: f64,
 }
 
 #[derive(Serialize)]
@@ -65,6 +80,37 @@ struct Camera {
 
 const PER_PRIMITIVE: [[u8; 4]; 7] =
     [kind::POSITION, kind::TEMPORAL, kind::ROTATION, kind::SCALE_OPACITY, kind::MOTION, kind::OMEGA, kind::SH];
+
+fn bandwidth(asset: &Asset, per_primitive: u64) -> Bandwidth {
+    let page = splat4d::renderer::PAGE as u64;
+    let pages = |segment: usize| -> std::collections::BTreeSet<u64> {
+        let runs = asset.segment_runs(segment).iter().filter(|r| r.count > 0);
+        runs.flat_map(|r| r.first as u64 / page..=(r.first as u64 + r.count as u64 - 1) / page).collect()
+    };
+    let page_bytes = |p: u64| (page.min(asset.len() as u64 - p * page)) * per_primitive;
+    let tables: u64 = asset.chunks().iter().filter(|c| !PER_PRIMITIVE.contains(&c.kind)).map(|c| c.size).sum();
+    let segments = asset.segments();
+    let mut held = if segments.is_empty() { Default::default() } else { pages(0) };
+    let startup = tables + held.iter().map(|&p| page_bytes(p)).sum::<u64>();
+    let (mut later, mut later_time, mut peak) = (0u64, 0f64, 0f64);
+    for (n, s) in segments.iter().enumerate().skip(1) {
+        let now = pages(n);
+        let new: u64 = now.difference(&held).map(|&p| page_bytes(p)).sum();
+        let duration = (s.time[1] - s.time[0]).max(1e-6) as f64;
+        later += new;
+        later_time += duration;
+        peak = peak.max(new as f64 / duration);
+        held = now;
+    }
+    let [t0, t1] = asset.info().time_range;
+    let whole = (t1 - t0) as f64;
+    Bandwidth {
+        startup_bytes: startup,
+        mean_bytes_per_second: if later_time > 0.0 { later as f64 / later_time } else { 0.0 },
+        peak_bytes_per_second: peak,
+        file_bytes_per_second: if whole > 0.0 { asset.file_size() as f64 / whole } else { 0.0 },
+    }
+}
 
 fn describe(path: String, asset: &Asset) -> Info {
     let i = asset.info();
@@ -115,6 +161,7 @@ fn describe(path: String, asset: &Asset) -> Info {
                 bytes: c.size,
             })
             .collect(),
+        bandwidth: bandwidth(asset, per_primitive),
         cameras: asset
             .cameras()
             .iter()
@@ -166,6 +213,16 @@ pub fn run(args: &InfoArgs) -> CliResult {
     for s in &info.sections {
         println!("  {}  {:6} {:10} bytes", s.chunk, s.encoding, s.bytes);
     }
+    let b = &info.bandwidth;
+    let mb = |v: f64| v / 1e6;
+    println!(
+        "streaming    {:.2} MB to start, then {:.2} MB/s at 1x (peak {:.2} MB/s in a segment; the whole file over its \
+         duration {:.2} MB/s)",
+        mb(b.startup_bytes as f64),
+        mb(b.mean_bytes_per_second),
+        mb(b.peak_bytes_per_second),
+        mb(b.file_bytes_per_second)
+    );
     println!("cameras      {}", info.cameras.len());
     for (n, c) in info.cameras.iter().enumerate().take(8) {
         println!("  {n:4}  {}x{}  f {:.1},{:.1}  at {:?}", c.width, c.height, c.fx, c.fy, c.position);

@@ -492,6 +492,16 @@ fn info_and_render_read_an_asset_from_a_url() {
     let (remote_info, local_info) = (info_json(&server.url), info_json(s(&local)));
     assert_eq!(remote_info["primitives"], local_info["primitives"]);
     assert_eq!(remote_info["segments"], local_info["segments"]);
+    // What playing it streams: the first segment's pages and the tables to start, then the pages
+    // each later segment adds; the whole file over the clip's second.
+    let b = &remote_info["bandwidth"];
+    assert_eq!(b, &local_info["bandwidth"]);
+    let file = remote_info["file_bytes"].as_u64().unwrap();
+    let startup = b["startup_bytes"].as_u64().unwrap();
+    let (mean, peak) = (b["mean_bytes_per_second"].as_f64().unwrap(), b["peak_bytes_per_second"].as_f64().unwrap());
+    assert!(startup > 0 && startup <= file, "{b}");
+    assert!(mean > 0.0 && mean <= peak && startup as f64 + mean * 0.34 <= file as f64 * 1.01, "{b}");
+    assert!((b["file_bytes_per_second"].as_f64().unwrap() - file as f64).abs() < 1.0, "a 1 s clip: {b}");
     let (a, b) = (dir.path().join("remote.png"), dir.path().join("local.png"));
     ok(&["render", &server.url, "--time", "0.5", "--size", "96x54", "--reference", "-o", s(&a)]);
     ok(&["render", s(&local), "--time", "0.5", "--size", "96x54", "--reference", "-o", s(&b)]);
