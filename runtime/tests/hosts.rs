@@ -462,8 +462,8 @@ fn the_library_exports_only_s4d_symbols_and_unitys_entry_points() {
 
 /// The C# bindings and the Unity package's plain C# (samples/unity) under Mono: compiled with
 /// warnings as errors (the UnityEngine parts compile to nothing outside Unity), then the console
-/// test renders a frame, checks the error paths, the clock, a pack as the editor importer makes
-/// it, the plugin's calls before Unity loads it and the matrices that place an asset in Unity's
+/// test renders a frame, checks the error paths, the clock, an asset over HTTP (a server on
+/// 127.0.0.1), a pack as the editor importer makes it, the plugin's calls before Unity loads it and the matrices that place an asset in Unity's
 /// world, and prints each mirrored struct's layout, which must be the library's.
 #[test]
 fn the_csharp_bindings_run_under_mono() {
@@ -487,11 +487,13 @@ fn the_csharp_bindings_run_under_mono() {
         .unwrap_or_else(|e| panic!("mcs: {e} (install mono-mcs)"));
     assert!(built.status.success(), "mcs:\n{}", String::from_utf8_lossy(&built.stdout));
     let source = common::assets().join("3d/lod-tile-unnormalized-quats.ply");
+    let server = common::http_server::Server::start(std::fs::read(&asset_path).unwrap());
     let out = Command::new("mono")
         .arg(&exe)
         .arg(&asset_path)
         .arg(&source)
         .arg(dir.path())
+        .arg(&server.url)
         .env("LD_LIBRARY_PATH", library_dir())
         .output()
         .unwrap_or_else(|e| panic!("mono: {e} (install mono-runtime)"));

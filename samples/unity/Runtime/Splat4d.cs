@@ -178,6 +178,7 @@ namespace Splat4d
         [DllImport(Lib)] internal static extern Status s4d_runtime_destroy(IntPtr runtime);
         [DllImport(Lib)] internal static extern Status s4d_runtime_validation_message_count(RuntimeHandle runtime, out uint count);
         [DllImport(Lib)] internal static extern Status s4d_asset_open(byte[] utf8Path, out AssetHandle asset);
+        [DllImport(Lib)] internal static extern Status s4d_asset_open_url(byte[] utf8Url, out AssetHandle asset);
         [DllImport(Lib)] internal static extern Status s4d_asset_open_memory(byte[] data, UIntPtr size, out AssetHandle asset);
         [DllImport(Lib)] internal static extern Status s4d_asset_get_info(AssetHandle asset, ref AssetInfo info);
         [DllImport(Lib)] internal static extern Status s4d_asset_destroy(IntPtr asset);
@@ -290,6 +291,17 @@ namespace Splat4d
         public Asset(string path) { Native.Check(Native.s4d_asset_open(Native.Utf8(path), out Handle)); }
 
         public Asset(byte[] data) { Native.Check(Native.s4d_asset_open_memory(data, (UIntPtr)data.Length, out Handle)); }
+
+        Asset(AssetHandle handle) { Handle = handle; }
+
+        /// An asset on an http:// or https:// server that answers range requests (s4d_asset_open_url):
+        /// verified as a file is, which fetches it whole once; renderers fetch what they read.
+        public static Asset FromUrl(string url)
+        {
+            AssetHandle handle;
+            Native.Check(Native.s4d_asset_open_url(Native.Utf8(url), out handle));
+            return new Asset(handle);
+        }
 
         public AssetInfo Info
         {

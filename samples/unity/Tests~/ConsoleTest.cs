@@ -5,7 +5,7 @@
 // the library's. Exit code 0 on success.
 //
 //   mcs -out:test.exe ../Runtime/*.cs ../Editor/*.cs ConsoleTest.cs
-//   mono test.exe ASSET.s4d SOURCE.ply SCRATCH_DIR
+//   mono test.exe ASSET.s4d SOURCE.ply SCRATCH_DIR URL_OF_ASSET
 using System;
 using System.IO;
 using System.Reflection;
@@ -112,6 +112,11 @@ static class ConsoleTest
             Expect(runtime.ValidationMessageCount == 0, "no validation messages");
         }
 
+        using (var local = new Asset(args[0]))
+        using (var remote = Asset.FromUrl(args[3]))
+            Expect(remote.Info.PrimitiveCount == local.Info.PrimitiveCount && remote.Info.TimeEnd == local.Info.TimeEnd,
+                   "the asset over HTTP: " + remote.Info.PrimitiveCount + " primitives");
+        ExpectThrows(Status.InvalidArgument, "a URL that is not http", () => Asset.FromUrl("ftp://127.0.0.1/a.s4d"));
         PackerTest(args[1], args[2]);
         UnityPluginTest();
         UnityViewsTest();
