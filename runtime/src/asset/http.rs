@@ -23,7 +23,7 @@ pub struct HttpOptions {
     pub cache_bytes: u64,
     /// Tries per request beyond the first, for dropped connections and short bodies.
     pub retries: u32,
-    /// Connect and read timeout of each request.
+    /// Connect timeout, and the time each response's head and body may take.
     pub timeout: Duration,
 }
 
@@ -91,6 +91,9 @@ impl Cache {
         self.blocks.insert(block, (bytes, self.clock));
     }
 }
+
+/// The most blocks one request fetches.
+const BLOCKS_PER_REQUEST: u64 = 8;
 
 fn net(url: &str, what: impl std::fmt::Display) -> Error {
     Error::io(url, std::io::Error::other(what.to_string()))
@@ -282,9 +285,14 @@ impl Source for HttpSource {
                     (vec![bytes], 1)
                 }
                 None => {
-                    // The missing blocks from here on, fetched in one request.
+                    // The missing blocks from here on, fetched in one request of at most
+                    // BLOCKS_PER_REQUEST (so that each body arrives within the timeout on a
+                    // slow link, and a retry repeats little).
                     let mut n = 1;
-                    while b + n <= last && self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(b + n).is_none() {
+                    while n < BLOCKS_PER_REQUEST
+                        && b + n <= last
+                        && self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(b + n).is_none()
+                    {
                         n += 1;
                     }
                     let len: u64 = (b..b + n).map(|k| self.block_len(k)).sum();
