@@ -223,31 +223,31 @@ namespace Splat4d
         }
     }
 
-    public sealed class RuntimeHandle : SafeHandle
+    /// A splat4d object the GC releases if Dispose did not: NULL is invalid, and each kind says
+    /// which s4d_*_destroy ends it. (P/Invoke makes them through their parameterless constructors.)
+    public abstract class Splat4dHandle : SafeHandle
     {
-        RuntimeHandle() : base(IntPtr.Zero, true) { }
+        protected Splat4dHandle() : base(IntPtr.Zero, true) { }
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+    }
+
+    public sealed class RuntimeHandle : Splat4dHandle
+    {
         protected override bool ReleaseHandle() { return Native.s4d_runtime_destroy(handle) == Status.Ok; }
     }
 
-    public sealed class AssetHandle : SafeHandle
+    public sealed class AssetHandle : Splat4dHandle
     {
-        AssetHandle() : base(IntPtr.Zero, true) { }
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
         protected override bool ReleaseHandle() { return Native.s4d_asset_destroy(handle) == Status.Ok; }
     }
 
-    public sealed class RendererHandle : SafeHandle
+    public sealed class RendererHandle : Splat4dHandle
     {
-        RendererHandle() : base(IntPtr.Zero, true) { }
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
         protected override bool ReleaseHandle() { return Native.s4d_renderer_destroy(handle) == Status.Ok; }
     }
 
-    public sealed class CaptureHandle : SafeHandle
+    public sealed class CaptureHandle : Splat4dHandle
     {
-        CaptureHandle() : base(IntPtr.Zero, true) { }
-        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
         protected override bool ReleaseHandle() { return Native.s4d_capture_destroy(handle) == Status.Ok; }
     }
 
