@@ -55,7 +55,7 @@ struct HostImages {
     depth: Image,
 }
 
-fn host_images(ctx: &Context, (w, h): (u32, u32)) -> HostImages {
+fn host_images(ctx: &Context, (w, h): (u32, u32), format: TargetFormat) -> HostImages {
     let info = |format, usage| {
         vk::ImageCreateInfo::default()
             .image_type(vk::ImageType::TYPE_2D)
@@ -69,9 +69,7 @@ fn host_images(ctx: &Context, (w, h): (u32, u32)) -> HostImages {
             .initial_layout(vk::ImageLayout::UNDEFINED)
     };
     HostImages {
-        color: ctx
-            .create_image("host colour", &info(vk::Format::R8G8B8A8_UNORM, vk::ImageUsageFlags::COLOR_ATTACHMENT))
-            .unwrap(),
+        color: ctx.create_image("host colour", &info(format.vk(), vk::ImageUsageFlags::COLOR_ATTACHMENT)).unwrap(),
         depth: ctx
             .create_image("host depth", &info(vk::Format::D32_SFLOAT, vk::ImageUsageFlags::DEPTH_STENCIL_ATTACHMENT))
             .unwrap(),
@@ -141,6 +139,7 @@ fn frame(
 fn main() {
     let mut frames = 12usize;
     let mut occlude = 0.8f64;
+    let mut format = TargetFormat::Rgba8Unorm;
     let (mut w, mut h) = (2064u32, 2208u32);
     let mut paths = Vec::new();
     let mut json_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/composite.json");
@@ -151,18 +150,31 @@ fn main() {
             "--size" => (w, h) = common::size(args.next()),
             "--json" => json_path = args.next().map(Into::into).expect("--json PATH"),
             "--occlude" => occlude = args.next().and_then(|v| v.parse().ok()).expect("--occlude F"),
+            // The host's colour format: an 8-bit target, or an HDR camera's float one.
+            "--format" => {
+                format = match args.next().as_deref() {
+                    Some("rgba8") => TargetFormat::Rgba8Unorm,
+                    Some("rgba16f") => TargetFormat::Rgba16Float,
+                    Some("b10g11r11") => TargetFormat::B10g11r11Float,
+                    other => panic!("--format rgba8|rgba16f|b10g11r11, not {other:?}"),
+                }
+            }
             "--bench" => {}
             other => paths.push(std::path::PathBuf::from(other)),
         }
     }
     let assets = common::assets(paths);
     let ctx = Context::new(&ContextOptions::default()).expect("a Vulkan device");
-    println!("device: {} (multiview {}), stereo 2x{w}x{h}, {frames} frames a case", ctx.device_name(), ctx.multiview);
+    println!(
+        "device: {} (multiview {}), stereo 2x{w}x{h}, {format:?} target, {frames} frames a case",
+        ctx.device_name(),
+        ctx.multiview
+    );
     println!(
         "{:<16} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>13}",
         "asset", "case", "slice", "sort", "raster", "resolve", "GPU ms", "vs plain", "fragments"
     );
-    let host = host_images(&ctx, (w, h));
+    let host = host_images(&ctx, (w, h), format);
     let mut rows = Vec::new();
     for (name, asset) in &assets {
         let eyes = eyes(first_camera(asset).resized(w, h), 2);
@@ -185,7 +197,7 @@ fn main() {
             splats.iter().flatten().filter(|p| in_front(p.depth)).map(area).sum()
         };
         let fragments = [footprint(&|_| true), footprint(&|d| d < wall)];
-        let options = RendererOptions { format: TargetFormat::Rgba8Unorm, ..RendererOptions::new(w, h, 2) };
+        let options = RendererOptions { format, ..RendererOptions::new(w, h, 2) };
         let mut renderer = Renderer::new(&ctx, asset, &options).expect("renderer");
         let time = |i: usize| t0 + (t1 - t0) * i as f32 / frames.max(1) as f32;
         let depth_of = |case: &Case| if case.occluded { occluder } else { 1.0 };
